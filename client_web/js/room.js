@@ -1,0 +1,169 @@
+// Room state: which history events we hold, and the sequence bookkeeping.
+//
+// Pure data + pure-ish functions (they mutate the room object they are given and
+// return what changed); no DOM, no network. Tested with node (see tests in the
+// lead's test suite, or run `node client_web/js/room.test.mjs`).
+//
+// Vocabulary:
+//   lastSeq  – we hold every event from firstSeq up to lastSeq with nothing
+//              missing (as far as the server told us). This is the value sent
+//              as `since` when (re)joining and as `after` when fetching a gap.
+//   maxSeq   – highest seq held; greater than lastSeq only while a gap is open.
+//   firstSeq – lowest seq held (older pages extend it downwards).
+
+/** @param {{id:any,name?:string,kind?:string,role?:string,last_seq?:number}} meta */
+export function createRoom(meta) {
+  return {
+    key: roomKey(meta.id),
+    id: meta.id,
+    name: meta.name ?? '',
+    kind: meta.kind ?? '',
+    role: meta.role ?? 'member',
+    serverLastSeq: Number.isInteger(meta.last_seq) ? meta.last_seq : 0,
+    events: new Map(), // seq -> event
+    redactions: new Map(), // target seq -> seq of the `redacted` event
+    firstSeq: null,
+    lastSeq: 0,
+    maxSeq: 0,
+    hasMoreBefore: false,
+    loaded: false,
+  };
+}
+
+/** Room ids may be numbers or strings on the wire; key them uniformly. */
+export function roomKey(id) {
+  return String(id);
+}
+
+export function isSeq(n) {
+  return Number.isInteger(n) && n > 0;
+}
+
+/** A frame/event that belongs to a room's stored history. */
+export function isHistoryEvent(ev) {
+  return !!ev && typeof ev === 'object' && typeof ev.type === 'string' && isSeq(ev.seq);
+}
+
+function store(room, ev, added) {
+  if (!isHistoryEvent(ev) || room.events.has(ev.seq)) return;
+  room.events.set(ev.seq, ev);
+  if (ev.seq > room.maxSeq) room.maxSeq = ev.seq;
+  if (room.firstSeq === null || ev.seq < room.firstSeq) room.firstSeq = ev.seq;
+  if (ev.type === 'redacted' && isSeq(ev.target)) room.redactions.set(ev.target, ev.seq);
+  added.push(ev);
+}
+
+function advance(room) {
+  while (room.events.has(room.lastSeq + 1)) room.lastSeq += 1;
+}
+
+function sorted(list) {
+  return list.sort((a, b) => a.seq - b.seq);
+}
+
+/** Forget everything (e.g. the server refused our `since`). */
+export function resetRoom(room) {
+  room.events.clear();
+  room.redactions.clear();
+  room.firstSeq = null;
+  room.lastSeq = 0;
+  room.maxSeq = 0;
+  room.hasMoreBefore = false;
+  room.loaded = false;
+}
+
+/**
+ * First load: the latest page (`GET …/messages?limit=N`).
+ * @returns {object[]} events added, ascending
+ */
+export function applyLatestPage(room, events, hasMore) {
+  resetRoom(room);
+  const added = [];
+  for (const ev of events || []) store(room, ev, added);
+  room.lastSeq = room.maxSeq;
+  room.hasMoreBefore = !!hasMore;
+  room.loaded = true;
+  if (room.lastSeq > room.serverLastSeq) room.serverLastSeq = room.lastSeq;
+  return sorted(added);
+}
+
+/**
+ * A page of older events (`before=firstSeq`). Only events older than what we
+ * hold are taken, so a page can never punch holes or duplicate.
+ */
+export function applyBeforePage(room, events, hasMore) {
+  const added = [];
+  const limit = room.firstSeq;
+  for (const ev of events || []) {
+    if (!isHistoryEvent(ev)) continue;
+    if (limit !== null && ev.seq >= limit) continue;
+    store(room, ev, added);
+  }
+  room.hasMoreBefore = !!hasMore;
+  return sorted(added);
+}
+
+/**
+ * A page of newer events (`after=lastSeq`). The server's history is the record:
+ * once it has answered, everything up to the highest seq it returned is held.
+ * When it says there is nothing more, any gap we still see is closed too (the
+ * server could not fill it, waiting forever would stall the room).
+ */
+export function applyAfterPage(room, events, hasMore) {
+  const added = [];
+  let top = room.lastSeq;
+  for (const ev of events || []) {
+    if (!isHistoryEvent(ev) || ev.seq <= room.lastSeq) continue;
+    store(room, ev, added);
+    if (ev.seq > top) top = ev.seq;
+  }
+  room.lastSeq = top;
+  advance(room);
+  if (!hasMore && room.maxSeq > room.lastSeq) room.lastSeq = room.maxSeq;
+  if (room.lastSeq > room.serverLastSeq) room.serverLastSeq = room.lastSeq;
+  return sorted(added);
+}
+
+/**
+ * One live event from the WebSocket. Events at or below lastSeq are ignored
+ * (never shown twice). An event beyond lastSeq+1 is held and a gap is reported.
+ * @returns {{added: object|null, gap: boolean}}
+ */
+export function applyLive(room, ev) {
+  if (!isHistoryEvent(ev) || ev.seq <= room.lastSeq || room.events.has(ev.seq)) {
+    return { added: null, gap: hasGap(room) };
+  }
+  const added = [];
+  store(room, ev, added);
+  advance(room);
+  if (room.lastSeq > room.serverLastSeq) room.serverLastSeq = room.lastSeq;
+  return { added: added[0] || null, gap: hasGap(room) };
+}
+
+export function hasGap(room) {
+  return room.maxSeq > room.lastSeq;
+}
+
+/** True when the server reports a seq we do not hold yet. */
+export function isBehind(room, serverLastSeq) {
+  return isSeq(serverLastSeq) && serverLastSeq > room.lastSeq;
+}
+
+/** All held events, ascending. */
+export function heldEvents(room) {
+  return [...room.events.values()].sort((a, b) => a.seq - b.seq);
+}
+
+/** Has a moderator removed this message (by a `redacted` event or in the stored copy)? */
+export function isRemoved(room, ev) {
+  if (!ev || ev.type !== 'message') return false;
+  if (room.redactions.has(ev.seq)) return true;
+  return ev.redacted === true || ev.removed === true || ev.deleted === true || ev.body === null;
+}
+
+/** The client_ids of messages among `events` (to reconcile pending sends). */
+export function clientIdsOf(events) {
+  const ids = [];
+  for (const ev of events) if (ev && ev.type === 'message' && typeof ev.client_id === 'string') ids.push(ev.client_id);
+  return ids;
+}

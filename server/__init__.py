@@ -1,0 +1,1 @@
+"""Alongside: peer-support chat and group rooms for Intensive Outpatient Programs."""

@@ -1,0 +1,162 @@
+"""The ASGI application: routes, security headers, and the lifespan that owns the parts.
+
+``server.app:app`` is built from settings read once at import; tests call
+``create_app(settings)`` to build their own.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from server.auth.tokens import Signers
+from server.broker import open_broker
+from server.http import auth, health, rooms
+from server.http.common import ApiError, error_response
+from server.hub import Hub
+from server.ingest import Ingest
+from server.logs import configure_logging
+from server.protocol import ErrorCode
+from server.services import Services, new_process_id
+from server.settings import Settings, load_settings
+from server.store.database import Database, StoreUnavailable
+from server.ws import websocket_endpoint
+
+log = logging.getLogger("alongside.app")
+CLIENT_DIR = Path(__file__).resolve().parent.parent / "client_web"
+
+SECURITY_HEADERS = [
+    (
+        b"content-security-policy",
+        b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        b"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+        b"form-action 'self'; frame-ancestors 'none'",
+    ),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+]
+
+
+class SecurityHeaders:
+    """Adds the same protective headers to every HTTP response (pure ASGI, no buffering)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers.extend((name, value) for name, value in SECURITY_HEADERS if name not in present)
+                if scope["path"].startswith("/api/"):
+                    headers.append((b"cache-control", b"no-store"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return error_response(exc.code, exc.message, **exc.extra)
+
+
+async def _unavailable(request: Request, exc: Exception) -> Response:
+    return error_response(ErrorCode.UNAVAILABLE, "storage is unavailable; nothing was stored, retry")
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = {404: ErrorCode.NOT_FOUND, 405: ErrorCode.INVALID}.get(exc.status_code, ErrorCode.INVALID)
+    response = error_response(code, str(exc.detail))
+    response.status_code = exc.status_code
+    return response
+
+
+async def _internal(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return error_response(ErrorCode.INTERNAL, "something went wrong on our side")
+
+
+async def index(request: Request) -> Response:
+    return FileResponse(CLIENT_DIR / "index.html", headers={"cache-control": "no-cache"})
+
+
+def create_app(settings: Settings) -> Starlette:
+    """Build the application; the lifespan opens the database, broker, hub and writer."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        process_id = new_process_id()
+        db = Database(settings.database_url)
+        broker = open_broker(settings.redis_url, process_id)
+        hub = Hub(db, broker, settings, process_id)
+        ingest = Ingest(db, hub)
+        app.state.services = Services(
+            settings=settings, db=db, broker=broker, hub=hub, ingest=ingest,
+            signers=Signers(settings.secret_keys), process_id=process_id,
+        )
+        await hub.start()
+        ingest.start()
+        log.info("alongside process %s ready", process_id)
+        try:
+            yield
+        finally:
+            await ingest.stop()
+            await hub.stop()
+            await db.dispose()
+
+    routes = [
+        Route("/", index),
+        Route("/healthz", health.healthz),
+        Route("/readyz", health.readyz),
+        Route("/api/crisis-resources", health.crisis_resources),
+        Route("/api/auth/login", auth.login, methods=["POST"]),
+        Route("/api/auth/logout", auth.logout, methods=["POST"]),
+        Route("/api/me", auth.me),
+        Route("/api/rooms", rooms.list_rooms, methods=["GET"]),
+        Route("/api/rooms", rooms.create_room, methods=["POST"]),
+        Route("/api/rooms/{room_id}/members", rooms.add_member, methods=["POST"]),
+        Route("/api/rooms/{room_id}/messages", rooms.history, methods=["GET"]),
+        WebSocketRoute("/ws", websocket_endpoint),
+        Mount("/static", StaticFiles(directory=CLIENT_DIR, check_dir=False), name="static"),
+    ]
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={
+            ApiError: _api_error,
+            StoreUnavailable: _unavailable,
+            HTTPException: _http_error,
+            Exception: _internal,
+        },
+    )
+    app.add_middleware(SecurityHeaders)
+    return app
+
+
+def _app_from_environment() -> Starlette:
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)
+
+
+app = _app_from_environment()

@@ -1,0 +1,30 @@
+"""Turn a presented token into a live session, and issue tokens at login."""
+
+from __future__ import annotations
+
+from server.auth.tokens import Signers
+from server.store import sessions as session_store
+from server.store.database import Database
+from server.store.sessions import ActiveSession
+
+
+async def resolve(db: Database, signers: Signers, token: str | None, max_age: int) -> ActiveSession | None:
+    """The session a token names if its signature, age and server-side row are all good."""
+    if not token or len(token) > 512:
+        return None
+    session_id = signers.session.verify(token, max_age=max_age)
+    if not isinstance(session_id, str):
+        return None
+    async with db.read() as conn:
+        return await session_store.active(conn, session_id)
+
+
+def csrf_token(signers: Signers, session_id: str) -> str:
+    return signers.csrf.sign(session_id)
+
+
+def csrf_valid(signers: Signers, presented: str | None, session_id: str, max_age: int) -> bool:
+    """The CSRF token must have been issued for this very session."""
+    if not presented or len(presented) > 512:
+        return False
+    return signers.csrf.verify(presented, max_age=max_age) == session_id

@@ -1,0 +1,63 @@
+"""Login, logout and who am I."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.requests import Request
+from starlette.responses import Response
+
+from server.auth.current import csrf_token
+from server.auth.guards import SESSION_COOKIE
+from server.auth.passwords import verify_password
+from server.http.common import ApiError, json, parse, services_of, session_of
+from server.protocol import ErrorCode
+from server.store import sessions as session_store
+from server.store import users as user_store
+
+
+class LoginBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+
+
+async def login(request: Request) -> Response:
+    services = services_of(request)
+    body = await parse(request, LoginBody)
+    async with services.db.read() as conn:
+        found = await user_store.credentials(conn, body.username.strip().lower())
+    person, stored_hash = found if found is not None else (None, None)
+    if not await verify_password(stored_hash, body.password) or person is None:
+        raise ApiError(ErrorCode.UNAUTHORIZED, "wrong username or password")
+    max_age = services.settings.session_max_age
+    async with services.db.write() as conn:
+        session_id = await session_store.create(conn, person.id, max_age)
+    token = services.signers.session.sign(session_id)
+    response = json({"token": token, "csrf_token": csrf_token(services.signers, session_id), "user": person.private()})
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=max_age,
+        httponly=True,
+        samesite="lax",
+        secure=services.settings.environment != "development",
+        path="/",
+    )
+    return response
+
+
+async def logout(request: Request) -> Response:
+    services = services_of(request)
+    session = await session_of(request)
+    async with services.db.write() as conn:
+        await session_store.revoke(conn, session.id)
+    services.hub.end_session(session.id)
+    response = Response(status_code=204)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+async def me(request: Request) -> Response:
+    services = services_of(request)
+    session = await session_of(request)
+    return json({"user": session.person.private(), "csrf_token": csrf_token(services.signers, session.id)})

@@ -1,0 +1,96 @@
+"""Rooms: create (staff), list mine, add members (staff), read history (members)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.requests import Request
+from starlette.responses import Response
+
+from server.http.common import ApiError, json, parse, services_of, session_of, staff_session
+from server.protocol import ErrorCode
+from server.store import events as event_store
+from server.store import rooms as room_store
+from server.store import users as user_store
+
+
+class RoomBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=100)
+    kind: Literal["group", "cohort", "topic", "alumni", "direct"] = "group"
+
+
+class MemberBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(min_length=1, max_length=64)
+    role: Literal["member", "moderator"] = "member"
+
+
+def _room_id(request: Request) -> int:
+    raw = request.path_params["room_id"]
+    if not raw.isdigit() or not 0 < int(raw) < 2**62:
+        raise ApiError(ErrorCode.NOT_MEMBER, "no such room, or you are not a member of it")
+    return int(raw)
+
+
+def _int_param(request: Request, name: str, default: int | None, low: int, high: int) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.lstrip("-").isdigit() or not low <= int(raw) <= high:
+        raise ApiError(ErrorCode.INVALID, f"{name} must be an integer from {low} to {high}", field=name)
+    return int(raw)
+
+
+async def create_room(request: Request) -> Response:
+    services = services_of(request)
+    session = await staff_session(request)
+    body = await parse(request, RoomBody)
+    name = body.name.strip()
+    if not name:
+        raise ApiError(ErrorCode.INVALID, "name: must not be blank", field="name")
+    async with services.db.write() as conn:
+        room_id = await room_store.create(conn, name=name, kind=body.kind, creator=session.person)
+    return json({"id": room_id}, 201)
+
+
+async def list_rooms(request: Request) -> Response:
+    services = services_of(request)
+    session = await session_of(request)
+    async with services.db.read() as conn:
+        found = await room_store.of_user(conn, session.person.id)
+    return json({"rooms": found})
+
+
+async def add_member(request: Request) -> Response:
+    services = services_of(request)
+    await staff_session(request)
+    room_id = _room_id(request)
+    body = await parse(request, MemberBody)
+    async with services.db.write() as conn:
+        if not await room_store.exists(conn, room_id):
+            raise ApiError(ErrorCode.NOT_FOUND, "no such room")
+        person = await user_store.by_username(conn, body.username.strip().lower())
+        if person is None:
+            raise ApiError(ErrorCode.NOT_FOUND, "no such user", field="username")
+        frame = await room_store.set_member(conn, room_id=room_id, person=person, role=body.role)
+    services.hub.publish_stored(room_id, frame["seq"], frame)
+    return json({"room": room_id, "user": person.public(), "role": body.role, "seq": frame["seq"]}, 201)
+
+
+async def history(request: Request) -> Response:
+    services = services_of(request)
+    session = await session_of(request)
+    room_id = _room_id(request)
+    limits = services.settings.limits
+    after = _int_param(request, "after", None, 0, 2**62)
+    before = _int_param(request, "before", None, 1, 2**62)
+    limit = _int_param(request, "limit", 100, 1, limits.history_page_max) or 100
+    if after is not None and before is not None:
+        raise ApiError(ErrorCode.INVALID, "give after or before, not both")
+    async with services.db.read() as conn:
+        if await room_store.role_in(conn, room_id, session.person.id) is None:
+            raise ApiError(ErrorCode.NOT_MEMBER, "no such room, or you are not a member of it")
+        frames, has_more = await event_store.history(conn, room_id, after=after, before=before, limit=limit)
+    return json({"messages": frames, "has_more": has_more})

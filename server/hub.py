@@ -1,0 +1,443 @@
+"""Per process: which local connections follow which room, and delivery to them in order.
+
+Invariants:
+- Each room delivers stored events to its local subscribers in seq order, each exactly
+  once. Events may arrive out of order or not at all (pub/sub is lossy, several processes
+  publish); a gap is filled from the database before anything after it is delivered.
+- A joining client receives ``joined``, then history after its ``since``, then live
+  events, with no gap and no duplicate: the room is subscribed first, history is read
+  until it reaches what the room has delivered, and the subscriber is registered at that
+  seq without an ``await`` in between (Zulip's subscribe → read → splice).
+- Each event is serialised once per room; fan-out never waits on a socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+import orjson
+
+from server.broker import Broker, Handlers
+from server.broker.base import CONTROL_CHANNEL, room_channel, room_of
+from server.connection import Connection
+from server.protocol import CloseCode, ErrorCode, ProtocolError, encode, error_frame
+from server.rules.resume import resume_point
+from server.settings import Settings
+from server.store import events as event_store
+from server.store import sessions as session_store
+from server.store.database import Database, StoreUnavailable
+
+log = logging.getLogger("alongside.hub")
+
+HISTORY_PAGE = 1000
+MAX_PENDING = 10_000
+STORED_TYPES = frozenset({"message", "member_added"})
+EPHEMERAL_TYPES = frozenset({"typing", "presence"})
+
+
+class RoomChannel:
+    """A room as followed by this process: its delivery cursor and local subscribers."""
+
+    __slots__ = ("room_id", "cursor", "target", "subs", "pending", "filling", "ready", "joining", "presence_text")
+
+    def __init__(self, room_id: int) -> None:
+        self.room_id = room_id
+        self.cursor: int | None = None  # last seq delivered to subscribers
+        self.target = 0  # highest seq known to be committed
+        self.subs: dict[Connection, int] = {}  # connection -> last seq it was given
+        self.pending: dict[int, str] = {}  # out-of-order events waiting for a gap to fill
+        self.filling = False
+        self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.joining = 0
+        self.presence_text = ""
+
+
+class Hub:
+    def __init__(self, db: Database, broker: Broker, settings: Settings, process_id: str) -> None:
+        self.db = db
+        self.broker = broker
+        self.settings = settings
+        self.process_id = process_id
+        self.rooms: dict[int, RoomChannel] = {}
+        self.connections: set[Connection] = set()
+        self._online: dict[tuple[int, int], int] = {}  # (room, user) -> local connection count
+        self._typing_at: dict[tuple[int, int], float] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._loop_task: asyncio.Task[None] | None = None
+
+    # lifecycle
+
+    async def start(self) -> None:
+        await self.broker.start(Handlers(on_message=self.on_broker_message, on_reconnect=self.catch_up_all))
+        self._loop_task = asyncio.create_task(self._background(), name="hub-background")
+
+    async def stop(self, code: int = CloseCode.RESTART) -> None:
+        for conn in list(self.connections):
+            conn.kill(code, "server restarting")
+        if self._loop_task is not None:
+            self._loop_task.cancel()
+            await asyncio.gather(self._loop_task, return_exceptions=True)
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.broker.close()
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # connections
+
+    def attach(self, conn: Connection) -> None:
+        self.connections.add(conn)
+
+    def detach(self, conn: Connection) -> None:
+        for room_id in list(conn.rooms):
+            self.leave(conn, room_id)
+        self.connections.discard(conn)
+
+    async def join(self, conn: Connection, room_id: int, since: int | None, ref: Any) -> None:
+        """Splice history and live events for one connection (see the module invariant)."""
+        channel = await self._channel(room_id)
+        channel.joining += 1
+        try:
+            async with self.db.read() as db:
+                last = (await event_store.last_seqs(db, [room_id])).get(room_id, 0)
+            start = resume_point(since, last)
+            if start is None:
+                raise ProtocolError(ErrorCode.INVALID, f"since must be between 0 and the room's last seq ({last})")
+            if channel.subs.pop(conn, None) is not None:  # a re-join restarts from the new since
+                conn.rooms.discard(room_id)
+            frame: dict[str, Any] = {"type": "joined", "room": room_id, "last_seq": last}
+            if ref is not None:
+                frame["ref"] = ref
+            await conn.send_ordered(encode(frame))
+            position = start
+            while channel.cursor is not None and position < channel.cursor and not conn.closed:
+                async with self.db.read() as db:
+                    page, _ = await event_store.history(db, room_id, after=position, limit=HISTORY_PAGE)
+                if not page:
+                    break
+                for event in page:
+                    await conn.send_ordered(encode(event))
+                position = page[-1]["seq"]
+            if conn.closed:
+                return
+            channel.subs[conn] = position
+            conn.rooms.add(room_id)
+        finally:
+            channel.joining -= 1
+            self._maybe_close_channel(channel)
+        await self._went_online(conn, room_id)
+
+    def leave(self, conn: Connection, room_id: int) -> None:
+        channel = self.rooms.get(room_id)
+        conn.rooms.discard(room_id)
+        if channel is None or conn not in channel.subs:
+            return
+        del channel.subs[conn]
+        self._maybe_close_channel(channel)
+        self._spawn(self._went_offline(conn, room_id))
+
+    def kick(self, user_id: int, room_id: int) -> None:
+        """Remove a person's local sockets from a room (they lost access)."""
+        for conn in list(self.connections):
+            if conn.person.id == user_id and room_id in conn.rooms:
+                self.leave(conn, room_id)
+                conn.push(encode({"type": "left", "room": room_id, "reason": "removed"}))
+
+    def end_session(self, session_id: str, announce: bool = True) -> None:
+        """Close every socket of a revoked session here, and ask other processes to do the same."""
+        final = error_frame(ErrorCode.UNAUTHORIZED, "your session has ended; please sign in again")
+        for conn in list(self.connections):
+            if conn.session_id == session_id:
+                conn.kill(CloseCode.SESSION_ENDED, "session ended", final)
+        if announce:
+            self.broker.publish(CONTROL_CHANNEL, orjson.dumps({"type": "revoke", "session": session_id}))
+
+    # delivery
+
+    def publish_stored(self, room_id: int, seq: int, frame: dict[str, Any]) -> None:
+        """A committed event: deliver here, then tell the other processes."""
+        text = encode(frame)
+        self.deliver(room_id, seq, text)
+        self.broker.publish(room_channel(room_id), text.encode())
+
+    def publish_ephemeral(self, room_id: int, frame: dict[str, Any]) -> None:
+        text = encode(frame)
+        self._fan_ephemeral(room_id, text)
+        self.broker.publish(room_channel(room_id), text.encode())
+
+    def deliver(self, room_id: int, seq: int, text: str) -> None:
+        channel = self.rooms.get(room_id)
+        if channel is None:
+            return
+        if seq > channel.target:
+            channel.target = seq
+        cursor = channel.cursor
+        if cursor is None or channel.filling:
+            if (cursor is None or seq > cursor) and len(channel.pending) < MAX_PENDING:
+                channel.pending[seq] = text
+            return
+        if seq <= cursor:
+            return
+        if seq == cursor + 1:
+            self._fan(channel, seq, text)
+            return
+        channel.pending[seq] = text
+        self._start_fill(channel)
+
+    def _fan(self, channel: RoomChannel, seq: int, text: str) -> None:
+        subs = channel.subs
+        dead: list[Connection] = []
+        for conn, last in subs.items():
+            if last < seq:
+                if conn.push(text):
+                    subs[conn] = seq
+                else:
+                    dead.append(conn)
+        channel.cursor = seq
+        for conn in dead:
+            self.leave(conn, channel.room_id)
+
+    def _fan_ephemeral(self, room_id: int, text: str) -> None:
+        channel = self.rooms.get(room_id)
+        if channel is None:
+            return
+        for conn in list(channel.subs):
+            if not conn.push(text):
+                self.leave(conn, room_id)
+
+    def _start_fill(self, channel: RoomChannel) -> None:
+        if not channel.filling and channel.cursor is not None:
+            channel.filling = True
+            self._spawn(self._fill(channel))
+
+    async def _fill(self, channel: RoomChannel) -> None:
+        """Deliver everything up to the room's target seq, reading gaps from the database."""
+        backoff = 0.05
+        misses = 0
+        try:
+            while self.rooms.get(channel.room_id) is channel and channel.cursor is not None:
+                cursor = channel.cursor
+                if cursor >= channel.target:
+                    break
+                following = cursor + 1
+                if following in channel.pending:
+                    self._fan(channel, following, channel.pending.pop(following))
+                    continue
+                upto = min((seq for seq in channel.pending if seq > following), default=channel.target + 1) - 1
+                try:
+                    async with self.db.read() as db:
+                        page, _ = await event_store.history(
+                            db, channel.room_id, after=cursor, limit=min(HISTORY_PAGE, upto - cursor)
+                        )
+                except StoreUnavailable:
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, 5.0)
+                    continue
+                if not page:
+                    misses += 1
+                    if misses > 50:
+                        log.error("room %s: seqs after %s never appeared; giving up this fill", channel.room_id, cursor)
+                        break
+                    await asyncio.sleep(0.02)
+                    continue
+                misses = 0
+                for event in page:
+                    if event["seq"] == channel.cursor + 1:
+                        self._fan(channel, event["seq"], encode(event))
+                        channel.pending.pop(event["seq"], None)
+        finally:
+            channel.filling = False
+            if channel.cursor is not None:
+                for seq in [seq for seq in channel.pending if seq <= channel.cursor]:
+                    del channel.pending[seq]
+
+    async def _channel(self, room_id: int) -> RoomChannel:
+        channel = self.rooms.get(room_id)
+        if channel is not None:
+            await asyncio.shield(channel.ready)
+            return channel
+        channel = RoomChannel(room_id)
+        self.rooms[room_id] = channel
+        try:
+            await self.broker.subscribe(room_channel(room_id))
+            async with self.db.read() as db:
+                channel.cursor = (await event_store.last_seqs(db, [room_id])).get(room_id, 0)
+        except BaseException as exc:
+            del self.rooms[room_id]
+            channel.ready.set_exception(exc)
+            channel.ready.exception()  # retrieved here so a lone joiner's failure is not logged twice
+            self._spawn(self.broker.unsubscribe(room_channel(room_id)))
+            raise
+        channel.target = max(channel.target, channel.cursor)
+        channel.ready.set_result(None)
+        for seq in [seq for seq in channel.pending if seq <= channel.cursor]:
+            del channel.pending[seq]
+        if channel.target > channel.cursor:
+            self._start_fill(channel)
+        return channel
+
+    def _maybe_close_channel(self, channel: RoomChannel) -> None:
+        if not channel.subs and channel.joining == 0 and self.rooms.get(channel.room_id) is channel:
+            del self.rooms[channel.room_id]
+            self._spawn(self.broker.unsubscribe(room_channel(channel.room_id)))
+
+    # broker input: bytes from another process are validated like client frames
+
+    def on_broker_message(self, channel_name: str, payload: bytes) -> None:
+        try:
+            data = orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            log.warning("dropped a malformed broker payload on %s", channel_name)
+            return
+        if not isinstance(data, dict):
+            return
+        if channel_name == CONTROL_CHANNEL:
+            self._on_control(data)
+            return
+        room_id = room_of(channel_name)
+        kind = data.get("type")
+        if room_id is None or data.get("room") != room_id:
+            return
+        seq = data.get("seq")
+        if kind in STORED_TYPES and isinstance(seq, int) and not isinstance(seq, bool) and seq > 0:
+            self.deliver(room_id, seq, payload.decode())
+        elif kind in EPHEMERAL_TYPES:
+            self._fan_ephemeral(room_id, payload.decode())
+
+    def _on_control(self, data: dict[str, Any]) -> None:
+        kind = data.get("type")
+        if kind == "revoke" and isinstance(data.get("session"), str):
+            self.end_session(data["session"], announce=False)
+        elif kind == "kick" and isinstance(data.get("user"), int) and isinstance(data.get("room"), int):
+            self.kick(data["user"], data["room"])
+
+    # catching up (Redis came back; the periodic sync) and presence
+
+    async def catch_up_all(self) -> None:
+        """Compare every followed room with the database and deliver what is missing."""
+        room_ids = list(self.rooms)
+        if not room_ids:
+            return
+        try:
+            async with self.db.read() as db:
+                latest = await event_store.last_seqs(db, room_ids)
+        except StoreUnavailable:
+            return
+        for room_id, last in latest.items():
+            channel = self.rooms.get(room_id)
+            if channel is None or channel.cursor is None:
+                continue
+            if last > channel.target:
+                channel.target = last
+            if channel.target > channel.cursor:
+                self._start_fill(channel)
+            text = encode({"type": "sync", "room": room_id, "last_seq": last})
+            for conn in channel.subs:
+                conn.push(text)
+        for (room_id, _user), _count in list(self._online.items()):
+            self._spawn(self._refresh_presence(room_id))
+
+    async def _background(self) -> None:
+        interval = self.settings.sync_interval
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.catch_up_all()
+                await self._heartbeat_presence()
+                await self._sweep_sessions()
+                self._forget_typing(time.monotonic())
+            except Exception:
+                log.exception("hub background pass failed")
+
+    async def _sweep_sessions(self) -> None:
+        """Close sockets whose session was revoked while the broker could not tell us."""
+        if not self.connections:
+            return
+        ids = list({conn.session_id for conn in self.connections})
+        try:
+            async with self.db.read() as db:
+                alive = await session_store.still_active(db, ids)
+        except StoreUnavailable:
+            return
+        for session_id in set(ids) - alive:
+            self.end_session(session_id, announce=False)
+
+    def _member(self, conn: Connection) -> bytes:
+        return orjson.dumps({"p": self.process_id, "id": conn.person.id, "n": conn.person.display_name})
+
+    async def _went_online(self, conn: Connection, room_id: int) -> None:
+        key = (room_id, conn.person.id)
+        self._online[key] = self._online.get(key, 0) + 1
+        changed = False
+        if self._online[key] == 1:
+            await self.broker.presence_set(room_id, self._member(conn), self.settings.presence_ttl)
+            changed = await self._refresh_presence(room_id, announce=True)
+        channel = self.rooms.get(room_id)
+        if not changed and channel is not None and channel.presence_text and room_id in conn.rooms:
+            conn.push(channel.presence_text)
+
+    async def _went_offline(self, conn: Connection, room_id: int) -> None:
+        key = (room_id, conn.person.id)
+        count = self._online.get(key, 0) - 1
+        if count > 0:
+            self._online[key] = count
+            return
+        self._online.pop(key, None)
+        await self.broker.presence_remove(room_id, self._member(conn))
+        await self._refresh_presence(room_id, announce=True)
+
+    async def _heartbeat_presence(self) -> None:
+        members: dict[tuple[int, int], bytes] = {}
+        for conn in self.connections:
+            for room_id in conn.rooms:
+                members.setdefault((room_id, conn.person.id), self._member(conn))
+        for (room_id, _user), member in members.items():
+            await self.broker.presence_set(room_id, member, self.settings.presence_ttl)
+        for room_id in list(self.rooms):
+            await self._refresh_presence(room_id)
+
+    async def _refresh_presence(self, room_id: int, announce: bool = False) -> bool:
+        """Read who is online in the room (all processes); tell local clients if it changed."""
+        entries = await self.broker.presence_list(room_id)
+        people: dict[int, str] = {}
+        for raw in entries:
+            try:
+                entry = orjson.loads(raw)
+                people[int(entry["id"])] = str(entry["n"])
+            except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+                continue
+        online = [{"id": uid, "display_name": name} for uid, name in sorted(people.items())]
+        frame = {"type": "presence", "room": room_id, "online": online}
+        text = encode(frame)
+        channel = self.rooms.get(room_id)
+        if announce:
+            self.broker.publish(room_channel(room_id), text.encode())
+        if channel is not None and text != channel.presence_text:
+            channel.presence_text = text
+            self._fan_ephemeral(room_id, text)
+            return True
+        return False
+
+    # typing
+
+    def _forget_typing(self, now: float) -> None:
+        interval = self.settings.limits.typing_interval
+        for key in [key for key, at in self._typing_at.items() if now - at > interval]:
+            del self._typing_at[key]
+
+    def typing(self, conn: Connection, room_id: int, now: float | None = None) -> None:
+        if room_id not in conn.rooms:
+            raise ProtocolError(ErrorCode.NOT_JOINED, "join the room before sending typing")
+        now = time.monotonic() if now is None else now
+        key = (room_id, conn.person.id)
+        if now - self._typing_at.get(key, -1e9) < self.settings.limits.typing_interval:
+            return
+        self._typing_at[key] = now
+        self.publish_ephemeral(room_id, {"type": "typing", "room": room_id, "user": conn.person.public()})

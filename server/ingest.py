@@ -1,0 +1,88 @@
+"""Group commit: messages arriving together are stored in one transaction.
+
+Invariant: a message is acknowledged only after the transaction that stores it has
+committed, and it is published (locally and to other processes) only after that commit.
+One writer task per process drains the queue, so a burst of sends costs one commit, and
+SQLite never sees two writers from the same process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from server.hub import Hub
+from server.store.database import Database, StoreUnavailable
+from server.store.events import NewMessage, Posted, append_messages
+
+log = logging.getLogger("alongside.ingest")
+
+MAX_BATCH = 256
+
+
+class Ingest:
+    def __init__(self, db: Database, hub: Hub) -> None:
+        self._db = db
+        self._hub = hub
+        self._queue: list[tuple[NewMessage, asyncio.Future[Posted]]] = []
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="ingest")
+
+    async def stop(self) -> None:
+        """Finish what was submitted, then stop (graceful shutdown loses no send)."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            await self._task
+
+    def submit(self, message: NewMessage) -> asyncio.Future[Posted]:
+        """Queue a message; the future resolves once it is committed (or refused)."""
+        future: asyncio.Future[Posted] = asyncio.get_running_loop().create_future()
+        if self._stopping and self._task is not None and self._task.done():
+            future.set_exception(StoreUnavailable("shutting down"))
+            return future
+        self._queue.append((message, future))
+        self._wake.set()
+        return future
+
+    async def _run(self) -> None:
+        while True:
+            if not self._queue:
+                if self._stopping:
+                    return
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+            await self._commit(batch)
+
+    async def _commit(self, batch: list[tuple[NewMessage, asyncio.Future[Posted]]]) -> None:
+        messages = [message for message, _ in batch]
+        try:
+            async with self._db.write() as conn:
+                results = await append_messages(conn, messages)
+        except StoreUnavailable as exc:
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(StoreUnavailable(str(exc)))
+            return
+        except Exception:
+            if len(batch) > 1:  # isolate the message that fails from the others
+                for item in batch:
+                    await self._commit([item])
+                return
+            log.exception("storing a message failed")
+            _, future = batch[0]
+            if not future.done():
+                future.set_exception(RuntimeError("storing the message failed"))
+            return
+        for result in results:
+            if result.frame is not None and result.seq is not None:
+                self._hub.publish_stored(result.frame["room"], result.seq, result.frame)
+        for (_, future), result in zip(batch, results):
+            if not future.done():
+                future.set_result(result)

@@ -1,0 +1,1 @@
+"""Alembic migrations; ``server.migrations.upgrade(url)`` applies them."""

@@ -1,0 +1,142 @@
+"""Every WebSocket frame as a typed model, and the one place frames are decoded and encoded.
+
+Invariant: nothing a client sends reaches the rest of the server except as one of the
+models below; anything else becomes a ``ProtocolError`` carrying a stable ``ErrorCode``,
+which the endpoint turns into an ``error`` frame while the connection stays open.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any, Literal, Union
+from uuid import UUID
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, TypeAdapter, ValidationError
+
+
+class ErrorCode(StrEnum):
+    """Stable error codes shared by WebSocket error frames and HTTP error bodies."""
+
+    INVALID = "invalid"
+    UNAUTHORIZED = "unauthorized"
+    FORBIDDEN = "forbidden"
+    NOT_MEMBER = "not_member"
+    NOT_JOINED = "not_joined"
+    NOT_FOUND = "not_found"
+    CONFLICT = "conflict"
+    CSRF = "csrf"
+    RATE_LIMITED = "rate_limited"
+    TOO_LARGE = "too_large"
+    MUTED = "muted"
+    LOCKED = "locked"
+    UNAVAILABLE = "unavailable"
+    INTERNAL = "internal"
+
+
+class CloseCode:
+    """WebSocket close codes the server uses, documented in docs/protocol.md."""
+
+    NORMAL = 1000
+    TOO_BIG = 1009
+    INTERNAL = 1011
+    RESTART = 1012
+    SESSION_ENDED = 4001
+    SLOW_CONSUMER = 4008
+
+
+class ProtocolError(Exception):
+    """A client frame or request was refused; carries what the error frame says."""
+
+    def __init__(self, code: ErrorCode, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.extra = extra
+
+
+Ref = Annotated[StrictStr | StrictInt, Field(union_mode="left_to_right")]
+RoomId = Annotated[StrictInt, Field(ge=1, le=2**62)]
+
+
+class _Frame(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    ref: Ref | None = None
+
+
+class Join(_Frame):
+    type: Literal["join"]
+    room: RoomId
+    since: Annotated[StrictInt, Field(ge=0, le=2**62)] | None = None
+
+
+class Send(_Frame):
+    type: Literal["send"]
+    room: RoomId
+    body: StrictStr
+    client_id: UUID
+
+
+class Leave(_Frame):
+    type: Literal["leave"]
+    room: RoomId
+
+
+class Typing(_Frame):
+    type: Literal["typing"]
+    room: RoomId
+
+
+class Ping(_Frame):
+    type: Literal["ping"]
+
+
+ClientFrame = Annotated[Union[Join, Send, Leave, Typing, Ping], Field(discriminator="type")]
+_client_frame: TypeAdapter[ClientFrame] = TypeAdapter(ClientFrame)
+KNOWN_TYPES = frozenset({"join", "send", "leave", "typing", "ping"})
+
+
+def _ref_of(data: dict[str, Any]) -> str | int | None:
+    ref = data.get("ref")
+    if isinstance(ref, bool) or not isinstance(ref, (str, int)):
+        return None
+    if isinstance(ref, str) and len(ref) > 64:
+        return None
+    return ref
+
+
+def decode(text: str | bytes, max_bytes: int) -> ClientFrame:
+    """Turn one text frame into a typed client frame, or raise ProtocolError."""
+    size = len(text) if isinstance(text, bytes) else len(text.encode("utf-8", "surrogatepass"))
+    if size > max_bytes:
+        raise ProtocolError(ErrorCode.TOO_LARGE, f"frame is {size} bytes; the limit is {max_bytes}")
+    try:
+        data = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        raise ProtocolError(ErrorCode.INVALID, "frame is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise ProtocolError(ErrorCode.INVALID, "frame must be a JSON object")
+    ref = _ref_of(data)
+    kind = data.get("type")
+    if not isinstance(kind, str) or kind not in KNOWN_TYPES:
+        raise ProtocolError(ErrorCode.INVALID, "unknown or missing frame type", ref=ref)
+    try:
+        return _client_frame.validate_python(data)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False, include_input=False)[0]
+        where = ".".join(str(part) for part in first["loc"][1:]) or "frame"
+        raise ProtocolError(ErrorCode.INVALID, f"{where}: {first['msg']}", ref=ref) from None
+
+
+def encode(frame: dict[str, Any]) -> str:
+    """Serialise a server frame once; the same text goes to every recipient."""
+    return orjson.dumps(frame).decode()
+
+
+def error_frame(code: ErrorCode, message: str, ref: str | int | None = None, **extra: Any) -> str:
+    """The one shape every refusal takes on the wire."""
+    frame: dict[str, Any] = {"type": "error", "code": code.value, "message": message}
+    if ref is not None:
+        frame["ref"] = ref
+    frame.update({key: value for key, value in extra.items() if value is not None})
+    return encode(frame)

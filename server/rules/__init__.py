@@ -1,0 +1,1 @@
+"""Pure, synchronous decisions (clock passed in), table-tested without a server."""

@@ -1,0 +1,33 @@
+"""The long-lived parts one process is made of, built once in the app's lifespan."""
+
+from __future__ import annotations
+
+import os
+import socket
+import secrets
+from dataclasses import dataclass, field
+
+from server.auth.tokens import Signers
+from server.broker import Broker
+from server.hub import Hub
+from server.ingest import Ingest
+from server.rules.limits import Bucket
+from server.settings import Settings
+from server.store.database import Database
+
+
+def new_process_id() -> str:
+    """Unique per process and start, so a restarted process is never mistaken for the old one."""
+    return f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(4)}"
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    broker: Broker
+    hub: Hub
+    ingest: Ingest
+    signers: Signers
+    process_id: str
+    buckets: dict[int, Bucket] = field(default_factory=dict)

@@ -1,0 +1,167 @@
+"""Typed settings, read once from the environment and `config/`.
+
+This module is the only reader of ``os.environ``: everything else receives a frozen
+``Settings`` so tests can build one by hand and nothing changes under a running process.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG_DIR = ROOT / "config"
+DEV_SECRET_FILE = ROOT / ".alongside-dev-secret"
+
+
+class ConfigError(RuntimeError):
+    """Raised at start-up when the configuration cannot be used as given."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Sizes and rates that protect the service from any one client."""
+
+    max_body_chars: int = 4000
+    max_frame_bytes: int = 65536
+    transport_max_bytes: int = 4 * 1024 * 1024
+    rate_per_second: float = 5.0
+    rate_burst: int = 20
+    typing_interval: float = 1.0
+    outgoing_queue: int = 1024
+    max_http_body: int = 65536
+    history_page_max: int = 500
+
+
+@dataclass(frozen=True)
+class CrisisResource:
+    """One place to get help now, shown to people who may be in danger."""
+
+    name: str
+    contact: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the process needs to know, fixed at start-up."""
+
+    environment: str = "development"
+    database_url: str = "sqlite+aiosqlite:///alongside.db"
+    redis_url: str | None = None
+    secret_keys: tuple[str, ...] = ()
+    allowed_origins: tuple[str, ...] = ("http://127.0.0.1:8000", "http://localhost:8000")
+    session_max_age: int = 14 * 24 * 3600
+    sync_interval: float = 5.0
+    presence_ttl: float = 30.0
+    limits: Limits = field(default_factory=Limits)
+    crisis_resources: tuple[CrisisResource, ...] = ()
+    log_level: str = "INFO"
+
+    @property
+    def production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def with_(self, **changes: Any) -> "Settings":
+        """A copy with some fields changed (tests and commands use it)."""
+        return replace(self, **changes)
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept URLs as people write them and pick the async driver for each."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix):]
+    if url.startswith("sqlite:///"):
+        return "sqlite+aiosqlite:///" + url[len("sqlite:///"):]
+    return url
+
+
+def _split(value: str | None) -> tuple[str, ...]:
+    return tuple(part.strip() for part in (value or "").split(",") if part.strip())
+
+
+def _load_toml(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    with path.open("rb") as handle:
+        return tomllib.load(handle)
+
+
+def _dev_secret() -> str:
+    """A per-checkout development key, so sessions survive restarts without setup."""
+    if DEV_SECRET_FILE.exists():
+        return DEV_SECRET_FILE.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    DEV_SECRET_FILE.write_text(key)
+    DEV_SECRET_FILE.chmod(0o600)
+    return key
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, config_dir: Path = CONFIG_DIR
+) -> Settings:
+    """Read the environment and `config/` once; fail loudly on what cannot work."""
+    env = os.environ if environ is None else environ
+    config = _load_toml(config_dir / "alongside.toml")
+    environment = env.get("ALONGSIDE_ENV", config.get("environment", "development"))
+    if environment not in ("development", "test", "production"):
+        raise ConfigError(f"ALONGSIDE_ENV must be development, test or production, not {environment!r}")
+
+    keys = _split(env.get("SECRET_KEYS"))
+    if not keys:
+        if environment == "production":
+            raise ConfigError("SECRET_KEYS must be set in production (comma-separated, newest first)")
+        keys = (_dev_secret(),)
+    if environment == "production" and any(len(key) < 32 for key in keys):
+        raise ConfigError("every key in SECRET_KEYS must be at least 32 characters")
+
+    limits_config = config.get("limits", {})
+    limit_fields = set(Limits.__dataclass_fields__)
+    unknown = set(limits_config) - limit_fields
+    if unknown:
+        raise ConfigError(f"unknown keys in [limits] of config/alongside.toml: {sorted(unknown)}")
+    limits = Limits(**limits_config)
+    for name in limit_fields:
+        env_name = "LIMIT_" + name.upper()
+        if env_name in env:
+            kind = type(getattr(limits, name))
+            try:
+                limits = replace(limits, **{name: kind(env[env_name])})
+            except ValueError as exc:
+                raise ConfigError(f"{env_name} must be a {kind.__name__}") from exc
+
+    crisis = _load_toml(config_dir / "crisis.toml")
+    resources = tuple(
+        CrisisResource(name=item["name"], contact=item["contact"], description=item.get("description", ""))
+        for item in crisis.get("resources", [])
+    )
+
+    default_db = "sqlite+aiosqlite:///" + str(ROOT / "alongside.db")
+    origins = _split(env.get("ALLOWED_ORIGINS")) or tuple(
+        config.get("allowed_origins", Settings.allowed_origins)
+    )
+    try:
+        return Settings(
+            environment=environment,
+            database_url=normalise_database_url(env.get("DATABASE_URL") or default_db),
+            redis_url=env.get("REDIS_URL") or None,
+            secret_keys=keys,
+            allowed_origins=origins,
+            session_max_age=int(env.get("SESSION_MAX_AGE", config.get("session_max_age", Settings.session_max_age))),
+            sync_interval=float(env.get("SYNC_INTERVAL", config.get("sync_interval", Settings.sync_interval))),
+            presence_ttl=float(env.get("PRESENCE_TTL", config.get("presence_ttl", Settings.presence_ttl))),
+            limits=limits,
+            crisis_resources=resources,
+            log_level=env.get("LOG_LEVEL", "INFO"),
+        )
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc

@@ -1,0 +1,234 @@
+"""Room history: append events with the room's next seq, and read them back as frames.
+
+Invariant: a seq is handed out only inside the transaction that inserts its event, after
+the room's counter row is locked (``FOR UPDATE`` on PostgreSQL; ``BEGIN IMMEDIATE``
+serialises SQLite), so concurrent writers, even in several processes, get 1..N with no
+gap and no repeat. A message is identified by (room, author, client_id): appending the
+same triple again returns the original seq and stores nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import bindparam, insert, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from server.store.database import as_utc, utcnow
+from server.store.models import Event, Membership, Room, User
+
+events = Event.__table__  # type: ignore[attr-defined]
+rooms = Room.__table__  # type: ignore[attr-defined]
+memberships = Membership.__table__  # type: ignore[attr-defined]
+users = User.__table__  # type: ignore[attr-defined]
+
+POSTING_ROLES = frozenset({"member", "moderator"})
+
+
+def iso(ts: datetime) -> str:
+    """One timestamp format for live frames and history alike (UTC, milliseconds)."""
+    ts = as_utc(ts)
+    return ts.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
+
+
+def frame_of(
+    *,
+    room_id: int,
+    seq: int,
+    type_: str,
+    ts: datetime,
+    author: dict[str, Any] | None,
+    body: str | None,
+    client_id: str | None,
+    data: str | None,
+) -> dict[str, Any]:
+    """The wire form of a stored event; the live path and history both use it."""
+    frame: dict[str, Any] = {"type": type_, "room": room_id, "seq": seq}
+    if type_ == "message":
+        frame.update(author=author, body=body, ts=iso(ts), client_id=client_id)
+        return frame
+    extra = orjson.loads(data) if data else {}
+    if author is not None:
+        frame["user"] = author
+    frame.update(extra)
+    frame["ts"] = iso(ts)
+    return frame
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    """A message someone asked to post (already validated by the protocol layer)."""
+
+    room_id: int
+    author_id: int
+    author_name: str
+    body: str
+    client_id: str
+
+
+@dataclass(frozen=True)
+class Posted:
+    """What happened to one NewMessage: its seq, and the frame when it is new."""
+
+    seq: int | None
+    frame: dict[str, Any] | None = None
+    refused: str | None = None  # an ErrorCode value when not stored
+
+
+async def append_messages(conn: AsyncConnection, batch: list[NewMessage]) -> list[Posted]:
+    """Store a batch of messages in one transaction (group commit); one Posted per input.
+
+    Authorisation happens here, against the rows being locked: only members and moderators
+    of the room post. Duplicates of an already stored (room, author, client_id), within the
+    batch or from before, are answered with the original seq.
+    """
+    room_ids = sorted({m.room_id for m in batch})
+    locked = await conn.execute(
+        select(rooms.c.id, rooms.c.last_seq).where(rooms.c.id.in_(room_ids)).order_by(rooms.c.id).with_for_update()
+    )
+    last_seq = {row.id: row.last_seq for row in locked}
+    pairs = list({(m.room_id, m.author_id) for m in batch})
+    allowed = {
+        (row.room_id, row.user_id)
+        for row in await conn.execute(
+            select(memberships.c.room_id, memberships.c.user_id).where(
+                tuple_(memberships.c.room_id, memberships.c.user_id).in_(pairs),
+                memberships.c.role.in_(POSTING_ROLES),
+            )
+        )
+    }
+    keys = {(m.room_id, m.author_id, m.client_id) for m in batch}
+    existing: dict[tuple[int, int, str], int] = {
+        (row.room_id, row.author_id, row.client_id): row.seq
+        for row in await conn.execute(
+            select(events.c.room_id, events.c.author_id, events.c.client_id, events.c.seq).where(
+                tuple_(events.c.room_id, events.c.author_id, events.c.client_id).in_(list(keys))
+            )
+        )
+    }
+    now = utcnow()
+    rows: list[dict[str, Any]] = []
+    results: list[Posted] = []
+    for message in batch:
+        key = (message.room_id, message.author_id, message.client_id)
+        if message.room_id not in last_seq or (message.room_id, message.author_id) not in allowed:
+            results.append(Posted(seq=None, refused="not_member"))
+            continue
+        if key in existing:
+            results.append(Posted(seq=existing[key]))
+            continue
+        seq = last_seq[message.room_id] + 1
+        last_seq[message.room_id] = seq
+        existing[key] = seq
+        rows.append(
+            {
+                "room_id": message.room_id,
+                "seq": seq,
+                "type": "message",
+                "author_id": message.author_id,
+                "body": message.body,
+                "client_id": message.client_id,
+                "data": None,
+                "created_at": now,
+            }
+        )
+        author = {"id": message.author_id, "display_name": message.author_name}
+        results.append(
+            Posted(
+                seq=seq,
+                frame=frame_of(
+                    room_id=message.room_id, seq=seq, type_="message", ts=now, author=author,
+                    body=message.body, client_id=message.client_id, data=None,
+                ),
+            )
+        )
+    if rows:
+        await conn.execute(insert(events), rows)
+        touched = {row["room_id"] for row in rows}
+        await conn.execute(
+            update(rooms).where(rooms.c.id == bindparam("rid")).values(last_seq=bindparam("new_seq")),
+            [{"rid": room_id, "new_seq": last_seq[room_id]} for room_id in sorted(touched)],
+        )
+    return results
+
+
+async def append_event(
+    conn: AsyncConnection,
+    *,
+    room_id: int,
+    type_: str,
+    subject: dict[str, Any] | None,
+    data: dict[str, Any],
+) -> dict[str, Any]:
+    """Store one non-message event (e.g. member_added) with the room's next seq."""
+    result = await conn.execute(
+        update(rooms).where(rooms.c.id == room_id).values(last_seq=rooms.c.last_seq + 1).returning(rooms.c.last_seq)
+    )
+    seq = result.scalar_one()
+    now = utcnow()
+    encoded = orjson.dumps(data).decode() if data else None
+    await conn.execute(
+        insert(events).values(
+            room_id=room_id, seq=seq, type=type_, author_id=subject["id"] if subject else None,
+            body=None, client_id=None, data=encoded, created_at=now,
+        )
+    )
+    return frame_of(
+        room_id=room_id, seq=seq, type_=type_, ts=now, author=subject, body=None, client_id=None, data=encoded
+    )
+
+
+async def history(
+    conn: AsyncConnection, room_id: int, *, after: int | None = None, before: int | None = None, limit: int = 100
+) -> tuple[list[dict[str, Any]], bool]:
+    """Events of a room in ascending seq, as frames, and whether more lie beyond the page.
+
+    ``after`` pages forwards (seq > after); ``before`` pages backwards (the latest events
+    with seq < before); with neither, the latest ``limit`` events.
+    """
+    query = (
+        select(
+            events.c.seq, events.c.type, events.c.author_id, events.c.body, events.c.client_id,
+            events.c.data, events.c.created_at, users.c.display_name,
+        )
+        .select_from(events.outerjoin(users, users.c.id == events.c.author_id))
+        .where(events.c.room_id == room_id)
+    )
+    if after is not None:
+        query = query.where(events.c.seq > after).order_by(events.c.seq).limit(limit + 1)
+    else:
+        if before is not None:
+            query = query.where(events.c.seq < before)
+        query = query.order_by(events.c.seq.desc()).limit(limit + 1)
+    rows = list(await conn.execute(query))
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    if after is None:
+        rows.reverse()
+    frames = [
+        frame_of(
+            room_id=room_id,
+            seq=row.seq,
+            type_=row.type,
+            ts=row.created_at,
+            author=None if row.author_id is None else {"id": row.author_id, "display_name": row.display_name},
+            body=row.body,
+            client_id=row.client_id,
+            data=row.data,
+        )
+        for row in rows
+    ]
+    return frames, has_more
+
+
+async def last_seqs(conn: AsyncConnection, room_ids: list[int]) -> dict[int, int]:
+    """The latest committed seq of each room (for catch-up and `sync` frames)."""
+    found: dict[int, int] = {}
+    for start in range(0, len(room_ids), 500):
+        chunk = room_ids[start : start + 500]
+        rows = await conn.execute(select(rooms.c.id, rooms.c.last_seq).where(rooms.c.id.in_(chunk)))
+        found.update({row.id: row.last_seq for row in rows})
+    return found

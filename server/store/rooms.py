@@ -1,0 +1,77 @@
+"""Rooms and memberships."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from server.store.database import utcnow
+from server.store.events import append_event
+from server.store.models import Membership, Room
+from server.store.users import Person
+
+ROOM_KINDS = ("group", "cohort", "topic", "alumni", "direct")
+MEMBER_ROLES = ("member", "moderator")
+rooms = Room.__table__  # type: ignore[attr-defined]
+memberships = Membership.__table__  # type: ignore[attr-defined]
+
+
+async def create(conn: AsyncConnection, *, name: str, kind: str, creator: Person) -> int:
+    """Create a room; its creator becomes its first moderator (a stored event, seq 1)."""
+    result = await conn.execute(
+        insert(rooms)
+        .values(name=name, kind=kind, created_by=creator.id, created_at=utcnow(), last_seq=0)
+        .returning(rooms.c.id)
+    )
+    room_id: int = result.scalar_one()
+    await set_member(conn, room_id=room_id, person=creator, role="moderator")
+    return room_id
+
+
+async def set_member(conn: AsyncConnection, *, room_id: int, person: Person, role: str) -> dict[str, Any]:
+    """Add a person to a room or change their role; stores a `member_added` event."""
+    found = (
+        await conn.execute(
+            select(memberships.c.role).where(memberships.c.room_id == room_id, memberships.c.user_id == person.id)
+        )
+    ).first()
+    if found is None:
+        await conn.execute(
+            insert(memberships).values(room_id=room_id, user_id=person.id, role=role, created_at=utcnow())
+        )
+    else:
+        await conn.execute(
+            update(memberships)
+            .where(memberships.c.room_id == room_id, memberships.c.user_id == person.id)
+            .values(role=role)
+        )
+    return await append_event(conn, room_id=room_id, type_="member_added", subject=person.public(), data={"role": role})
+
+
+async def exists(conn: AsyncConnection, room_id: int) -> bool:
+    return (await conn.execute(select(rooms.c.id).where(rooms.c.id == room_id))).first() is not None
+
+
+async def role_in(conn: AsyncConnection, room_id: int, user_id: int) -> str | None:
+    """The person's role in the room, or None when they are not a member (or no such room)."""
+    row = (
+        await conn.execute(
+            select(memberships.c.role).where(memberships.c.room_id == room_id, memberships.c.user_id == user_id)
+        )
+    ).first()
+    return None if row is None else str(row.role)
+
+
+async def of_user(conn: AsyncConnection, user_id: int) -> list[dict[str, Any]]:
+    """The rooms a person belongs to, with their role and each room's latest seq."""
+    rows = await conn.execute(
+        select(rooms.c.id, rooms.c.name, rooms.c.kind, rooms.c.last_seq, memberships.c.role)
+        .join(memberships, memberships.c.room_id == rooms.c.id)
+        .where(memberships.c.user_id == user_id)
+        .order_by(rooms.c.id)
+    )
+    return [
+        {"id": row.id, "name": row.name, "kind": row.kind, "role": row.role, "last_seq": row.last_seq} for row in rows
+    ]

@@ -1,0 +1,183 @@
+"""The WebSocket endpoint: handshake checks, then one reader loop and one writer task.
+
+Invariant: no input ends the connection or the process. Every frame is decoded by
+``protocol.decode``; any refusal becomes an ``error`` frame echoing the frame's ``ref``,
+and the loop reads the next frame. Authorisation is checked for every frame.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+from starlette.responses import JSONResponse
+from starlette.websockets import WebSocket
+
+from server.auth.current import resolve
+from server.auth.guards import origin_allowed, websocket_token
+from server.connection import Connection
+from server.protocol import CloseCode, ErrorCode, Join, Leave, Ping, ProtocolError, Send, Typing, decode, encode, error_frame
+from server.rules.limits import take
+from server.services import Services
+from server.store import rooms as room_store
+from server.store.database import StoreUnavailable, utcnow
+from server.store.events import NewMessage, Posted
+
+log = logging.getLogger("alongside.ws")
+
+
+async def websocket_endpoint(ws: WebSocket) -> None:
+    services: Services = ws.app.state.services
+    settings = services.settings
+    if not origin_allowed(ws.headers.get("origin"), settings.allowed_origins):
+        await ws.send_denial_response(
+            JSONResponse({"code": "forbidden", "message": "this origin may not open a WebSocket here"}, 403)
+        )
+        return
+    token = websocket_token(ws.headers, ws.cookies)
+    try:
+        session = await resolve(services.db, services.signers, token, settings.session_max_age)
+    except StoreUnavailable:
+        await ws.accept()
+        await ws.send_text(error_frame(ErrorCode.UNAVAILABLE, "storage is unavailable; try again shortly"))
+        await ws.close(1013, "try again later")
+        return
+    await ws.accept()
+    if session is None:
+        await ws.send_text(error_frame(ErrorCode.UNAUTHORIZED, "sign in first: no valid session"))
+        await ws.close(CloseCode.SESSION_ENDED, "no valid session")
+        return
+
+    conn = Connection(
+        session.person, session.id, session.expires_at, ws.send_text, ws.close, settings.limits.outgoing_queue
+    )
+    services.hub.attach(conn)
+    writer = asyncio.create_task(conn.writer(), name=f"ws-writer-{conn.id}")
+    limits = settings.limits
+    conn.push(
+        encode(
+            {
+                "type": "hello",
+                "user": session.person.private(),
+                "limits": {
+                    "max_body_chars": limits.max_body_chars,
+                    "max_frame_bytes": limits.max_frame_bytes,
+                    "rate_per_second": limits.rate_per_second,
+                    "rate_burst": limits.rate_burst,
+                },
+            }
+        )
+    )
+    try:
+        while True:
+            message = await ws.receive()
+            if message["type"] == "websocket.disconnect":
+                break
+            if conn.closed:
+                continue
+            text = message.get("text")
+            if text is None:
+                conn.push(error_frame(ErrorCode.INVALID, "binary frames are not accepted; send JSON text"))
+                continue
+            await handle(services, conn, text)
+    except Exception:
+        log.exception("connection %s failed", conn.id)
+    finally:
+        services.hub.detach(conn)
+        if not writer.done():
+            conn.kill(CloseCode.NORMAL, "bye")
+            try:
+                await asyncio.wait_for(writer, 1.0)
+            except (TimeoutError, Exception):
+                writer.cancel()
+
+
+async def handle(services: Services, conn: Connection, text: str) -> None:
+    """Answer one client frame; every refusal becomes an error frame, never an exception."""
+    settings = services.settings
+    ref: Any = None
+    decision = take(
+        services.buckets.get(conn.person.id), time.monotonic(), settings.limits.rate_per_second, settings.limits.rate_burst
+    )
+    services.buckets[conn.person.id] = decision.bucket
+    try:
+        if conn.expires_at <= utcnow():
+            conn.kill(CloseCode.SESSION_ENDED, "session expired", error_frame(ErrorCode.UNAUTHORIZED, "session expired"))
+            return
+        frame = decode(text, settings.limits.max_frame_bytes)
+        ref = frame.ref
+        if not decision.allowed:
+            raise ProtocolError(ErrorCode.RATE_LIMITED, "slow down", retry_after=decision.retry_after)
+        if isinstance(frame, Send):
+            await _send(services, conn, frame)
+        elif isinstance(frame, Join):
+            await _check_member(services, conn, frame.room)
+            await services.hub.join(conn, frame.room, frame.since, ref)
+        elif isinstance(frame, Leave):
+            services.hub.leave(conn, frame.room)
+            conn.push(_with_ref({"type": "left", "room": frame.room, "reason": "leave"}, ref))
+        elif isinstance(frame, Typing):
+            services.hub.typing(conn, frame.room)
+        elif isinstance(frame, Ping):
+            conn.push(_with_ref({"type": "pong"}, ref))
+    except ProtocolError as exc:
+        conn.push(error_frame(exc.code, exc.message, ref if ref is not None else exc.extra.pop("ref", None), **exc.extra))
+    except StoreUnavailable:
+        conn.push(error_frame(ErrorCode.UNAVAILABLE, "storage is unavailable; nothing was stored, retry", ref))
+    except Exception:
+        log.exception("frame handling failed on connection %s", conn.id)
+        conn.push(error_frame(ErrorCode.INTERNAL, "something went wrong on our side", ref))
+
+
+def _with_ref(frame: dict[str, Any], ref: Any) -> str:
+    if ref is not None:
+        frame["ref"] = ref
+    return encode(frame)
+
+
+async def _check_member(services: Services, conn: Connection, room_id: int) -> str:
+    async with services.db.read() as db:
+        role = await room_store.role_in(db, room_id, conn.person.id)
+    if role is None:
+        raise ProtocolError(ErrorCode.NOT_MEMBER, "no such room, or you are not a member of it", room=room_id)
+    return role
+
+
+async def _send(services: Services, conn: Connection, frame: Send) -> None:
+    limits = services.settings.limits
+    extra = {"room": frame.room, "client_id": str(frame.client_id)}
+    if len(frame.body) > limits.max_body_chars:
+        raise ProtocolError(ErrorCode.TOO_LARGE, f"a message may be at most {limits.max_body_chars} characters", **extra)
+    if not frame.body.strip():
+        raise ProtocolError(ErrorCode.INVALID, "body: a message cannot be empty", **extra)
+    if "\x00" in frame.body:
+        raise ProtocolError(ErrorCode.INVALID, "body: NUL characters are not allowed", **extra)
+    client_id = str(frame.client_id)
+    message = NewMessage(
+        room_id=frame.room,
+        author_id=conn.person.id,
+        author_name=conn.person.display_name,
+        body=frame.body,
+        client_id=client_id,
+    )
+    ref = frame.ref
+
+    def answer(future: asyncio.Future[Posted]) -> None:
+        exc = future.exception()
+        if exc is None:
+            posted = future.result()
+            if posted.seq is not None:
+                ack = {"type": "ack", "room": frame.room, "seq": posted.seq, "client_id": client_id}
+                conn.push(_with_ref(ack, ref))
+            else:
+                conn.push(
+                    error_frame(ErrorCode.NOT_MEMBER, "no such room, or you may not post in it", ref, **extra)
+                )
+        elif isinstance(exc, StoreUnavailable):
+            conn.push(error_frame(ErrorCode.UNAVAILABLE, "storage is unavailable; nothing was stored, retry", ref, **extra))
+        else:
+            conn.push(error_frame(ErrorCode.INTERNAL, "the message could not be stored", ref, **extra))
+
+    services.ingest.submit(message).add_done_callback(answer)
