@@ -110,8 +110,8 @@ class Hub:
             start = resume_point(since, last)
             if start is None:
                 raise ProtocolError(ErrorCode.INVALID, f"since must be between 0 and the room's last seq ({last})")
-            if channel.subs.pop(conn, None) is not None:  # a re-join restarts from the new since
-                conn.rooms.discard(room_id)
+            rejoin = channel.subs.pop(conn, None) is not None  # a re-join restarts from the new since
+            conn.rooms.discard(room_id)
             frame: dict[str, Any] = {"type": "joined", "room": room_id, "last_seq": last}
             if ref is not None:
                 frame["ref"] = ref
@@ -126,13 +126,19 @@ class Hub:
                     await conn.send_ordered(encode(event))
                 position = page[-1]["seq"]
             if conn.closed:
+                if rejoin:
+                    self._spawn(self._went_offline(conn, room_id))
                 return
             channel.subs[conn] = position
             conn.rooms.add(room_id)
         finally:
             channel.joining -= 1
             self._maybe_close_channel(channel)
-        await self._went_online(conn, room_id)
+        if rejoin:
+            if channel.presence_text:
+                conn.push(channel.presence_text)
+        else:
+            await self._went_online(conn, room_id)
 
     def leave(self, conn: Connection, room_id: int) -> None:
         channel = self.rooms.get(room_id)

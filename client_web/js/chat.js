@@ -30,6 +30,8 @@ const TYPING_SHOW_MS = 4000;
 const RESEND_AFTER_MS = 15000;
 const SYNC_GRACE_MS = 1500; // let in-flight live frames land before fetching a gap
 const NEAR_BOTTOM_PX = 80;
+const AUTO_RETRY_CODES = new Set(['rate_limited', 'unavailable']); // the server says: retry later
+const MAX_AUTO_RETRIES = 3;
 const WIDE = '(min-width: 720px)';
 
 export class Chat {
@@ -679,11 +681,12 @@ export class Chat {
     for (const e of this.outbox.stale(Date.now(), RESEND_AFTER_MS)) this.transmit(e);
   }
 
-  retry(clientId) {
+  retry(clientId, { auto = false } = {}) {
     const e = this.outbox.markRetrying(clientId);
     if (!e) return;
+    if (!auto) e.autoRetries = 0;
     this.renderPending();
-    this.dom.composerInput.focus();
+    if (!auto) this.dom.composerInput.focus();
     this.transmit(e);
   }
 
@@ -715,9 +718,22 @@ export class Chat {
       typeof f.client_id === 'string' && this.outbox.has(f.client_id) ? f.client_id : this.outbox.has(f.ref) ? f.ref : null;
     if (id) {
       const entry = this.outbox.markFailed(id, { code: f.code, message: f.message, retryAfter: f.retry_after });
-      if (entry && entry.roomKey === this.openKey) {
+      if (!entry || entry.status !== 'failed') return;
+      // When the server says "later" (rate limit, storage briefly down), try again
+      // by ourselves a few times; the Retry button stays available meanwhile.
+      entry.autoRetries = entry.autoRetries || 0;
+      const firstFailure = entry.autoRetries === 0;
+      if (AUTO_RETRY_CODES.has(f.code) && entry.autoRetries < MAX_AUTO_RETRIES) {
+        entry.autoRetries += 1;
+        const waitMs = (Number(f.retry_after) > 0 ? Number(f.retry_after) * 1000 : 2000 * entry.autoRetries) + Math.random() * 500;
+        setTimeout(() => {
+          const e = this.outbox.get(id);
+          if (this.active && e && e.status === 'failed') this.retry(id, { auto: true });
+        }, waitMs);
+      }
+      if (entry.roomKey === this.openKey) {
         this.renderPending();
-        this.hooks.announce(`Message not sent. ${friendlyError(f.code, f.retry_after)}`);
+        if (firstFailure) this.hooks.announce(`Message not sent. ${friendlyError(f.code, f.retry_after)}`);
       }
       return;
     }

@@ -2,7 +2,7 @@
 // Pure functions (no DOM).
 
 const ERROR_TEXT = {
-  rate_limited: 'You are sending messages quickly. Take a breath and try again in a moment.',
+  rate_limited: 'You are sending messages quickly. Please wait a moment, then try again.',
   too_large: 'This message is too long to send. You could split it into smaller parts.',
   muted: 'You are muted in this room for now, so the message was not sent.',
   locked: 'This room is locked at the moment, so the message was not sent.',
@@ -19,7 +19,7 @@ const ERROR_TEXT = {
 export function friendlyError(code, retryAfter) {
   if (code === 'rate_limited' && Number(retryAfter) > 0) {
     const s = Math.ceil(Number(retryAfter));
-    return `You are sending messages quickly. Take a breath and try again in ${s} second${s === 1 ? '' : 's'}.`;
+    return `You are sending messages quickly. Please wait ${s} second${s === 1 ? '' : 's'}, then try again.`;
   }
   return ERROR_TEXT[code] || 'Something went wrong. Please try again.';
 }

@@ -212,16 +212,22 @@ export function resourceNode(res) {
   return li;
 }
 
-/** A safe link for a contact: http(s) URL, or a phone number as tel:. */
+/**
+ * A safe link for a contact: an http(s) URL, or a phone number as tel:
+ * ("1-800-662-4357", "Call 911", "Call or text 988"). Anything else stays text.
+ */
 export function contactHref(contact) {
-  if (/^https?:\/\/[^\s]+$/i.test(contact)) {
+  if (/^https?:\/\/\S+$/i.test(contact)) {
     try {
       const u = new URL(contact);
       if (u.protocol === 'http:' || u.protocol === 'https:') return u.href;
     } catch {
       return null;
     }
+    return null;
   }
-  if (/^\+?[0-9][0-9 ().-]{1,20}$/.test(contact)) return `tel:${contact.replace(/[^0-9+]/g, '')}`;
-  return null;
+  const m = /^(?:(?:call|phone|dial)(?: or text)?:?\s+)?(\+?[0-9][0-9 ().-]{1,20})$/i.exec(contact);
+  if (!m) return null;
+  const digits = m[1].replace(/[^0-9+]/g, '');
+  return digits.replace(/\+/g, '').length >= 3 ? `tel:${digits}` : null;
 }

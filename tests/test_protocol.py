@@ -1,0 +1,68 @@
+"""The frame parser: every client frame shape, and every way a frame can be wrong."""
+
+from __future__ import annotations
+
+import uuid
+
+import orjson
+import pytest
+
+from server.protocol import ErrorCode, Join, Ping, ProtocolError, Send, decode, error_frame
+
+LIMIT = 65536
+CID = str(uuid.uuid4())
+
+
+@pytest.mark.parametrize(
+    ("raw", "kind"),
+    [
+        ({"type": "join", "room": 1, "since": None, "ref": 1}, Join),
+        ({"type": "join", "room": 1, "since": 0}, Join),
+        ({"type": "join", "room": 7}, Join),
+        ({"type": "send", "room": 1, "body": "hi", "client_id": CID, "ref": "a"}, Send),
+        ({"type": "ping"}, Ping),
+    ],
+)
+def test_valid_frames_decode_to_their_model(raw: dict[str, object], kind: type) -> None:
+    assert isinstance(decode(orjson.dumps(raw).decode(), LIMIT), kind)
+
+
+BAD = [
+    ("not json", "{nope", ErrorCode.INVALID),
+    ("array", "[1, 2]", ErrorCode.INVALID),
+    ("string", '"join"', ErrorCode.INVALID),
+    ("no type", '{"room": 1}', ErrorCode.INVALID),
+    ("unknown type", '{"type": "explode", "ref": 1}', ErrorCode.INVALID),
+    ("type not a string", '{"type": 5}', ErrorCode.INVALID),
+    ("room as string", '{"type": "join", "room": "1"}', ErrorCode.INVALID),
+    ("room as float", '{"type": "join", "room": 1.0}', ErrorCode.INVALID),
+    ("room as bool", '{"type": "join", "room": true}', ErrorCode.INVALID),
+    ("room zero", '{"type": "join", "room": 0}', ErrorCode.INVALID),
+    ("negative since", '{"type": "join", "room": 1, "since": -1}', ErrorCode.INVALID),
+    ("huge since", '{"type": "join", "room": 1, "since": 99999999999999999999999}', ErrorCode.INVALID),
+    ("missing room", '{"type": "join"}', ErrorCode.INVALID),
+    ("missing body", f'{{"type": "send", "room": 1, "client_id": "{CID}"}}', ErrorCode.INVALID),
+    ("body not a string", f'{{"type": "send", "room": 1, "body": 5, "client_id": "{CID}"}}', ErrorCode.INVALID),
+    ("client_id not a uuid", '{"type": "send", "room": 1, "body": "x", "client_id": "abc"}', ErrorCode.INVALID),
+    ("extra field", '{"type": "ping", "evil": true}', ErrorCode.INVALID),
+    ("lone surrogate", '{"type": "send", "room": 1, "body": "\\ud800", "client_id": "' + CID + '"}', ErrorCode.INVALID),
+    ("too large", '{"type": "ping", "pad": "' + "x" * LIMIT + '"}', ErrorCode.TOO_LARGE),
+]
+
+
+@pytest.mark.parametrize(("name", "raw", "code"), BAD, ids=[row[0] for row in BAD])
+def test_bad_frames_raise_a_stable_code(name: str, raw: str, code: ErrorCode) -> None:
+    with pytest.raises(ProtocolError) as caught:
+        decode(raw, LIMIT)
+    assert caught.value.code == code
+
+
+def test_error_keeps_the_ref_when_the_frame_had_one() -> None:
+    with pytest.raises(ProtocolError) as caught:
+        decode('{"type": "join", "room": "x", "ref": "r1"}', LIMIT)
+    assert caught.value.extra["ref"] == "r1"
+
+
+def test_error_frame_shape() -> None:
+    frame = orjson.loads(error_frame(ErrorCode.RATE_LIMITED, "slow down", "r", retry_after=1.5))
+    assert frame == {"type": "error", "code": "rate_limited", "message": "slow down", "ref": "r", "retry_after": 1.5}
