@@ -106,6 +106,18 @@ def _dev_secret() -> str:
     return key
 
 
+def load_crisis_resources(config_dir: Path = CONFIG_DIR) -> tuple[CrisisResource, ...]:
+    """Where to get help now, from `config/crisis.toml`, in the order it lists them."""
+    crisis = _load_toml(config_dir / "crisis.toml")
+    try:
+        return tuple(
+            CrisisResource(name=item["name"], contact=item["contact"], description=item.get("description", ""))
+            for item in crisis.get("resources", [])
+        )
+    except (KeyError, TypeError) as exc:
+        raise ConfigError(f"config/crisis.toml: every resource needs a name and a contact ({exc})") from exc
+
+
 def load_settings(
     environ: Mapping[str, str] | None = None, config_dir: Path = CONFIG_DIR
 ) -> Settings:
@@ -139,11 +151,7 @@ def load_settings(
             except ValueError as exc:
                 raise ConfigError(f"{env_name} must be a {kind.__name__}") from exc
 
-    crisis = _load_toml(config_dir / "crisis.toml")
-    resources = tuple(
-        CrisisResource(name=item["name"], contact=item["contact"], description=item.get("description", ""))
-        for item in crisis.get("resources", [])
-    )
+    resources = load_crisis_resources(config_dir)
 
     default_db = "sqlite+aiosqlite:///" + str(ROOT / "alongside.db")
     origins = _split(env.get("ALLOWED_ORIGINS")) or tuple(

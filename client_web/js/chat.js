@@ -143,9 +143,18 @@ export class Chat {
     });
     d.loadEarlier.addEventListener('click', () => this.loadEarlier(true));
     d.scroller.addEventListener('scroll', () => {
+      this.stickToBottom = this.isNearBottom();
       if (d.scroller.scrollTop < 40) this.loadEarlier(false);
-      if (this.isNearBottom()) d.jumpLatest.hidden = true;
+      if (this.stickToBottom) d.jumpLatest.hidden = true;
     }, { passive: true });
+    // When the visible area changes size (the on-screen keyboard, a longer
+    // composer, the presence line), a reader at the bottom stays at the bottom.
+    this.stickToBottom = true;
+    if (typeof ResizeObserver === 'function') {
+      new ResizeObserver(() => {
+        if (this.stickToBottom && !d.roomContent.hidden) d.scroller.scrollTop = d.scroller.scrollHeight;
+      }).observe(d.scroller);
+    }
     d.jumpLatest.addEventListener('click', () => {
       this.scrollToBottom();
       d.jumpLatest.hidden = true;
@@ -790,6 +799,7 @@ export class Chat {
   scrollToBottom() {
     const sc = this.dom.scroller;
     sc.scrollTop = sc.scrollHeight;
+    this.stickToBottom = true;
     this.dom.jumpLatest.hidden = true;
   }
 

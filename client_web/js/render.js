@@ -24,6 +24,9 @@ function timeNode(ts) {
 export function messageNode(ev, { meId, removed }) {
   const mine = ev.author && meId !== null && meId !== undefined && String(ev.author.id) === String(meId);
   const li = el('li', { className: `msg${mine ? ' msg-mine' : ''}${removed ? ' msg-removed' : ''}`, attrs: { 'data-seq': ev.seq } });
+  if (ev.author && ev.author.id !== undefined && ev.author.id !== null) li.dataset.author = String(ev.author.id);
+  const t = Date.parse(ev.ts);
+  if (!Number.isNaN(t)) li.dataset.time = String(t);
   const meta = el('div', { className: 'msg-meta' }, [
     el('span', { className: 'msg-author', text: displayName(ev.author) }),
     mine ? el('span', { className: 'msg-you', text: '(you)' }) : null,
@@ -51,6 +54,22 @@ export function systemNode(ev) {
   const t = timeNode(ev.ts);
   if (t) li.append(' · ', t);
   return li;
+}
+
+const GROUP_WITHIN_MS = 5 * 60 * 1000;
+
+/**
+ * Consecutive messages by the same person within a few minutes form a group:
+ * the name and time are shown once (and stay available to screen readers).
+ */
+function groupWithPrevious(node) {
+  const prev = node.previousElementSibling;
+  const same =
+    !!prev &&
+    !!node.dataset.author &&
+    prev.dataset.author === node.dataset.author &&
+    Math.abs(Number(node.dataset.time) - Number(prev.dataset.time)) < GROUP_WITHIN_MS;
+  node.classList.toggle('msg-continued', same);
 }
 
 /** The list of a room's stored events, kept sorted by seq, one node per seq. */
@@ -82,6 +101,8 @@ export class MessageListView {
       if (!node) continue;
       this.list.insertBefore(node, this._nodeAfter(ev.seq));
       this.nodes.set(ev.seq, node);
+      groupWithPrevious(node);
+      if (node.nextElementSibling) groupWithPrevious(node.nextElementSibling);
       inserted.push(node);
     }
     return inserted;
@@ -95,6 +116,7 @@ export class MessageListView {
     const node = messageNode(ev, { meId: ctx.meId, removed: ctx.isRemoved(ev) });
     old.replaceWith(node);
     this.nodes.set(seq, node);
+    groupWithPrevious(node);
   }
 
   // The first rendered node with a greater seq (insertion point); usually none.

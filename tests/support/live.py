@@ -23,7 +23,7 @@ import uvicorn
 from starlette.applications import Starlette
 
 from server.app import create_app
-from server.settings import Limits, Settings
+from server.settings import Limits, Settings, load_crisis_resources
 from tests.support.timing import units
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,6 +40,7 @@ def settings_for(database_url: str, redis_url: str | None = None, **changes: obj
         sync_interval=0.5,
         presence_ttl=3.0,
         limits=Limits(rate_per_second=1000.0, rate_burst=1000),
+        crisis_resources=load_crisis_resources(),
     ).with_(**changes)
 
 
