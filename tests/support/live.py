@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import httpx
 import uvicorn
@@ -116,6 +117,7 @@ class ServerProcess:
         else:
             self.env.pop("REDIS_URL", None)
         self.process: subprocess.Popen[bytes] | None = None
+        self._log: BinaryIO | None = None
         self.log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"alongside-server-{self.port}.log"
 
     @property
@@ -127,10 +129,12 @@ class ServerProcess:
         return f"ws://127.0.0.1:{self.port}/ws"
 
     async def start(self) -> None:
-        log = self.log_path.open("wb")
+        if self._log is None:
+            self._log = self.log_path.open("ab")
+        log = self._log
         self.process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "server.app:app", "--host", "127.0.0.1", "--port", str(self.port),
-             "--ws", "websockets-sansio", "--ws-max-size", "4194304", "--no-ws-per-message-deflate",
+             "--ws", "websockets-sansio", "--ws-max-size", "4194304", "--ws-per-message-deflate", "false",
              "--log-level", "warning"],
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
         )
@@ -156,3 +160,9 @@ class ServerProcess:
                 self.process.kill()
                 self.process.wait()
         self.process = None
+
+    def close(self) -> None:
+        self.stop()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
