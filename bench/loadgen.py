@@ -170,7 +170,7 @@ class Phase:
 class Client:
     __slots__ = (
         "idx", "user", "token", "room", "ws", "hello", "close_code", "close_reason",
-        "last_seq", "joined", "reader_task", "out_of_order", "gaps", "frames",
+        "last_seq", "joined", "reader_task", "out_of_order", "gaps", "frames", "closed_by_us",
     )
 
     def __init__(self, idx: int, user: int, token: str, room: int) -> None:
@@ -188,6 +188,12 @@ class Client:
         self.out_of_order = 0
         self.gaps = 0
         self.frames: Counter[str] = Counter()
+        self.closed_by_us = False
+
+    async def close(self) -> None:
+        self.closed_by_us = True
+        if self.ws is not None:
+            await self.ws.close()
 
 
 class Load:
@@ -357,10 +363,13 @@ class Load:
 
     def close_codes(self) -> dict[str, int]:
         """Connections the server closed (or that died) before we closed them ourselves."""
-        return dict(Counter(str(c.close_code) for c in self.clients if c.close_code is not None))
+        return dict(
+            Counter(str(c.close_code) for c in self.clients if c.close_code is not None and not c.closed_by_us)
+        )
 
     async def close_all(self, timeout: float = 10.0) -> None:
         for client in self.clients:
+            client.closed_by_us = True
             if client.reader_task is not None:
                 client.reader_task.cancel()
         tasks = [asyncio.create_task(c.ws.close()) for c in self.clients if c.ws is not None]
@@ -614,10 +623,11 @@ async def mode_catchup(args: argparse.Namespace, meter: Meter) -> dict[str, Any]
     if joined is None:
         raise SystemExit(f"receiver could not join: {dict(load.errors)}")
     since = joined["last_seq"]
-    await receiver.ws.close()  # type: ignore[union-attr]
+    await receiver.close()
     await asyncio.sleep(0.1)
     receiver.ws = None
     receiver.close_code = None
+    receiver.closed_by_us = False
 
     # the messages it misses: sent as fast as acks return, with a window of in-flight sends
     if not await load.open(sender):
@@ -641,7 +651,7 @@ async def mode_catchup(args: argparse.Namespace, meter: Meter) -> dict[str, Any]
         "acks_per_s": round(phase.acks / (after["wall"] - before["wall"]), 1),
         "cpu": Meter.window(before, after),
     }
-    await sender.ws.close()  # type: ignore[union-attr]
+    await sender.close()
 
     # the rejoin
     got: list[tuple[int, int]] = []
@@ -783,14 +793,15 @@ async def mode_login(args: argparse.Namespace, meter: Meter) -> dict[str, Any]:
                     return
                 user["token"] = response.json()["token"]
 
+        users = manifest["users"][: args.login_users] if args.login_users else manifest["users"]
         before = meter.snapshot()
-        await asyncio.gather(*(one(u) for u in manifest["users"]))
+        await asyncio.gather(*(one(u) for u in users))
         after = meter.snapshot()
     if args.write_manifest:
         args.write_manifest.write_text(json.dumps(manifest))
     return {
         "mode": "login",
-        "users": len(manifest["users"]),
+        "users": len(users),
         "failures": dict(failures),
         "latency": latency_summary(timings),
         "logins_per_s": round(len(timings) / (after["wall"] - before["wall"]), 1),
@@ -808,6 +819,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--base", default="http://127.0.0.1:8000", help="HTTP base (login mode)")
     p.add_argument("--manifest", type=Path, required=True)
     p.add_argument("--write-manifest", type=Path, help="login: write the manifest with tokens here")
+    p.add_argument("--login-users", type=int, help="login: only the first N users (the rest keep minted tokens)")
     p.add_argument("--group", default="w1")
     p.add_argument("--rooms", type=int, default=20)
     p.add_argument("--clients", type=int, default=25, help="connections per room")

@@ -32,8 +32,11 @@ async def _create_user(url: str, username: str, role: str, display_name: str, pa
     try:
         async with db.write() as conn:
             person = await users.create_user(
-                conn, username=username, display_name=display_name,
-                password_hash=await hash_password(password), role=role,
+                conn,
+                username=username,
+                display_name=display_name,
+                password_hash=await hash_password(password),
+                role=role,
             )
         return person.id
     finally:

@@ -111,8 +111,13 @@ def create_app(settings: Settings) -> Starlette:
         hub = Hub(db, broker, settings, process_id)
         ingest = Ingest(db, hub)
         app.state.services = Services(
-            settings=settings, db=db, broker=broker, hub=hub, ingest=ingest,
-            signers=Signers(settings.secret_keys), process_id=process_id,
+            settings=settings,
+            db=db,
+            broker=broker,
+            hub=hub,
+            ingest=ingest,
+            signers=Signers(settings.secret_keys),
+            process_id=process_id,
         )
         await hub.start()
         ingest.start()

@@ -22,7 +22,18 @@ _CLOSE = object()
 
 
 class Connection:
-    __slots__ = ("id", "person", "session_id", "expires_at", "rooms", "_queue", "_send", "_close", "closed", "close_code")
+    __slots__ = (
+        "_close",
+        "_queue",
+        "_send",
+        "close_code",
+        "closed",
+        "expires_at",
+        "id",
+        "person",
+        "rooms",
+        "session_id",
+    )
 
     def __init__(
         self,

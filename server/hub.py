@@ -41,7 +41,7 @@ EPHEMERAL_TYPES = frozenset({"typing", "presence"})
 class RoomChannel:
     """A room as followed by this process: its delivery cursor and local subscribers."""
 
-    __slots__ = ("room_id", "cursor", "target", "subs", "pending", "filling", "ready", "joining", "presence_text")
+    __slots__ = ("cursor", "filling", "joining", "pending", "presence_text", "ready", "room_id", "subs", "target")
 
     def __init__(self, room_id: int) -> None:
         self.room_id = room_id

@@ -83,6 +83,6 @@ class Ingest:
         for result in results:
             if result.frame is not None and result.seq is not None:
                 self._hub.publish_stored(result.frame["room"], result.seq, result.frame)
-        for (_, future), result in zip(batch, results):
+        for (_, future), result in zip(batch, results, strict=True):
             if not future.done():
                 future.set_result(result)

@@ -8,7 +8,7 @@ which the endpoint turns into an ``error`` frame while the connection stays open
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import orjson
@@ -91,7 +91,7 @@ class Ping(_Frame):
     type: Literal["ping"]
 
 
-ClientFrame = Annotated[Union[Join, Send, Leave, Typing, Ping], Field(discriminator="type")]
+ClientFrame = Annotated[Join | Send | Leave | Typing | Ping, Field(discriminator="type")]
 _client_frame: TypeAdapter[ClientFrame] = TypeAdapter(ClientFrame)
 KNOWN_TYPES = frozenset({"join", "send", "leave", "typing", "ping"})
 

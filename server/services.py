@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-import socket
 import secrets
+import socket
 from dataclasses import dataclass, field
 
 from server.auth.tokens import Signers

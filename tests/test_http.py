@@ -26,7 +26,9 @@ class Api:
 
     async def bearer(self, who: Account) -> dict[str, str]:
         async with self.client() as http:
-            token = (await http.post("/api/auth/login", json={"username": who.username, "password": who.password})).json()["token"]
+            token = (
+                await http.post("/api/auth/login", json={"username": who.username, "password": who.password})
+            ).json()["token"]
         return {"Authorization": f"Bearer {token}"}
 
 
@@ -53,7 +55,12 @@ async def test_login_sets_a_protected_cookie_and_returns_the_token(api: Api) -> 
         response = await http.post("/api/auth/login", json={"username": "ann", "password": api.ann.password})
         assert response.status_code == 200
         body = response.json()
-        assert body["user"] == {"id": api.ann.person.id, "username": "ann", "display_name": "Ann", "role": "participant"}
+        assert body["user"] == {
+            "id": api.ann.person.id,
+            "username": "ann",
+            "display_name": "Ann",
+            "role": "participant",
+        }
         cookie = response.headers["set-cookie"]
         assert "alongside_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
         assert "Secure" in cookie  # everywhere but development
@@ -107,7 +114,9 @@ async def test_cookie_writes_need_the_csrf_token(api: Api) -> None:
 async def test_a_csrf_token_of_another_session_is_refused(api: Api) -> None:
     async with api.client() as first, api.client() as second:
         mine = (await first.post("/api/auth/login", json={"username": "staff", "password": api.staff.password})).json()
-        theirs = (await second.post("/api/auth/login", json={"username": "staff", "password": api.staff.password})).json()
+        theirs = (
+            await second.post("/api/auth/login", json={"username": "staff", "password": api.staff.password})
+        ).json()
         second.cookies.set("alongside_session", theirs["token"])
         refused = await second.post("/api/rooms", json={"name": "x"}, headers={"X-CSRF-Token": mine["csrf_token"]})
     assert refused.status_code == 403 and refused.json()["code"] == "csrf"
@@ -130,7 +139,12 @@ async def test_rooms_members_and_history(api: Api) -> None:
         room = created.json()["id"]
         added = await http.post(f"/api/rooms/{room}/members", json={"username": "ann"}, headers=staff)
         assert added.status_code == 201
-        assert added.json() == {"room": room, "user": {"id": api.ann.person.id, "display_name": "Ann"}, "role": "member", "seq": 2}
+        assert added.json() == {
+            "room": room,
+            "user": {"id": api.ann.person.id, "display_name": "Ann"},
+            "role": "member",
+            "seq": 2,
+        }
         mine = (await http.get("/api/rooms", headers=ann)).json()["rooms"]
         assert mine == [{"id": room, "name": "Tuesday cohort", "kind": "cohort", "role": "member", "last_seq": 2}]
         assert (await http.get("/api/rooms", headers=ben)).json()["rooms"] == []
@@ -160,7 +174,13 @@ async def test_participants_cannot_do_staff_things(api: Api, method: str, path: 
 
 @pytest.mark.parametrize(
     ("query", "code"),
-    [("after=-1", "invalid"), ("limit=0", "invalid"), ("limit=100000", "invalid"), ("after=abc", "invalid"), ("after=1&before=5", "invalid")],
+    [
+        ("after=-1", "invalid"),
+        ("limit=0", "invalid"),
+        ("limit=100000", "invalid"),
+        ("after=abc", "invalid"),
+        ("after=1&before=5", "invalid"),
+    ],
 )
 async def test_bad_history_queries(api: Api, query: str, code: str) -> None:
     room = await create_room(api.db, api.staff, [api.ann])
@@ -172,7 +192,13 @@ async def test_bad_history_queries(api: Api, query: str, code: str) -> None:
 
 @pytest.mark.parametrize(
     ("body", "field"),
-    [({"name": ""}, "name"), ({"name": "x" * 101}, "name"), ({"name": "ok", "kind": "party"}, "kind"), ({"name": "  "}, "name"), ({"name": "ok", "extra": 1}, "extra")],
+    [
+        ({"name": ""}, "name"),
+        ({"name": "x" * 101}, "name"),
+        ({"name": "ok", "kind": "party"}, "kind"),
+        ({"name": "  "}, "name"),
+        ({"name": "ok", "extra": 1}, "extra"),
+    ],
 )
 async def test_room_bodies_are_validated(api: Api, body: dict[str, object], field: str) -> None:
     staff = await api.bearer(api.staff)

@@ -42,7 +42,10 @@ async def _cluster(db_url: str, redis: RedisServer | None, count: int, people: i
     staff = await create_user(db, "staff", "staff", "Counsellor")
     members = [await create_user(db, f"peer{i}", display_name=f"Peer {i}") for i in range(people)]
     room = await create_room(db, staff, members)
-    processes = [ServerProcess(db_url, redis.url if redis else None, LIMIT_RATE_PER_SECOND="1000", LIMIT_RATE_BURST="1000") for _ in range(count)]
+    processes = [
+        ServerProcess(db_url, redis.url if redis else None, LIMIT_RATE_PER_SECOND="1000", LIMIT_RATE_BURST="1000")
+        for _ in range(count)
+    ]
     try:
         await asyncio.gather(*(p.start() for p in processes))
         yield Cluster(processes, db, redis, staff, members, room)
@@ -114,7 +117,9 @@ async def test_logout_on_one_process_closes_sockets_on_the_others(cluster: Clust
         assert (await client.next())["type"] == "hello"
         sockets.append(client)
     async with httpx.AsyncClient() as http:
-        response = await http.post(cluster.processes[0].url + "/api/auth/logout", headers={"Authorization": f"Bearer {token}"})
+        response = await http.post(
+            cluster.processes[0].url + "/api/auth/logout", headers={"Authorization": f"Bearer {token}"}
+        )
         assert response.status_code == 204
     for client in sockets:
         await asyncio.wait_for(client.ws.wait_closed(), units(5))
@@ -136,23 +141,27 @@ async def test_presence_spans_processes_and_a_killed_process_drops_out(cluster: 
     await others[0].close()
 
 
-async def test_twenty_concurrent_senders_over_two_processes_get_seqs_1_to_n(db_url: str, redis_server: RedisServer) -> None:
+async def test_twenty_concurrent_senders_over_two_processes_get_seqs_1_to_n(
+    db_url: str, redis_server: RedisServer
+) -> None:
     async for cluster in _cluster(db_url, redis_server, 2, 20):
         clients = [await cluster.client(i % 2, person) for i, person in enumerate(cluster.people)]
         first_free = 22  # the room's member_added events hold 1..21
 
-        async def burst(client: WsClient, who: int) -> list[int]:
-            return [(await client.say(cluster.room, f"{who}:{n}"))["seq"] for n in range(10)]
+        async def burst(client: WsClient, who: int, room: int) -> list[int]:
+            return [(await client.say(room, f"{who}:{n}"))["seq"] for n in range(10)]
 
-        results = await asyncio.gather(*(burst(c, i) for i, c in enumerate(clients)))
+        results = await asyncio.gather(*(burst(c, i, cluster.room) for i, c in enumerate(clients)))
         got = sorted(seq for seqs in results for seq in seqs)
         assert got == list(range(first_free, first_free + 200))
         token = await login(cluster.processes[0].url, "staff", cluster.staff.password)
         async with httpx.AsyncClient() as http:
-            history = (await http.get(
-                f"{cluster.processes[0].url}/api/rooms/{cluster.room}/messages?after=0&limit=500",
-                headers={"Authorization": f"Bearer {token}"},
-            )).json()
+            history = (
+                await http.get(
+                    f"{cluster.processes[0].url}/api/rooms/{cluster.room}/messages?after=0&limit=500",
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+            ).json()
         assert [e["seq"] for e in history["messages"]] == list(range(1, first_free + 200))
         for client in clients:
             await client.close()

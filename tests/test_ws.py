@@ -59,7 +59,10 @@ async def test_a_message_is_acknowledged_and_delivered_to_every_member(world: Wo
     assert ack["type"] == "ack" and ack["seq"] == 4
     await ben.wait_seq(world.room, 4)
     message = ben.messages(world.room)[-1]
-    assert message["body"] == "hello everyone" and message["author"] == {"id": world.ann.person.id, "display_name": "Ann"}
+    assert message["body"] == "hello everyone" and message["author"] == {
+        "id": world.ann.person.id,
+        "display_name": "Ann",
+    }
     assert message["client_id"] == ack["client_id"]
     await ann.close()
     await ben.close()
@@ -128,7 +131,9 @@ async def test_the_same_client_id_three_times_across_a_reconnect_is_one_message(
     assert first["seq"] == second["seq"] == third["seq"]
     async with httpx.AsyncClient(base_url=world.live.url) as http:
         token = await login(world.live.url, "ann", world.ann.password)
-        body = (await http.get(f"/api/rooms/{world.room}/messages", headers={"Authorization": f"Bearer {token}"})).json()
+        body = (
+            await http.get(f"/api/rooms/{world.room}/messages", headers={"Authorization": f"Bearer {token}"})
+        ).json()
     assert [m.get("body") for m in body["messages"]].count("only once") == 1
     await ann.close()
 
@@ -153,7 +158,12 @@ async def test_leave_stops_delivery(world: World) -> None:
     await ann.join(world.room)
     await ben.join(world.room)
     await ann.send({"type": "leave", "room": world.room, "ref": "bye"})
-    assert (await ann.until(lambda f: f.get("ref") == "bye"))[-1] == {"type": "left", "room": world.room, "reason": "leave", "ref": "bye"}
+    assert (await ann.until(lambda f: f.get("ref") == "bye"))[-1] == {
+        "type": "left",
+        "room": world.room,
+        "reason": "leave",
+        "ref": "bye",
+    }
     await ben.say(world.room, "after you left")
     await ann.send({"type": "ping", "ref": "p"})
     await ann.until(lambda f: f.get("ref") == "p")
@@ -172,14 +182,24 @@ BAD_FRAMES = [
     ("negative since", '{"type": "join", "room": ROOM, "since": -5}', "invalid"),
     ("huge since", '{"type": "join", "room": ROOM, "since": 123456789}', "invalid"),
     ("unknown room", '{"type": "join", "room": 987654}', "not_member"),
-    ("too long body", '{"type": "send", "room": ROOM, "body": "' + "z" * 5000 + '", "client_id": "' + str(uuid.uuid4()) + '"}', "too_large"),
-    ("empty body", '{"type": "send", "room": ROOM, "body": "   ", "client_id": "' + str(uuid.uuid4()) + '"}', "invalid"),
+    (
+        "too long body",
+        '{"type": "send", "room": ROOM, "body": "' + "z" * 5000 + '", "client_id": "' + str(uuid.uuid4()) + '"}',
+        "too_large",
+    ),
+    (
+        "empty body",
+        '{"type": "send", "room": ROOM, "body": "   ", "client_id": "' + str(uuid.uuid4()) + '"}',
+        "invalid",
+    ),
     ("typing before join", '{"type": "typing", "room": ROOM}', "not_joined"),
 ]
 
 
 @pytest.mark.parametrize(("name", "raw", "code"), BAD_FRAMES, ids=[row[0] for row in BAD_FRAMES])
-async def test_bad_frames_get_an_error_and_the_connection_still_works(world: World, name: str, raw: str | bytes, code: str) -> None:
+async def test_bad_frames_get_an_error_and_the_connection_still_works(
+    world: World, name: str, raw: str | bytes, code: str
+) -> None:
     ann = await world.client(world.ann)
     if isinstance(raw, str):
         raw = raw.replace("ROOM", str(world.room))
@@ -230,7 +250,9 @@ async def test_a_cookie_without_origin_is_not_enough(world: World) -> None:
     token = await login(world.live.url, "ann", world.ann.password)
     no_origin = await WsClient.open(world.live.ws_url, None, Cookie=f"alongside_session={token}")
     assert (await no_origin.next())["code"] == "unauthorized"
-    with_origin = await WsClient.open(world.live.ws_url, None, origin="http://127.0.0.1:8000", Cookie=f"alongside_session={token}")
+    with_origin = await WsClient.open(
+        world.live.ws_url, None, origin="http://127.0.0.1:8000", Cookie=f"alongside_session={token}"
+    )
     assert (await with_origin.next())["type"] == "hello"
     await with_origin.close()
 

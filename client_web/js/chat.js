@@ -118,6 +118,7 @@ export class Chat {
     this.dom.composerInput.value = '';
     this.dom.composerError.textContent = '';
     this.showRoomContent(false);
+    this.dom.noRoom.firstElementChild.textContent = 'Choose a room to start.';
     this.dom.app.classList.remove('room-open');
     this.setBanner('');
   }
@@ -166,7 +167,9 @@ export class Chat {
     });
     window.addEventListener('online', () => this.conn.reconnectNow());
     document.addEventListener('visibilitychange', () => {
-      if (document.visibilityState === 'visible' && this.active && !this.conn.ready) this.conn.reconnectNow();
+      if (document.visibilityState !== 'visible' || !this.active) return;
+      if (!this.conn.ready) this.conn.reconnectNow();
+      else this.loadRooms(); // someone may have added us to a room meanwhile
     });
   }
 
@@ -250,6 +253,7 @@ export class Chat {
       this.showRoomContent(false);
       this.dom.noRoom.firstElementChild.textContent = notice || 'Choose a room to start.';
       this.dom.app.classList.remove('room-open');
+      if (notice) this.dom.roomsStatus.textContent = notice;
     }
     this.renderRooms();
   }
@@ -260,6 +264,7 @@ export class Chat {
     const d = this.dom;
     d.app.classList.add('room-open');
     if (this.openKey === key) {
+      if (!room.loaded) await this.loadLatest(room); // an earlier load failed: try again
       if (focus) this.focusRoom();
       return;
     }
@@ -267,6 +272,8 @@ export class Chat {
     const prev = this.openRoom();
     if (prev) {
       this.drafts.set(prev.key, d.composerInput.value);
+      this.presence.delete(prev.key); // stale once we leave; a fresh one follows the next join
+      this.typing.delete(prev.key);
       if (this.joinedOnConn.has(prev.key)) {
         this.conn.send({ type: 'leave', room: prev.id, ref: `leave:${prev.key}` });
         this.joinedOnConn.delete(prev.key);
@@ -390,12 +397,12 @@ export class Chat {
       const added = applyBeforePage(room, data && data.messages, data && data.has_more);
       if (this.openKey === room.key) {
         d.historyStatus.textContent = '';
+        this.updateEarlierControls();
         const sc = d.scroller;
         const prevHeight = sc.scrollHeight;
         const prevTop = sc.scrollTop;
         this.listView.insert(added, this.renderCtx(room));
         sc.scrollTop = prevTop + (sc.scrollHeight - prevHeight); // keep what the reader was looking at
-        this.updateEarlierControls();
         if (fromButton && d.loadEarlier.hidden) d.scroller.focus();
       }
     } catch (err) {
@@ -764,7 +771,9 @@ export class Chat {
     const entries = this.openKey ? this.outbox.forRoom(this.openKey) : [];
     const active = document.activeElement;
     const hadFocus = active && this.dom.pendingList.contains(active);
+    const stick = this.stickToBottom || this.isNearBottom();
     this.pendingView.render(entries, { meName: this.me && this.me.display_name });
+    if (stick) this.scrollToBottom(); // a failure note makes the item taller: keep it in view
     if (hadFocus && !this.dom.pendingList.contains(document.activeElement)) this.dom.composerInput.focus();
   }
 

@@ -159,17 +159,22 @@ export class PendingListView {
         this.items.delete(id);
       }
     }
+    let cursor = this.list.firstElementChild;
     for (const entry of entries) {
       const stateKey = `${entry.status}|${entry.error ? entry.error.code : ''}`;
-      const item = this.items.get(entry.clientId);
-      if (item && item.key === stateKey) {
-        this.list.append(item.node); // keeps order
-        continue;
+      let item = this.items.get(entry.clientId);
+      if (!item || item.key !== stateKey) {
+        const node = this._node(entry, meName);
+        if (item) {
+          if (cursor === item.node) cursor = node;
+          item.node.replaceWith(node);
+        }
+        item = { node, key: stateKey };
+        this.items.set(entry.clientId, item);
       }
-      const node = this._node(entry, meName);
-      if (item) item.node.replaceWith(node);
-      this.list.append(node);
-      this.items.set(entry.clientId, { node, key: stateKey });
+      // Move nodes only when out of order, so a focused button keeps its focus.
+      if (item.node === cursor) cursor = cursor.nextElementSibling;
+      else this.list.insertBefore(item.node, cursor);
     }
   }
 
@@ -186,7 +191,7 @@ export class PendingListView {
       el('p', { className: 'msg-body', text: entry.body }),
     );
     if (failed) {
-      const retry = el('button', { className: 'btn btn-small', text: 'Retry', attrs: { type: 'button' } });
+      const retry = el('button', { className: 'btn btn-small btn-primary', text: 'Retry', attrs: { type: 'button' } });
       const discard = el('button', { className: 'btn btn-small btn-quiet', text: 'Discard', attrs: { type: 'button' } });
       retry.addEventListener('click', () => this.onRetry(entry.clientId));
       discard.addEventListener('click', () => this.onDiscard(entry.clientId));

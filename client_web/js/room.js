@@ -1,8 +1,8 @@
 // Room state: which history events we hold, and the sequence bookkeeping.
 //
 // Pure data + pure-ish functions (they mutate the room object they are given and
-// return what changed); no DOM, no network. Tested with node (see tests in the
-// lead's test suite, or run `node client_web/js/room.test.mjs`).
+// return what changed); no DOM, no network. Tested with node:
+// `node client_web/tests/unit.test.mjs`.
 //
 // Vocabulary:
 //   lastSeq  – we hold every event from firstSeq up to lastSeq with nothing

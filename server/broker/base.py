@@ -8,9 +8,9 @@ client frame and are validated before use.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 CONTROL_CHANNEL = "alongside:ctl"
 
@@ -21,8 +21,8 @@ def room_channel(room_id: int) -> str:
 
 def room_of(channel: str) -> int | None:
     prefix = "alongside:room:"
-    if channel.startswith(prefix) and channel[len(prefix):].isdigit():
-        return int(channel[len(prefix):])
+    if channel.startswith(prefix) and channel[len(prefix) :].isdigit():
+        return int(channel[len(prefix) :])
     return None
 
 
@@ -31,7 +31,7 @@ class Handlers:
     """What the broker calls: a message arrived; the connection came back after a loss."""
 
     on_message: Callable[[str, bytes], None]
-    on_reconnect: Callable[[], Awaitable[None]]
+    on_reconnect: Callable[[], Coroutine[Any, Any, None]]
 
 
 class Broker(Protocol):

@@ -10,6 +10,7 @@ has them). Payloads carry the publishing process's id so a process drops its own
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -41,6 +42,8 @@ class RedisBroker:
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._connected = False
+        self._ready = asyncio.Event()
+        self._catch_up: asyncio.Task[None] | None = None
         self._closing = False
         self.reconnects = 0
 
@@ -54,9 +57,8 @@ class RedisBroker:
             asyncio.create_task(self._listen(), name="broker-listen"),
             asyncio.create_task(self._publisher(), name="broker-publish"),
         ]
-        deadline = time.monotonic() + CONFIRM_TIMEOUT
-        while not self._connected and time.monotonic() < deadline:
-            await asyncio.sleep(0.01)
+        with contextlib.suppress(TimeoutError):  # Redis may be down at start; we go on and keep trying
+            await asyncio.wait_for(self._ready.wait(), CONFIRM_TIMEOUT)
 
     async def close(self) -> None:
         self._closing = True
@@ -85,10 +87,8 @@ class RedisBroker:
     async def unsubscribe(self, channel: str) -> None:
         self._channels.discard(channel)
         if self._pubsub is not None and self._connected:
-            try:
+            with contextlib.suppress(RedisError, OSError):
                 await self._pubsub.unsubscribe(channel)
-            except (RedisError, OSError):
-                pass
 
     def publish(self, channel: str, payload: bytes) -> None:
         if len(self._outbox) >= MAX_QUEUE:
@@ -125,7 +125,7 @@ class RedisBroker:
             found = await self._client.zrangebyscore(f"alongside:presence:{room_id}", time.time(), "+inf")
         except (RedisError, OSError):
             return []
-        return [bytes(item) for item in found]
+        return [item for item in found if isinstance(item, bytes)]
 
     # the two tasks
 
@@ -185,11 +185,12 @@ class RedisBroker:
                     continue
                 caught_up = True
                 self._connected = True
+                self._ready.set()
                 if not first:
                     self.reconnects += 1
                     log.info("Redis is back; catching rooms up from the database")
                 if self._handlers is not None:
-                    asyncio.create_task(self._handlers.on_reconnect())
+                    self._catch_up = asyncio.create_task(self._handlers.on_reconnect())
             if now >= next_ping:
                 await pubsub.ping()
                 next_ping = now + PING_EVERY
@@ -222,13 +223,13 @@ class RedisBroker:
                         pipe.publish(channel, payload)
                     await pipe.execute()
             except (RedisError, OSError) as exc:
-                log.warning("dropped %d publishes (%s); clients catch up from the database", len(batch), type(exc).__name__)
+                log.warning(
+                    "dropped %d publishes (%s); clients catch up from the database", len(batch), type(exc).__name__
+                )
                 self._outbox.clear()
                 return
 
     @staticmethod
     async def _safe_close(pubsub: aioredis.client.PubSub) -> None:
-        try:
-            await pubsub.aclose()
-        except Exception:
-            pass
+        with contextlib.suppress(Exception):
+            await pubsub.aclose()  # type: ignore[no-untyped-call]

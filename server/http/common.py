@@ -99,9 +99,9 @@ async def session_of(request: Request) -> ActiveSession:
     session = await resolve(services.db, services.signers, token, max_age)
     if session is None:
         raise ApiError(ErrorCode.UNAUTHORIZED, "sign in first")
-    if by_cookie and request.method in UNSAFE_METHODS:
-        if not csrf_valid(services.signers, request.headers.get(CSRF_HEADER), session.id, max_age):
-            raise ApiError(ErrorCode.CSRF, "missing or wrong X-CSRF-Token header")
+    csrf_needed = by_cookie and request.method in UNSAFE_METHODS
+    if csrf_needed and not csrf_valid(services.signers, request.headers.get(CSRF_HEADER), session.id, max_age):
+        raise ApiError(ErrorCode.CSRF, "missing or wrong X-CSRF-Token header")
     return session
 
 

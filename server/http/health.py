@@ -27,4 +27,6 @@ async def readyz(request: Request) -> Response:
 async def crisis_resources(request: Request) -> Response:
     """Public on purpose: someone in danger must not need to sign in to see where to get help."""
     resources = services_of(request).settings.crisis_resources
-    return json({"resources": [{"name": r.name, "contact": r.contact, "description": r.description} for r in resources]})
+    return json(
+        {"resources": [{"name": r.name, "contact": r.contact, "description": r.description} for r in resources]}
+    )

@@ -140,8 +140,14 @@ async def append_messages(conn: AsyncConnection, batch: list[NewMessage]) -> lis
             Posted(
                 seq=seq,
                 frame=frame_of(
-                    room_id=message.room_id, seq=seq, type_="message", ts=now, author=author,
-                    body=message.body, client_id=message.client_id, data=None,
+                    room_id=message.room_id,
+                    seq=seq,
+                    type_="message",
+                    ts=now,
+                    author=author,
+                    body=message.body,
+                    client_id=message.client_id,
+                    data=None,
                 ),
             )
         )
@@ -172,8 +178,14 @@ async def append_event(
     encoded = orjson.dumps(data).decode() if data else None
     await conn.execute(
         insert(events).values(
-            room_id=room_id, seq=seq, type=type_, author_id=subject["id"] if subject else None,
-            body=None, client_id=None, data=encoded, created_at=now,
+            room_id=room_id,
+            seq=seq,
+            type=type_,
+            author_id=subject["id"] if subject else None,
+            body=None,
+            client_id=None,
+            data=encoded,
+            created_at=now,
         )
     )
     return frame_of(
@@ -191,8 +203,14 @@ async def history(
     """
     query = (
         select(
-            events.c.seq, events.c.type, events.c.author_id, events.c.body, events.c.client_id,
-            events.c.data, events.c.created_at, users.c.display_name,
+            events.c.seq,
+            events.c.type,
+            events.c.author_id,
+            events.c.body,
+            events.c.client_id,
+            events.c.data,
+            events.c.created_at,
+            users.c.display_name,
         )
         .select_from(events.outerjoin(users, users.c.id == events.c.author_id))
         .where(events.c.room_id == room_id)

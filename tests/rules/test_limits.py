@@ -16,7 +16,9 @@ from server.rules.limits import Bucket, take
         (Bucket(1.0, 10.0), 5.0, True, 0.0, 0.0),  # a clock going backwards refills nothing
     ],
 )
-def test_token_bucket(bucket: Bucket | None, now: float, allowed: bool, tokens_after: float, retry_after: float) -> None:
+def test_token_bucket(
+    bucket: Bucket | None, now: float, allowed: bool, tokens_after: float, retry_after: float
+) -> None:
     decision = take(bucket, now, rate=2.0, burst=3)
     assert decision.allowed is allowed
     assert decision.bucket.tokens == pytest.approx(tokens_after)

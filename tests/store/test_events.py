@@ -11,7 +11,9 @@ from tests.support.seed import create_room, create_user
 
 
 def _message(room: int, author_id: int, body: str, client_id: str | None = None) -> NewMessage:
-    return NewMessage(room_id=room, author_id=author_id, author_name="x", body=body, client_id=client_id or str(uuid.uuid4()))
+    return NewMessage(
+        room_id=room, author_id=author_id, author_name="x", body=body, client_id=client_id or str(uuid.uuid4())
+    )
 
 
 async def test_concurrent_writers_on_separate_engines_get_gap_free_seqs(db: Database, db_url: str) -> None:
@@ -31,7 +33,7 @@ async def test_concurrent_writers_on_separate_engines_get_gap_free_seqs(db: Data
         return seqs
 
     try:
-        results = await asyncio.gather(*(write(e, w.person.id) for e, w in zip(engines, writers)))
+        results = await asyncio.gather(*(write(e, w.person.id) for e, w in zip(engines, writers, strict=True)))
     finally:
         await asyncio.gather(*(engine.dispose() for engine in engines))
     members = 1 + len(writers)  # member_added events took seqs 1..21
@@ -66,7 +68,9 @@ async def test_the_same_client_id_from_two_people_is_two_messages(db: Database) 
     room = await create_room(db, staff, [a, b])
     client_id = str(uuid.uuid4())
     async with db.write() as conn:
-        posted = await append_messages(conn, [_message(room, a.person.id, "x", client_id), _message(room, b.person.id, "y", client_id)])
+        posted = await append_messages(
+            conn, [_message(room, a.person.id, "x", client_id), _message(room, b.person.id, "y", client_id)]
+        )
     assert posted[0].seq != posted[1].seq
 
 
@@ -75,7 +79,9 @@ async def test_non_members_cannot_post_and_nothing_is_stored(db: Database) -> No
     outsider = await create_user(db, "outsider")
     room = await create_room(db, staff, [])
     async with db.write() as conn:
-        posted = await append_messages(conn, [_message(room, outsider.person.id, "hi"), _message(999, staff.person.id, "x")])
+        posted = await append_messages(
+            conn, [_message(room, outsider.person.id, "hi"), _message(999, staff.person.id, "x")]
+        )
     assert [p.refused for p in posted] == ["not_member", "not_member"]
     async with db.read() as conn:
         events, _ = await history(conn, room, after=0)

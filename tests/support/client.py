@@ -35,11 +35,13 @@ class WsClient:
         self._reader = asyncio.create_task(self._read())
 
     @classmethod
-    async def open(cls, ws_url: str, token: str | None = None, origin: str | None = None, **headers: str) -> "WsClient":
+    async def open(cls, ws_url: str, token: str | None = None, origin: str | None = None, **headers: str) -> WsClient:
         extra = dict(headers)
         if token is not None:
             extra["Authorization"] = f"Bearer {token}"
-        ws = await connect(ws_url, additional_headers=extra, origin=origin, max_size=8 * 1024 * 1024, open_timeout=units(10))  # type: ignore[arg-type]
+        ws = await connect(
+            ws_url, additional_headers=extra, origin=origin, max_size=8 * 1024 * 1024, open_timeout=units(10)
+        )  # type: ignore[arg-type]
         return cls(ws)
 
     async def _read(self) -> None:
@@ -85,13 +87,29 @@ class WsClient:
         return frames[-1]
 
     def messages(self, room: int) -> list[Frame]:
-        return [f for f in self.seen if f.get("room") == room and isinstance(f.get("seq"), int) and f.get("type") == "message"]
+        return [
+            f
+            for f in self.seen
+            if f.get("room") == room and isinstance(f.get("seq"), int) and f.get("type") == "message"
+        ]
 
     async def wait_seq(self, room: int, seq: int, timeout: float = 10.0) -> None:
         """Until a stored event with this seq (or later) of the room has arrived."""
-        if any(f.get("room") == room and f.get("seq", 0) >= seq for f in self.seen if f.get("type") not in ("ack", "joined")):
+        if any(
+            f.get("room") == room and f.get("seq", 0) >= seq
+            for f in self.seen
+            if f.get("type") not in ("ack", "joined")
+        ):
             return
-        await self.until(lambda f: f.get("room") == room and f.get("type") not in ("ack", "joined") and isinstance(f.get("seq"), int) and f["seq"] >= seq, timeout)
+        await self.until(
+            lambda f: (
+                f.get("room") == room
+                and f.get("type") not in ("ack", "joined")
+                and isinstance(f.get("seq"), int)
+                and f["seq"] >= seq
+            ),
+            timeout,
+        )
 
     async def close(self) -> None:
         await self.ws.close()
@@ -101,4 +119,8 @@ class WsClient:
 
 def room_events(frames: list[Frame], room: int) -> list[Frame]:
     """Stored events of a room as received (the frames that carry a seq)."""
-    return [f for f in frames if f.get("room") == room and f.get("type") not in ("ack", "joined", "sync") and isinstance(f.get("seq"), int)]
+    return [
+        f
+        for f in frames
+        if f.get("room") == room and f.get("type") not in ("ack", "joined", "sync") and isinstance(f.get("seq"), int)
+    ]

@@ -68,8 +68,12 @@ async def live_server(settings: Settings) -> AsyncIterator[Live]:
     """Run the app under uvicorn in this loop on a free port until the block ends."""
     app = create_app(settings)
     config = uvicorn.Config(
-        app, ws="websockets-sansio", ws_max_size=settings.limits.transport_max_bytes,
-        ws_per_message_deflate=False, log_level="warning", lifespan="on",
+        app,
+        ws="websockets-sansio",
+        ws_max_size=settings.limits.transport_max_bytes,
+        ws_per_message_deflate=False,
+        log_level="warning",
+        lifespan="on",
     )
     server = uvicorn.Server(config)
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
@@ -133,10 +137,28 @@ class ServerProcess:
             self._log = self.log_path.open("ab")
         log = self._log
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "server.app:app", "--host", "127.0.0.1", "--port", str(self.port),
-             "--ws", "websockets-sansio", "--ws-max-size", "4194304", "--ws-per-message-deflate", "false",
-             "--log-level", "warning"],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "server.app:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--ws",
+                "websockets-sansio",
+                "--ws-max-size",
+                "4194304",
+                "--ws-per-message-deflate",
+                "false",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + units(20)
         async with httpx.AsyncClient() as client:

@@ -24,7 +24,9 @@ class Account:
         return self.person.username
 
 
-async def create_user(db: Database, username: str, role: str = "participant", display_name: str | None = None) -> Account:
+async def create_user(
+    db: Database, username: str, role: str = "participant", display_name: str | None = None
+) -> Account:
     global _hash
     if _hash is None:
         _hash = await hash_password(PASSWORD)

@@ -1,0 +1,39 @@
+# The two commands of the README: `make run` and `make test`. Everything else is set-up
+# they need; each step is idempotent, so running either again is cheap.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test lint browser demo
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.run-deps: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.test-deps: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+## run: install, migrate the SQLite database and serve on http://127.0.0.1:8000
+run: $(VENV)/.run-deps
+	$(BIN)/python -m server serve
+
+## browser: Debian's Chromium for the browser tests (installed when missing and we are root)
+browser:
+	@command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || \
+	  { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+	  echo "chromium is not installed: browser tests will skip (or fail where REQUIRE_BROWSER=1)"
+
+## lint: ruff and mypy --strict
+lint: $(VENV)/.test-deps
+	$(BIN)/ruff check server tests bench
+	$(BIN)/mypy
+
+## test: install what the tests need, then lint and run every test
+test: $(VENV)/.test-deps browser lint
+	$(BIN)/python -m pytest

@@ -1,0 +1,765 @@
+"""Run the benchmark workloads (W1-W5 of shared/BENCHMARKS.md) against both configurations.
+
+    .venv/bin/python bench/run.py            # full run, medians of 3 (about 12-14 minutes)
+    .venv/bin/python bench/run.py --quick    # shorter workloads, 1 run (about 3 minutes)
+
+For each configuration, the embedded default (SQLite in a temporary directory, no Redis)
+and Redis + PostgreSQL (a fresh database on 127.0.0.1:5432, dropped afterwards, and a
+private ``redis-server`` on a free port), it migrates, seeds (bench/seed.py), starts the
+server with uvicorn, and for each run starts a *fresh* server process and runs W3 (idle
+memory, first, so freed memory of earlier workloads does not hide growth), W1, W4 and W5,
+each as a separate ``bench/loadgen.py`` process. W2 (saturation search) runs once per
+configuration on a fresh server, and once against the bare ``websockets`` ceiling
+(bench/ceiling.py). Every figure is printed, the whole result is written to
+``bench/results/<timestamp>.json`` and a table replaces the one between the markers in
+``bench/README.md``.
+
+Everything listens on and targets 127.0.0.1 only. Every child process is ended, and the
+temporary database and directory removed, also on failure or Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+PY = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python").exists() else sys.executable
+RESULTS = BENCH / "results"
+README = BENCH / "README.md"
+BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
+HOST = "127.0.0.1"
+PG = {"host": HOST, "port": 5432, "user": "postgres"}
+
+# shapes: (name, rooms, members per room) seeded once per configuration
+USERS = 500
+GROUPS = [("w1", 20, 25), ("w2", 10, 50), ("w3", 100, 5), ("w4", 1, 2), ("w5", 100, 1)]
+
+
+def shapes(quick: bool) -> dict[str, Any]:
+    return {
+        "w1": {"rooms": 20, "clients": 25, "senders": 2, "rate": 2.0, "duration": 6.0 if quick else 20.0},
+        "w2": {
+            "rooms": 10, "clients": 50, "senders": 5,
+            "rates": [1, 2, 4, 8, 16, 32] if quick else [1, 2, 3, 4, 6, 8, 12, 16, 24, 32],
+            "duration": 4.0 if quick else 6.0,
+        },
+        "w3": {"connections": 1000 if quick else 5000, "idle_window": 3.0},
+        "w4": {"messages": 10000},
+        "w5": {"rooms": 100, "duration": 5.0 if quick else 15.0},
+    }
+
+
+def log(message: str) -> None:
+    print(f"[{datetime.now().strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+# ------------------------------------------------------------------------- child processes
+
+
+class Children:
+    """Every process this run starts, so each one is ended (by its pid) whatever happens."""
+
+    def __init__(self) -> None:
+        self.procs: list[subprocess.Popen[bytes]] = []
+
+    def start(self, args: list[str], env: dict[str, str], log_path: Path | None = None) -> subprocess.Popen[bytes]:
+        out = open(log_path, "ab") if log_path else subprocess.DEVNULL
+        proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        if log_path:
+            out.close()  # type: ignore[union-attr]
+        self.procs.append(proc)
+        return proc
+
+    def stop(self, proc: subprocess.Popen[bytes], grace: float = 10.0) -> int | None:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(grace)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+        if proc in self.procs:
+            self.procs.remove(proc)
+        return proc.returncode
+
+    def stop_all(self) -> None:
+        for proc in list(self.procs):
+            try:
+                self.stop(proc, grace=5.0)
+            except Exception as exc:  # noqa: BLE001
+                print(f"could not stop pid {proc.pid}: {exc}", file=sys.stderr)
+
+
+CHILDREN = Children()
+
+
+def run_checked(args: list[str], env: dict[str, str], timeout: float) -> str:
+    proc = subprocess.run(args, env=env, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(args[:4])}... failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc.stdout + proc.stderr
+
+
+def get_json(url: str, timeout: float = 2.0) -> tuple[int, Any]:
+    handler = urllib.request.ProxyHandler({})  # never through a proxy
+    opener = urllib.request.build_opener(handler)
+    try:
+        with opener.open(url, timeout=timeout) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, None
+
+
+# ------------------------------------------------------------------------ configurations
+
+
+class Config:
+    """One way to run the server: its environment, its backing services, their teardown."""
+
+    def __init__(self, name: str, workdir: Path, secret: str) -> None:
+        self.name = name
+        self.workdir = workdir
+        self.secret = secret
+        self.database_url = ""
+        self.redis_url: str | None = None
+        self.redis_proc: subprocess.Popen[bytes] | None = None
+        self.pg_database: str | None = None
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("LIMIT_", "REDIS_", "DATABASE_"))}
+        for key in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+            env.pop(key, None)
+        env.update(
+            {
+                "DATABASE_URL": self.database_url,
+                "ALONGSIDE_ENV": "development",
+                "SECRET_KEYS": self.secret,
+                "LIMIT_RATE_PER_SECOND": "100000",
+                "LIMIT_RATE_BURST": "100000",
+                "LOG_LEVEL": "WARNING",
+                "NO_PROXY": "*",
+            }
+        )
+        if self.redis_url:
+            env["REDIS_URL"] = self.redis_url
+        return env
+
+    async def _pg(self, sql: str) -> None:
+        import asyncpg
+
+        conn = await asyncpg.connect(database="postgres", timeout=10, **PG)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    def setup(self) -> None:
+        if self.name == "embedded":
+            self.database_url = f"sqlite+aiosqlite:///{self.workdir / 'bench.db'}"
+            return
+        self.pg_database = f"alongside_bench_{os.getpid()}_{secrets.token_hex(3)}"
+        asyncio.run(self._pg(f'CREATE DATABASE "{self.pg_database}"'))
+        self.database_url = f"postgresql+asyncpg://{PG['user']}@{HOST}:{PG['port']}/{self.pg_database}"
+        port = free_port()
+        self.redis_proc = CHILDREN.start(
+            ["redis-server", "--port", str(port), "--bind", HOST, "--save", "", "--appendonly", "no",
+             "--protected-mode", "yes"],
+            os.environ.copy(),
+            self.workdir / "redis.log",
+        )
+        self.redis_url = f"redis://{HOST}:{port}/0"
+        import redis
+
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                if redis.Redis(host=HOST, port=port, socket_timeout=1).ping():
+                    break
+            except redis.RedisError:
+                pass
+            if time.monotonic() > deadline or self.redis_proc.poll() is not None:
+                raise RuntimeError("redis-server did not start")
+            time.sleep(0.1)
+
+    def teardown(self) -> None:
+        if self.redis_proc is not None:
+            CHILDREN.stop(self.redis_proc)
+            self.redis_proc = None
+        if self.pg_database:
+            try:
+                asyncio.run(self._pg(f'DROP DATABASE IF EXISTS "{self.pg_database}" WITH (FORCE)'))
+            except Exception as exc:  # noqa: BLE001
+                print(f"could not drop database {self.pg_database}: {exc}", file=sys.stderr)
+            self.pg_database = None
+
+
+class Server:
+    def __init__(self, config: Config, log_path: Path) -> None:
+        self.config = config
+        self.log_path = log_path
+        self.port = free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://{HOST}:{self.port}/ws"
+
+    @property
+    def base(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def start(self) -> None:
+        self.proc = CHILDREN.start(
+            [PY, "-m", "uvicorn", "server.app:app", "--host", HOST, "--port", str(self.port),
+             "--ws", "websockets-sansio", "--ws-max-size", "4194304", "--ws-per-message-deflate", "false",
+             "--log-level", "warning"],
+            self.config.env(),
+            self.log_path,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"the server exited ({self.proc.returncode}); see {self.log_path}")
+            try:
+                status, body = get_json(self.base + "/readyz")
+                if status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("the server was not ready within 30 s")
+
+    def stats(self) -> dict[str, Any]:
+        try:
+            p = psutil.Process(self.proc.pid)  # type: ignore[union-attr]
+            t = p.cpu_times()
+            return {"cpu_s": round(t.user + t.system, 2), "rss_mb": round(p.memory_info().rss / 2**20, 1),
+                    "threads": p.num_threads()}
+        except (psutil.Error, AttributeError):
+            return {}
+
+    def stop(self) -> dict[str, Any]:
+        info = self.stats()
+        if self.proc is not None:
+            info["exit_code"] = CHILDREN.stop(self.proc)
+            info["alive_until_stop"] = True
+        return info
+
+
+def loadgen(mode: str, server: Server | None, manifest: Path, out: Path, max_seconds: float, *extra: str,
+            url: str | None = None, pid: int | None = None) -> dict[str, Any]:
+    args = [PY, str(BENCH / "loadgen.py"), mode, "--manifest", str(manifest), "--out", str(out),
+            "--max-seconds", str(int(max_seconds)), *extra]
+    if server is not None:
+        args += ["--url", server.ws_url, "--base", server.base]
+        pid = server.proc.pid  # type: ignore[union-attr]
+    if url is not None:
+        args += ["--url", url]
+    if pid is not None:
+        args += ["--server-pid", str(pid)]
+    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+    proc = CHILDREN.start(args, env, out.with_suffix(".log"))
+    try:
+        proc.wait(max_seconds + 60)
+    except subprocess.TimeoutExpired:
+        CHILDREN.stop(proc)
+        return {"error": f"loadgen {mode} did not finish in {max_seconds + 60} s"}
+    CHILDREN.stop(proc)
+    if not out.exists():
+        tail = out.with_suffix(".log").read_text()[-2000:] if out.with_suffix(".log").exists() else ""
+        return {"error": f"loadgen {mode} wrote no result (exit {proc.returncode}): {tail}"}
+    return json.loads(out.read_text())
+
+
+def server_log_problems(path: Path) -> list[str]:
+    if not path.exists():
+        return []
+    lines = path.read_text(errors="replace").splitlines()
+    keep = [line for line in lines if any(w in line for w in ("ERROR", "error", "Traceback", "Exception", "exception"))]
+    return keep[:30]
+
+
+# ---------------------------------------------------------------------------- the sitting
+
+
+class Budget:
+    def __init__(self, seconds: float) -> None:
+        self.deadline = time.monotonic() + seconds
+
+    def left(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def allows(self, seconds: float) -> bool:
+        return self.left() > seconds
+
+
+def run_config(name: str, args: argparse.Namespace, shape: dict[str, Any], budget: Budget, stamp: str,
+               logs: Path) -> dict[str, Any]:
+    workdir = Path(tempfile.mkdtemp(prefix=f"alongside-bench-{name}-"))
+    config = Config(name, workdir, secrets.token_urlsafe(48))
+    result: dict[str, Any] = {"runs": [], "problems": []}
+    try:
+        t = time.perf_counter()
+        config.setup()
+        env = config.env()
+        run_checked([PY, "-m", "server", "migrate"], env, 120)
+        manifest = workdir / "manifest.json"
+        seed_args = [PY, str(BENCH / "seed.py"), "--users", str(USERS), "--out", str(manifest), "--mint-sessions"]
+        for group, rooms, members in GROUPS:
+            seed_args += ["--group", f"{group}:{rooms}:{members}"]
+        run_checked(seed_args, env, 300)
+        result["setup_s"] = round(time.perf_counter() - t, 1)
+        result["seed_s"] = json.loads(manifest.read_text()).get("seed_seconds")
+        log(f"{name}: migrated and seeded in {result['setup_s']} s ({USERS} users, "
+            f"{sum(g[1] for g in GROUPS)} rooms)")
+
+        for run in range(1, args.runs + 1):
+            if not budget.allows(120 if not args.quick else 45):
+                result["problems"].append(f"run {run} skipped: time budget")
+                break
+            server = Server(config, logs / f"{stamp}-{name}-run{run}-server.log")
+            server.start()
+            one: dict[str, Any] = {"run": run}
+            try:
+                if run == 1:
+                    # the real login path, for a sample of users (argon2: a few per second here)
+                    one["login"] = loadgen("login", server, manifest, workdir / "login.json", 120,
+                                           "--login-users", str(args.login_users), "--connect-concurrency", "4",
+                                           "--write-manifest", str(manifest))
+                    lg = one["login"]
+                    log(f"{name}: HTTP login of {lg.get('users')} users: {lg.get('logins_per_s')}/s, "
+                        f"p50 {lg.get('latency', {}).get('p50_ms')} ms, failures {lg.get('failures')}")
+                w3 = shape["w3"]
+                one["w3"] = loadgen("idle", server, manifest, workdir / f"w3-{run}.json", 240, "--group", "w3",
+                                    "--connections", str(w3["connections"]), "--idle-window", str(w3["idle_window"]))
+                print_w3(name, run, one["w3"])
+                w1 = shape["w1"]
+                one["w1"] = loadgen("fanout", server, manifest, workdir / f"w1-{run}.json", w1["duration"] + 120,
+                                    "--group", "w1", "--rooms", str(w1["rooms"]), "--clients", str(w1["clients"]),
+                                    "--senders", str(w1["senders"]), "--rate", str(w1["rate"]),
+                                    "--duration", str(w1["duration"]))
+                print_w1(name, run, one["w1"])
+                one["w4"] = loadgen("catchup", server, manifest, workdir / f"w4-{run}.json", 180, "--group", "w4",
+                                    "--messages", str(shape["w4"]["messages"]))
+                print_w4(name, run, one["w4"])
+                w5 = shape["w5"]
+                one["w5"] = loadgen("ingest", server, manifest, workdir / f"w5-{run}.json", w5["duration"] + 90,
+                                    "--group", "w5", "--rooms", str(w5["rooms"]), "--duration", str(w5["duration"]))
+                print_w5(name, run, one["w5"])
+            finally:
+                one["server"] = server.stop()
+                one["server_log_problems"] = server_log_problems(server.log_path)
+                if one["server_log_problems"]:
+                    log(f"{name} run {run}: the server logged problems, see {server.log_path}")
+                result["runs"].append(one)
+
+        if args.w2:
+            w2 = shape["w2"]
+            need = len(w2["rates"]) * (w2["duration"] + 3) + 30
+            if budget.allows(need):
+                server = Server(config, logs / f"{stamp}-{name}-w2-server.log")
+                server.start()
+                try:
+                    result["w2"] = run_w2(server, None, manifest, workdir / "w2.json", w2)
+                finally:
+                    result["w2_server"] = server.stop()
+                    result["w2_server_log_problems"] = server_log_problems(server.log_path)
+                print_w2(name, result["w2"])
+            else:
+                result["problems"].append("W2 skipped: time budget")
+    except Exception as exc:  # noqa: BLE001 - recorded, and the other configuration still runs
+        result["problems"].append(f"{type(exc).__name__}: {exc}")
+        log(f"{name}: FAILED: {exc}")
+    finally:
+        config.teardown()
+        shutil.rmtree(workdir, ignore_errors=True)
+    result["median"] = medians(result["runs"])
+    return result
+
+
+def run_w2(server: Server | None, url: str | None, manifest: Path, out: Path, w2: dict[str, Any],
+           pid: int | None = None) -> dict[str, Any]:
+    max_seconds = len(w2["rates"]) * (w2["duration"] + 12) + 60
+    return loadgen("fanout", server, manifest, out, max_seconds, "--group", "w2", "--rooms", str(w2["rooms"]),
+                   "--clients", str(w2["clients"]), "--senders", str(w2["senders"]),
+                   "--rates", ",".join(str(r) for r in w2["rates"]), "--duration", str(w2["duration"]),
+                   "--drain", "5", url=url, pid=pid)
+
+
+def run_ceiling(args: argparse.Namespace, shape: dict[str, Any], stamp: str, logs: Path) -> dict[str, Any]:
+    """W2 against the bare websockets server; it needs a manifest only for the room ids and tokens."""
+    workdir = Path(tempfile.mkdtemp(prefix="alongside-bench-ceiling-"))
+    try:
+        rooms, members = shape["w2"]["rooms"], shape["w2"]["clients"]
+        manifest = {
+            "password": "",
+            "users": [{"index": i, "id": i, "username": f"c{i}", "token": "none"} for i in range(rooms * members)],
+            "groups": {"w2": [{"id": r + 1, "members": list(range(r * members, (r + 1) * members))}
+                              for r in range(rooms)]},
+        }
+        path = workdir / "manifest.json"
+        path.write_text(json.dumps(manifest))
+        port = free_port()
+        proc = CHILDREN.start([PY, str(BENCH / "ceiling.py"), "--port", str(port)], os.environ.copy(),
+                              logs / f"{stamp}-ceiling.log")
+        try:
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    with socket.create_connection((HOST, port), timeout=1):
+                        break
+                except OSError:
+                    if time.monotonic() > deadline or proc.poll() is not None:
+                        raise RuntimeError("the ceiling server did not start") from None
+                    time.sleep(0.1)
+            return run_w2(None, f"ws://{HOST}:{port}/ws", path, workdir / "w2.json", shape["w2"], pid=proc.pid)
+        finally:
+            CHILDREN.stop(proc)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+# -------------------------------------------------------------------------------- figures
+
+
+def dig(d: Any, *path: Any) -> Any:
+    for key in path:
+        if d is None:
+            return None
+        if isinstance(key, int):
+            d = d[key] if isinstance(d, list) and len(d) > key else None
+        else:
+            d = d.get(key) if isinstance(d, dict) else None
+    return d
+
+
+FIGURES = {
+    # name: (workload, path into that workload's result)
+    "w1_deliveries_per_s": ("w1", ("steps", 0, "deliveries_per_s")),
+    "w1_expected": ("w1", ("steps", 0, "expected_deliveries")),
+    "w1_received": ("w1", ("steps", 0, "received_deliveries")),
+    "w1_lost": ("w1", ("steps", 0, "lost_deliveries")),
+    "w1_p50_ms": ("w1", ("steps", 0, "latency", "p50_ms")),
+    "w1_p99_ms": ("w1", ("steps", 0, "latency", "p99_ms")),
+    "w1_max_ms": ("w1", ("steps", 0, "latency", "max_ms")),
+    "w1_acks": ("w1", ("steps", 0, "acks")),
+    "w1_ack_p50_ms": ("w1", ("steps", 0, "ack_latency", "p50_ms")),
+    "w1_server_cpu": ("w1", ("steps", 0, "cpu", "server_cpu_util")),
+    "w1_loadgen_cpu": ("w1", ("steps", 0, "cpu", "loadgen_cpu_util")),
+    "w1_others_cores": ("w1", ("steps", 0, "cpu", "others_cpu_s")),
+    "w1_machine_cores": ("w1", ("steps", 0, "cpu", "machine_busy_cores")),
+    "w3_connections": ("w3", ("setup", "joined")),
+    "w3_kb_per_conn": ("w3", ("kb_per_connection",)),
+    "w3_rss_before_mb": ("w3", ("server_rss_before_mb",)),
+    "w3_rss_after_mb": ("w3", ("server_rss_after_mb",)),
+    "w3_conn_per_s": ("w3", ("setup", "connections_per_s")),
+    "w3_connect_server_cpu": ("w3", ("connect_cpu", "server_cpu_util")),
+    "w3_connect_loadgen_cpu": ("w3", ("connect_cpu", "loadgen_cpu_util")),
+    "w3_idle_server_cpu": ("w3", ("idle_cpu", "server_cpu_util")),
+    "w4_catchup_s": ("w4", ("catchup_s",)),
+    "w4_first_message_s": ("w4", ("first_message_after_s",)),
+    "w4_received": ("w4", ("received",)),
+    "w4_missing": ("w4", ("missing",)),
+    "w4_server_cpu": ("w4", ("cpu", "server_cpu_util")),
+    "w4_loadgen_cpu": ("w4", ("cpu", "loadgen_cpu_util")),
+    "w5_acked_per_s": ("w5", ("acked_msgs_per_s",)),
+    "w5_ack_p50_ms": ("w5", ("ack_latency", "p50_ms")),
+    "w5_ack_p99_ms": ("w5", ("ack_latency", "p99_ms")),
+    "w5_server_cpu": ("w5", ("cpu", "server_cpu_util")),
+    "w5_loadgen_cpu": ("w5", ("cpu", "loadgen_cpu_util")),
+    "w5_machine_cores": ("w5", ("cpu", "machine_busy_cores")),
+}
+
+
+def medians(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, (workload, path) in FIGURES.items():
+        values = [dig(run.get(workload), *path) for run in runs]
+        values = [v for v in values if isinstance(v, (int, float))]
+        out[name] = statistics.median(values) if values else None
+        out[name + "_all"] = values
+    for workload in ("w1", "w3", "w4", "w5"):
+        out[workload + "_saturated"] = [saturated_of(workload, run.get(workload)) for run in runs]
+    out["w4_in_order_all"] = [dig(run.get("w4"), "in_order") for run in runs]
+    out["w1_errors_all"] = [dig(run.get("w1"), "steps", 0, "errors") for run in runs]
+    out["close_codes_all"] = {
+        w: [dig(run.get(w), "close_codes") for run in runs] for w in ("w1", "w3", "w4", "w5")
+    }
+    return out
+
+
+def saturated_of(workload: str, result: Any) -> str | None:
+    key = {"w1": ("steps", 0, "cpu", "saturated"), "w3": ("connect_cpu", "saturated"),
+           "w4": ("cpu", "saturated"), "w5": ("cpu", "saturated")}[workload]
+    return dig(result, *key)
+
+
+def print_w1(name: str, run: int, r: dict[str, Any]) -> None:
+    s = dig(r, "steps", 0) or {}
+    if "error" in r or not s:
+        log(f"{name} run {run} W1: {r.get('error')}")
+        return
+    lat, cpu = s["latency"], s["cpu"]
+    log(f"{name} run {run} W1: {s['deliveries_per_s']} deliveries/s, received {s['received_deliveries']}/"
+        f"{s['expected_deliveries']} (lost {s['lost_deliveries']}), latency p50 {lat['p50_ms']} p99 {lat['p99_ms']} "
+        f"max {lat['max_ms']} ms, acks {s['acks']}/{s['sent']}, errors {s['errors']}, closes {r['close_codes']}, "
+        f"cpu server {cpu['server_cpu_util']} loadgen {cpu['loadgen_cpu_util']} others {cpu['others_cpu_s']}s "
+        f"-> {cpu['saturated']}")
+
+
+def print_w2(name: str, r: dict[str, Any]) -> None:
+    if "error" in r:
+        log(f"{name} W2: {r['error']}")
+        return
+    log(f"{name} W2: max sustained {r.get('max_sustained_deliveries_per_s')} deliveries/s "
+        f"(rate {r.get('max_sustained_rate_per_sender')}/s per sender); {r.get('verdict')}")
+
+
+def print_w3(name: str, run: int, r: dict[str, Any]) -> None:
+    if "error" in r:
+        log(f"{name} run {run} W3: {r['error']}")
+        return
+    log(f"{name} run {run} W3: {r['setup']['joined']} joined in {r['setup']['connect_join_s']} s, RSS "
+        f"{r['server_rss_before_mb']} -> {r['server_rss_after_mb']} MB = {r['kb_per_connection']} KB/connection, "
+        f"failures {r['setup']['connect_failures']}, closes {r['close_codes']}, "
+        f"connect cpu server {r['connect_cpu']['server_cpu_util']} loadgen {r['connect_cpu']['loadgen_cpu_util']}, "
+        f"idle server cpu {r['idle_cpu']['server_cpu_util']}")
+
+
+def print_w4(name: str, run: int, r: dict[str, Any]) -> None:
+    if "error" in r:
+        log(f"{name} run {run} W4: {r['error']}")
+        return
+    log(f"{name} run {run} W4: {r['received']}/{r['expected']} in {r['catchup_s']} s after rejoin "
+        f"(first after {r['first_message_after_s']} s), in order {r['in_order']}, missing {r['missing']}, "
+        f"fill {r['fill']['acks_per_s']} acks/s")
+
+
+def print_w5(name: str, run: int, r: dict[str, Any]) -> None:
+    if "error" in r:
+        log(f"{name} run {run} W5: {r['error']}")
+        return
+    log(f"{name} run {run} W5: {r['acked_msgs_per_s']} acked msgs/s ({r['senders']} senders), ack p50 "
+        f"{r['ack_latency']['p50_ms']} p99 {r['ack_latency']['p99_ms']} ms, errors {r['errors']}, "
+        f"cpu server {r['cpu']['server_cpu_util']} loadgen {r['cpu']['loadgen_cpu_util']} -> {r['cpu']['saturated']}")
+
+
+# -------------------------------------------------------------------------------- report
+
+
+def fmt(value: Any, digits: int = 1) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        if value >= 100:
+            return f"{value:,.0f}"
+        return f"{value:.{digits}f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def table(report: dict[str, Any]) -> str:
+    configs = report["configs"]
+    names = list(configs)
+    m = {n: configs[n].get("median", {}) for n in names}
+    w2 = {n: configs[n].get("w2") or {} for n in names}
+    ceiling = report.get("ceiling") or {}
+    ceiling_best = ceiling.get("max_sustained_deliveries_per_s")
+
+    def row(label: str, fn: Any) -> str:
+        return "| " + label + " | " + " | ".join(fn(n) for n in names) + " |"
+
+    def med(key: str, digits: int = 1) -> Any:
+        return lambda n: fmt(m[n].get(key), digits)
+
+    def sat(workload: str) -> Any:
+        return lambda n: ", ".join(s or "?" for s in m[n].get(workload + "_saturated", [])) or "–"
+
+    def frac(n: str) -> str:
+        best = w2[n].get("max_sustained_deliveries_per_s")
+        if best is None or not ceiling_best:
+            return "–"
+        return f"{best / ceiling_best:.0%}"
+
+    runs = {n: len(configs[n].get("runs", [])) for n in names}
+    lines = [
+        f"Run {report['started']} ({'--quick' if report['quick'] else 'full'}; median of "
+        + ", ".join(f"{runs[n]} run(s) for {n}" for n in names) + f"; {report['machine']['cpus']} CPUs, shared). "
+        f"CPU columns are cores used by that process over the measured window (1.0 = one core busy); "
+        f"'saturated' lists the side at ≥ 0.85 of a core per run ('machine' = both cores busy, "
+        f"'none' = neither).",
+        "",
+        "| figure | " + " | ".join(names) + " |",
+        "|---|" + "---|" * len(names),
+        row("**W1** deliveries/s (offered 2,000)", med("w1_deliveries_per_s")),
+        row("W1 received / expected deliveries", lambda n: f"{fmt(m[n].get('w1_received'))} / {fmt(m[n].get('w1_expected'))}"),
+        row("W1 lost deliveries (each run)", lambda n: ", ".join(fmt(v) for v in m[n].get("w1_lost_all", [])) or "–"),
+        row("W1 latency p50 / p99 / max (ms)", lambda n: " / ".join(fmt(m[n].get(k)) for k in ("w1_p50_ms", "w1_p99_ms", "w1_max_ms"))),
+        row("W1 acks (each run) / ack p50 ms", lambda n: ", ".join(fmt(v) for v in m[n].get("w1_acks_all", [])) + f" / {fmt(m[n].get('w1_ack_p50_ms'))}"),
+        row("W1 errors (each run)", lambda n: "; ".join(json.dumps(e) if e else "none" for e in m[n].get("w1_errors_all", [])) or "–"),
+        row("W1 CPU server / loadgen / others (cores)", lambda n: f"{fmt(m[n].get('w1_server_cpu'), 2)} / {fmt(m[n].get('w1_loadgen_cpu'), 2)} / machine {fmt(m[n].get('w1_machine_cores'), 2)}"),
+        row("W1 saturated", sat("w1")),
+        row("**W2** highest sustained deliveries/s", lambda n: fmt(w2[n].get("max_sustained_deliveries_per_s"))),
+        row("W2 as a fraction of the ceiling", frac),
+        row("W2 stopped because", lambda n: str(w2[n].get("verdict", w2[n].get("error", "not run")))),
+        row("**W3** connections joined", med("w3_connections")),
+        row("W3 server RSS before → after (MB)", lambda n: f"{fmt(m[n].get('w3_rss_before_mb'))} → {fmt(m[n].get('w3_rss_after_mb'))}"),
+        row("W3 server RSS per connection (KB)", med("w3_kb_per_conn")),
+        row("W3 connect+join rate (conn/s)", med("w3_conn_per_s")),
+        row("W3 CPU while connecting server / loadgen", lambda n: f"{fmt(m[n].get('w3_connect_server_cpu'), 2)} / {fmt(m[n].get('w3_connect_loadgen_cpu'), 2)}"),
+        row("W3 server CPU while idle (cores)", med("w3_idle_server_cpu", 3)),
+        row("**W4** catch-up of 10,000 after rejoin (s)", med("w4_catchup_s", 3)),
+        row("W4 first message after (s)", med("w4_first_message_s", 3)),
+        row("W4 received, in order (each run)", lambda n: ", ".join(f"{fmt(r)} {'✓' if o else '✗'}" for r, o in zip(m[n].get("w4_received_all", []), m[n].get("w4_in_order_all", []))) or "–"),
+        row("W4 CPU server / loadgen", lambda n: f"{fmt(m[n].get('w4_server_cpu'), 2)} / {fmt(m[n].get('w4_loadgen_cpu'), 2)}"),
+        row("**W5** acknowledged messages/s (100 senders)", med("w5_acked_per_s")),
+        row("W5 ack latency p50 / p99 (ms)", lambda n: f"{fmt(m[n].get('w5_ack_p50_ms'))} / {fmt(m[n].get('w5_ack_p99_ms'))}"),
+        row("W5 CPU server / loadgen / machine", lambda n: f"{fmt(m[n].get('w5_server_cpu'), 2)} / {fmt(m[n].get('w5_loadgen_cpu'), 2)} / {fmt(m[n].get('w5_machine_cores'), 2)}"),
+        row("W5 saturated", sat("w5")),
+    ]
+    if ceiling:
+        lines += [
+            "",
+            f"W2 ceiling (bare `websockets` + `broadcast()`, bench/ceiling.py, same sitting): "
+            f"{fmt(ceiling_best)} deliveries/s sustained; {ceiling.get('verdict', ceiling.get('error'))}.",
+        ]
+    for n in names:
+        w2steps = w2[n].get("steps") or []
+        if w2steps:
+            lines.append("")
+            lines.append(f"W2 steps, {n}: " + "; ".join(
+                f"{s['rate_per_sender']:g}/s → {fmt(s['deliveries_per_s'])} dl/s, p99 {fmt(s['latency']['p99_ms'])} ms, "
+                f"lost {s['lost_deliveries']}, cpu srv {fmt(s['cpu']['server_cpu_util'], 2)}/lg {fmt(s['cpu']['loadgen_cpu_util'], 2)}"
+                for s in w2steps))
+    csteps = ceiling.get("steps") or []
+    if csteps:
+        lines.append("")
+        lines.append("W2 steps, ceiling: " + "; ".join(
+            f"{s['rate_per_sender']:g}/s → {fmt(s['deliveries_per_s'])} dl/s, p99 {fmt(s['latency']['p99_ms'])} ms, "
+            f"lost {s['lost_deliveries']}, cpu srv {fmt(s['cpu']['server_cpu_util'], 2)}/lg {fmt(s['cpu']['loadgen_cpu_util'], 2)}"
+            for s in csteps))
+    problems = [f"{n}: {p}" for n in names for p in configs[n].get("problems", [])]
+    for n in names:
+        for run in configs[n].get("runs", []):
+            if run.get("server_log_problems"):
+                problems.append(f"{n} run {run['run']}: server logged {len(run['server_log_problems'])} problem line(s), "
+                                f"first: `{run['server_log_problems'][0][:200]}`")
+    if problems:
+        lines += ["", "Problems seen: " + "; ".join(problems)]
+    lines += ["", f"Full figures: `bench/results/{report['stamp']}.json`."]
+    return "\n".join(lines)
+
+
+def write_readme(text: str) -> None:
+    if not README.exists():
+        return
+    current = README.read_text()
+    if BEGIN in current and END in current:
+        head, rest = current.split(BEGIN, 1)
+        _, tail = rest.split(END, 1)
+        README.write_text(f"{head}{BEGIN}\n{text}\n{END}{tail}")
+
+
+# ---------------------------------------------------------------------------------- main
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="short workloads, 1 run (about 3 minutes)")
+    parser.add_argument("--runs", type=int, help="runs per configuration (median); default 3, --quick 1")
+    parser.add_argument("--configs", default="embedded,redis-pg", help="comma-separated: embedded, redis-pg")
+    parser.add_argument("--no-w2", dest="w2", action="store_false", help="skip W2 and the ceiling")
+    parser.add_argument("--login-users", type=int, default=10, help="users logged in over HTTP (the rest: minted)")
+    parser.add_argument("--budget", type=float, help="seconds; workloads that would not fit are skipped")
+    parser.add_argument("--no-readme", action="store_true", help="do not rewrite the table in bench/README.md")
+    args = parser.parse_args(argv)
+    args.runs = args.runs or (1 if args.quick else 3)
+    budget = Budget(args.budget or (170 if args.quick else 840))
+    configs = [c.strip() for c in args.configs.split(",") if c.strip()]
+    for c in configs:
+        if c not in ("embedded", "redis-pg"):
+            parser.error(f"unknown configuration {c!r}")
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, on_signal)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    logs = RESULTS / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    shape = shapes(args.quick)
+    report: dict[str, Any] = {
+        "started": datetime.now().isoformat(timespec="seconds"),
+        "stamp": stamp,
+        "quick": args.quick,
+        "runs": args.runs,
+        "shapes": shape,
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "loadavg_start": os.getloadavg(),
+            "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        },
+        "configs": {},
+    }
+    started = time.perf_counter()
+    try:
+        for name in configs:
+            log(f"== configuration {name}")
+            report["configs"][name] = run_config(name, args, shape, budget, stamp, logs)
+        if args.w2:
+            if budget.allows(len(shape["w2"]["rates"]) * (shape["w2"]["duration"] + 3) + 20):
+                log("== W2 ceiling (bare websockets server)")
+                report["ceiling"] = run_ceiling(args, shape, stamp, logs)
+                print_w2("ceiling", report["ceiling"])
+            else:
+                report["ceiling"] = {"error": "skipped: time budget"}
+    except KeyboardInterrupt:
+        log("interrupted: cleaning up")
+        report["interrupted"] = True
+    finally:
+        CHILDREN.stop_all()
+        report["wall_s"] = round(time.perf_counter() - started, 1)
+        report["machine"]["loadavg_end"] = os.getloadavg()
+        RESULTS.mkdir(exist_ok=True)
+        out = RESULTS / f"{stamp}.json"
+        out.write_text(json.dumps(report, indent=1, default=str))
+        text = table(report)
+        print()
+        print(text)
+        if not args.no_readme and not report.get("interrupted"):
+            write_readme(text)
+        log(f"done in {report['wall_s']} s; results in {out}")
+    return 1 if report.get("interrupted") else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
