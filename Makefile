@@ -36,4 +36,5 @@ lint: $(VENV)/.test-deps
 
 ## test: install what the tests need, then lint and run every test
 test: $(VENV)/.test-deps browser lint
+	@if command -v node >/dev/null 2>&1; then node --test client_web/tests/; else echo "node not found: client unit tests skipped (the browser tests still run)"; fi
 	$(BIN)/python -m pytest

@@ -65,7 +65,13 @@ def _bound_socket() -> socket.socket:
 
 @asynccontextmanager
 async def live_server(settings: Settings) -> AsyncIterator[Live]:
-    """Run the app under uvicorn in this loop on a free port until the block ends."""
+    """Run the app under uvicorn in this loop on a free port until the block ends.
+
+    The server's own origin is added to the allowed origins, as a deployment would list it.
+    """
+    sock = _bound_socket()
+    port = sock.getsockname()[1]
+    settings = settings.with_(allowed_origins=(*settings.allowed_origins, f"http://127.0.0.1:{port}"))
     app = create_app(settings)
     config = uvicorn.Config(
         app,
@@ -77,8 +83,6 @@ async def live_server(settings: Settings) -> AsyncIterator[Live]:
     )
     server = uvicorn.Server(config)
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
-    sock = _bound_socket()
-    port = sock.getsockname()[1]
     task = asyncio.create_task(server.serve(sockets=[sock]))
     deadline = time.monotonic() + units(10)
     while not server.started:
