@@ -26,6 +26,7 @@ class Connection:
         "_close",
         "_queue",
         "_send",
+        "_writer",
         "close_code",
         "closed",
         "expires_at",
@@ -54,6 +55,7 @@ class Connection:
         self._close = close
         self.closed = False
         self.close_code: int | None = None
+        self._writer: asyncio.Task[None] | None = None
 
     def push(self, text: str) -> bool:
         """Queue a frame without waiting; False (and the client is being closed) if it is full."""
@@ -63,7 +65,7 @@ class Connection:
             self._queue.put_nowait(text)
             return True
         except asyncio.QueueFull:
-            self.kill(CloseCode.SLOW_CONSUMER, "too slow: outgoing buffer full")
+            self.kill(CloseCode.SLOW_CONSUMER, "too slow: outgoing buffer full", abort=True)
             return False
 
     async def send_ordered(self, text: str) -> None:
@@ -71,10 +73,20 @@ class Connection:
         if not self.closed:
             await self._queue.put(text)
 
-    def kill(self, code: int, reason: str, final_frame: str | None = None) -> None:
-        """Close soon: drop what is queued, optionally send one last frame, then close."""
+    def start_writer(self) -> asyncio.Task[None]:
+        self._writer = asyncio.create_task(self.writer(), name=f"ws-writer-{self.id}")
+        return self._writer
+
+    def kill(self, code: int, reason: str, final_frame: str | None = None, abort: bool = False) -> None:
+        """Close soon: drop what is queued, optionally send one last frame, then close.
+
+        ``abort`` also stops a write in progress: a client that does not read would
+        otherwise hold its writer (and its close frame) forever.
+        """
         if self.closed:
             return
+        if abort and self._writer is not None:
+            self._writer.cancel()
         self.closed = True
         self.close_code = code
         while not self._queue.empty():

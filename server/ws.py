@@ -8,6 +8,7 @@ and the loop reads the next frame. Authorisation is checked for every frame.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from typing import Any
@@ -38,6 +39,7 @@ from server.store.database import StoreUnavailable, utcnow
 from server.store.events import NewMessage, Posted
 
 log = logging.getLogger("alongside.ws")
+CLOSE_GRACE = 2.0
 
 
 async def websocket_endpoint(ws: WebSocket) -> None:
@@ -66,27 +68,49 @@ async def websocket_endpoint(ws: WebSocket) -> None:
         session.person, session.id, session.expires_at, ws.send_text, ws.close, settings.limits.outgoing_queue
     )
     services.hub.attach(conn)
-    writer = asyncio.create_task(conn.writer(), name=f"ws-writer-{conn.id}")
-    limits = settings.limits
-    conn.push(
-        encode(
-            {
-                "type": "hello",
-                "user": session.person.private(),
-                "limits": {
-                    "max_body_chars": limits.max_body_chars,
-                    "max_frame_bytes": limits.max_frame_bytes,
-                    "rate_per_second": limits.rate_per_second,
-                    "rate_burst": limits.rate_burst,
-                },
-            }
-        )
+    conn.push(_hello(services, conn))
+    writer = conn.start_writer()
+    reader = asyncio.create_task(_read_frames(services, conn, ws), name=f"ws-reader-{conn.id}")
+    try:
+        done, _ = await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
+        if reader not in done:
+            # we are closing this socket (session ended, too slow, restart): send the close frame
+            # if the writer could not, then give the client a moment to answer it
+            if writer.cancelled() and conn.close_code is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(ws.close(conn.close_code, "closing"), CLOSE_GRACE)
+            await asyncio.wait({reader}, timeout=CLOSE_GRACE)
+    finally:
+        services.hub.detach(conn)
+        conn.closed = True
+        for task in (reader, writer):
+            task.cancel()
+        await asyncio.gather(reader, writer, return_exceptions=True)
+
+
+def _hello(services: Services, conn: Connection) -> str:
+    limits = services.settings.limits
+    return encode(
+        {
+            "type": "hello",
+            "user": conn.person.private(),
+            "limits": {
+                "max_body_chars": limits.max_body_chars,
+                "max_frame_bytes": limits.max_frame_bytes,
+                "rate_per_second": limits.rate_per_second,
+                "rate_burst": limits.rate_burst,
+            },
+        }
     )
+
+
+async def _read_frames(services: Services, conn: Connection, ws: WebSocket) -> None:
+    """Read until the client goes away; each frame is answered before the next is read."""
     try:
         while True:
             message = await ws.receive()
             if message["type"] == "websocket.disconnect":
-                break
+                return
             if conn.closed:
                 continue
             text = message.get("text")
@@ -94,16 +118,8 @@ async def websocket_endpoint(ws: WebSocket) -> None:
                 conn.push(error_frame(ErrorCode.INVALID, "binary frames are not accepted; send JSON text"))
                 continue
             await handle(services, conn, text)
-    except Exception:
-        log.exception("connection %s failed", conn.id)
-    finally:
-        services.hub.detach(conn)
-        if not writer.done():
-            conn.kill(CloseCode.NORMAL, "bye")
-            try:
-                await asyncio.wait_for(writer, 1.0)
-            except (TimeoutError, Exception):
-                writer.cancel()
+    except Exception as exc:
+        log.debug("reader for connection %s stopped: %s", conn.id, type(exc).__name__)
 
 
 async def handle(services: Services, conn: Connection, text: str) -> None:

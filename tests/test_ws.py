@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import httpx
+import orjson
 import pytest
 from websockets.exceptions import InvalidStatus
 
@@ -281,3 +283,62 @@ async def test_sync_frames_report_the_latest_seq(world: World) -> None:
     sync = (await ann.until(lambda f: f["type"] == "sync", timeout=5))[-1]
     assert sync == {"type": "sync", "room": world.room, "last_seq": 3}
     await ann.close()
+
+
+async def test_a_client_that_stops_reading_is_dropped_and_the_room_goes_on(world: World, sqlite_url: str) -> None:
+    """Fan-out never waits on one socket: a stalled client is closed; it resumes with since."""
+    import socket
+
+    from websockets.asyncio.client import connect
+
+    async with live_server(
+        settings_for(sqlite_url, limits=Limits(rate_per_second=1e6, rate_burst=10**6, outgoing_queue=32))
+    ) as live:
+        token = await login(live.url, "ann", world.ann.password)
+        raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        raw.connect(("127.0.0.1", int(live.url.rsplit(":", 1)[1])))
+        stalled = await connect(
+            live.ws_url, sock=raw, additional_headers={"Authorization": f"Bearer {token}"}, max_queue=1
+        )
+        await stalled.send(orjson.dumps({"type": "join", "room": world.room, "since": None}).decode())
+        # from here on the stalled client reads nothing
+
+        ben_token = await login(live.url, "ben", world.ben.password)
+        ben = await WsClient.open(live.ws_url, ben_token)
+        await ben.join(world.room, since=None)
+        hub = live.app.state.services.hub
+        body = "x" * 3900
+        last = 0
+        (stalled_conn,) = [c for c in hub.connections if c.person.id == world.ann.person.id]
+        for n in range(3000):
+            last = (await ben.say(world.room, f"{n} {body}"))["seq"]
+            if stalled_conn.closed:
+                break
+        assert stalled_conn.closed and stalled_conn.close_code == 4008, "the stalled client was never dropped"
+        for _ in range(100):
+            if len(hub.connections) == 1:
+                break
+            await asyncio.sleep(0.1)
+        assert len(hub.connections) == 1
+        for n in range(5):  # the room goes on for the others
+            last = (await ben.say(world.room, f"after {n}"))["seq"]
+        await ben.wait_seq(world.room, last)
+        seqs = [e["seq"] for e in room_events(ben.seen, world.room)]
+        assert seqs == list(range(seqs[0], last + 1))
+
+        held: list[int] = []
+        with contextlib.suppress(Exception):
+            async for raw_frame in stalled:
+                frame = orjson.loads(raw_frame)
+                if isinstance(frame.get("seq"), int) and frame.get("type") == "message":
+                    held.append(frame["seq"])
+        assert held == list(range(held[0], held[0] + len(held))) if held else True
+        resumed = await WsClient.open(live.ws_url, token)
+        since = held[-1] if held else seqs[0] - 1
+        await resumed.join(world.room, since=since)
+        await resumed.wait_seq(world.room, last)
+        got = [e["seq"] for e in room_events(resumed.seen, world.room)]
+        assert got == list(range(since + 1, last + 1))
+        await resumed.close()
+        await ben.close()
