@@ -56,6 +56,10 @@ def create_user(args: argparse.Namespace) -> int:
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2
+    if settings.is_sqlite:  # the embedded default: make the account step work before the first start
+        from server.migrate import upgrade
+
+        upgrade(settings.database_url)
     try:
         user_id = asyncio.run(_create_user(settings.database_url, username, args.role, display_name, password))
     except UsernameTaken:
