@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -22,8 +23,9 @@ async def sqlite_url(tmp_path: Path) -> str:
     return await databases.new_sqlite(tmp_path)
 
 
-@pytest.fixture
-async def postgres_url() -> AsyncIterator[str]:
+@asynccontextmanager
+async def fresh_postgres() -> AsyncIterator[str]:
+    """A new, migrated PostgreSQL database for one test, dropped afterwards."""
     why = await databases.postgres_available()
     if why is not None:
         missing("PostgreSQL", why, "REQUIRE_POSTGRES")
@@ -32,6 +34,12 @@ async def postgres_url() -> AsyncIterator[str]:
         yield url
     finally:
         await databases.drop_postgres(name)
+
+
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    async with fresh_postgres() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -40,29 +48,17 @@ async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
     if request.param == "sqlite":
         yield await databases.new_sqlite(tmp_path)
         return
-    why = await databases.postgres_available()
-    if why is not None:
-        missing("PostgreSQL", why, "REQUIRE_POSTGRES")
-    url, name = await databases.new_postgres()
-    try:
+    async with fresh_postgres() as url:
         yield url
-    finally:
-        await databases.drop_postgres(name)
 
 
 @pytest.fixture
 async def shared_db_url(tmp_path: Path) -> AsyncIterator[str]:
     """A database several server processes share: PostgreSQL when present, else a SQLite file."""
-    why = await databases.postgres_available()
-    if why is None:
-        url, name = await databases.new_postgres()
-        try:
+    if await databases.postgres_available() is None or os.environ.get("REQUIRE_POSTGRES") == "1":
+        async with fresh_postgres() as url:
             yield url
-        finally:
-            await databases.drop_postgres(name)
         return
-    if os.environ.get("REQUIRE_POSTGRES") == "1":
-        pytest.fail(f"PostgreSQL is required but unavailable: {why}")
     yield await databases.new_sqlite(tmp_path)
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from server.store.database import Database
 from tests.support.live import Live, live_server, settings_for
-from tests.support.seed import Account, create_room, create_user
+from tests.support.seed import Account, create_cast, create_room
 
 
 @dataclass
@@ -35,11 +35,9 @@ class Api:
 @pytest.fixture
 async def api(sqlite_url: str) -> AsyncIterator[Api]:
     db = Database(sqlite_url)
-    staff = await create_user(db, "staff", "staff", "Counsellor Kim")
-    ann = await create_user(db, "ann", display_name="Ann")
-    ben = await create_user(db, "ben", display_name="Ben")
+    cast = await create_cast(db)
     async with live_server(settings_for(sqlite_url)) as live:
-        yield Api(live, db, staff, ann, ben)
+        yield Api(live, db, cast.staff, cast.ann, cast.ben)
     await db.dispose()
 
 

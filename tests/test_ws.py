@@ -17,7 +17,7 @@ from server.settings import Limits
 from server.store.database import Database
 from tests.support.client import WsClient, login, room_events
 from tests.support.live import Live, live_server, settings_for
-from tests.support.seed import Account, create_room, create_user
+from tests.support.seed import Account, create_cast
 
 
 @dataclass
@@ -32,23 +32,17 @@ class World:
 
     async def client(self, who: Account) -> WsClient:
         token = await login(self.live.url, who.username, who.password)
-        client = WsClient.open(self.live.ws_url, token)
-        opened = await client
-        hello = await opened.next()
-        assert hello["type"] == "hello"
-        return opened
+        client = await WsClient.open(self.live.ws_url, token)
+        assert (await client.next())["type"] == "hello"
+        return client
 
 
 @pytest.fixture
 async def world(sqlite_url: str) -> AsyncIterator[World]:
     db = Database(sqlite_url)
-    staff = await create_user(db, "staff", "staff", "Counsellor Kim")
-    ann = await create_user(db, "ann", display_name="Ann")
-    ben = await create_user(db, "ben", display_name="Ben")
-    outsider = await create_user(db, "otto", display_name="Otto")
-    room = await create_room(db, staff, [ann, ben])
+    cast = await create_cast(db)
     async with live_server(settings_for(sqlite_url)) as live:
-        yield World(live, db, staff, ann, ben, outsider, room)
+        yield World(live, db, cast.staff, cast.ann, cast.ben, cast.outsider, cast.room)
     await db.dispose()
 
 

@@ -105,6 +105,8 @@ class RedisBroker:
     # presence: a sorted set per room, member -> expiry time; dead processes' entries lapse
 
     async def presence_set(self, room_id: int, member: bytes, ttl: float) -> None:
+        if not self._connected:
+            return  # refreshed by the next heartbeat once Redis is back
         key = f"alongside:presence:{room_id}"
         try:
             async with self._client.pipeline(transaction=False) as pipe:
@@ -115,12 +117,16 @@ class RedisBroker:
             log.warning("presence update failed (Redis unreachable)")
 
     async def presence_remove(self, room_id: int, member: bytes) -> None:
+        if not self._connected:
+            return  # the entry lapses by itself
         try:
             await self._client.zrem(f"alongside:presence:{room_id}", member)
         except (RedisError, OSError):
             log.warning("presence removal failed (Redis unreachable)")
 
     async def presence_list(self, room_id: int) -> list[bytes]:
+        if not self._connected:
+            return []
         try:
             found = await self._client.zrangebyscore(f"alongside:presence:{room_id}", time.time(), "+inf")
         except (RedisError, OSError):
@@ -217,17 +223,25 @@ class RedisBroker:
     async def _flush(self) -> None:
         while self._outbox:
             batch = [self._outbox.popleft() for _ in range(min(len(self._outbox), 500))]
+            if not await self._publish_batch(batch):
+                self._outbox.clear()
+                return
+
+    async def _publish_batch(self, batch: list[tuple[str, bytes]]) -> bool:
+        """Pipeline one batch; retried once, since a pooled connection may be stale after a restart."""
+        for attempt in (1, 2):
             try:
                 async with self._client.pipeline(transaction=False) as pipe:
                     for channel, payload in batch:
                         pipe.publish(channel, payload)
                     await pipe.execute()
+                return True
             except (RedisError, OSError) as exc:
-                log.warning(
-                    "dropped %d publishes (%s); clients catch up from the database", len(batch), type(exc).__name__
-                )
-                self._outbox.clear()
-                return
+                if attempt == 2:
+                    log.warning(
+                        "dropped %d publishes (%s); clients catch up from the database", len(batch), type(exc).__name__
+                    )
+        return False
 
     @staticmethod
     async def _safe_close(pubsub: aioredis.client.PubSub) -> None:

@@ -11,7 +11,7 @@ from playwright.async_api import Browser, Page, expect
 
 from server.store.database import Database
 from tests.support.live import Live, live_server, settings_for
-from tests.support.seed import PASSWORD, Account, create_room, create_user
+from tests.support.seed import PASSWORD, Account, create_cast
 
 pytestmark = pytest.mark.browser
 
@@ -45,13 +45,10 @@ class Scene:
 @pytest.fixture
 async def scene(sqlite_url: str) -> AsyncIterator[Scene]:
     db = Database(sqlite_url)
-    staff = await create_user(db, "staff", "staff", "Counsellor Kim")
-    ann = await create_user(db, "ann", display_name="Ann")
-    ben = await create_user(db, "ben", display_name="Ben <img src=x onerror=alert(1)>")
-    room = await create_room(db, staff, [ann, ben], name="Tuesday evening group")
+    cast = await create_cast(db, ben_name="Ben <img src=x onerror=alert(1)>", room_name="Tuesday evening group")
     await db.dispose()
     async with live_server(settings_for(sqlite_url)) as live:
-        yield Scene(live, ann, ben, room)
+        yield Scene(live, cast.ann, cast.ben, cast.room)
 
 
 async def _open_room(page: Page, name: str = "Tuesday evening group") -> None:

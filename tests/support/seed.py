@@ -43,3 +43,23 @@ async def create_room(db: Database, creator: Account, members: list[Account], na
         for member in members:
             await room_store.set_member(conn, room_id=room_id, person=member.person, role="member")
     return room_id
+
+
+@dataclass(frozen=True)
+class Cast:
+    """The people most tests need: a counsellor, two members of one room, and an outsider."""
+
+    staff: Account
+    ann: Account
+    ben: Account
+    outsider: Account
+    room: int
+
+
+async def create_cast(db: Database, ben_name: str = "Ben", room_name: str = "Group") -> Cast:
+    staff = await create_user(db, "staff", "staff", "Counsellor Kim")
+    ann = await create_user(db, "ann", display_name="Ann")
+    ben = await create_user(db, "ben", display_name=ben_name)
+    outsider = await create_user(db, "otto", display_name="Otto")
+    room = await create_room(db, staff, [ann, ben], name=room_name)
+    return Cast(staff, ann, ben, outsider, room)
