@@ -336,3 +336,23 @@ async def test_a_client_that_stops_reading_is_dropped_and_the_room_goes_on(world
         assert got == list(range(since + 1, last + 1))
         await resumed.close()
         await ben.close()
+
+
+async def test_a_room_is_subscribed_while_someone_here_follows_it(world: World) -> None:
+    broker = world.live.app.state.services.broker
+    channel = f"alongside:room:{world.room}"
+    assert channel not in broker.subscriptions
+    ann, ben = await world.client(world.ann), await world.client(world.ben)
+    await ann.join(world.room)
+    await ben.join(world.room)
+    assert channel in broker.subscriptions
+    await ann.send({"type": "leave", "room": world.room, "ref": "l"})
+    await ann.until(lambda f: f.get("ref") == "l")
+    assert channel in broker.subscriptions  # ben still follows it
+    await ben.close()
+    for _ in range(50):
+        if channel not in broker.subscriptions:
+            break
+        await asyncio.sleep(0.02)
+    assert channel not in broker.subscriptions
+    await ann.close()

@@ -66,3 +66,7 @@ class Broker(Protocol):
 
     @property
     def connected(self) -> bool: ...
+
+    @property
+    def subscriptions(self) -> frozenset[str]:
+        """The channels this process follows now (the control channel included)."""

@@ -64,6 +64,10 @@ class MemoryBroker:
         return True
 
     @property
+    def subscriptions(self) -> frozenset[str]:
+        return frozenset(self._channels)
+
+    @property
     def connected(self) -> bool:
         return True
 

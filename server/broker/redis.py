@@ -48,6 +48,10 @@ class RedisBroker:
         self.reconnects = 0
 
     @property
+    def subscriptions(self) -> frozenset[str]:
+        return frozenset(self._channels)
+
+    @property
     def connected(self) -> bool:
         return self._connected
 
