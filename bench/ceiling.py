@@ -52,14 +52,21 @@ async def handler(ws: ServerConnection) -> None:
                 rooms.setdefault(room, set()).add(ws)
                 joined.add(room)
                 await ws.send(
-                    orjson.dumps({"type": "joined", "room": room, "last_seq": last_seq.get(room, 0), "ref": ref}).decode()
+                    orjson.dumps(
+                        {"type": "joined", "room": room, "last_seq": last_seq.get(room, 0), "ref": ref}
+                    ).decode()
                 )
             elif kind == "send":
                 room = frame["room"]
                 seq = last_seq[room] = last_seq.get(room, 0) + 1
                 message = {
-                    "type": "message", "room": room, "seq": seq, "author": {"id": 0, "display_name": "ceiling"},
-                    "body": frame["body"], "ts": now_iso(), "client_id": frame.get("client_id"),
+                    "type": "message",
+                    "room": room,
+                    "seq": seq,
+                    "author": {"id": 0, "display_name": "ceiling"},
+                    "body": frame["body"],
+                    "ts": now_iso(),
+                    "client_id": frame.get("client_id"),
                 }
                 broadcast(rooms.get(room, ()), orjson.dumps(message).decode())
                 await ws.send(

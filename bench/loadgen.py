@@ -77,7 +77,8 @@ def latency_summary(ns_values: list[int]) -> dict[str, Any]:
 class Meter:
     """CPU time of the server, of this process and of the whole machine over a window."""
 
-    def __init__(self, server_pid: int | None) -> None:
+    def __init__(self, server_pid: int | None, aux_pids: tuple[int, ...] = ()) -> None:
+        self.aux_pids = aux_pids
         self.server = None
         if server_pid:
             try:
@@ -103,6 +104,15 @@ class Meter:
         except psutil.Error:
             return None
 
+    def _backends_cpu(self) -> float:
+        """PostgreSQL processes (all of them: the server's pool and anyone else's) and our Redis."""
+        total = 0.0
+        for proc in psutil.process_iter(["name", "cpu_times"]):
+            info = proc.info
+            if (info["name"] == "postgres" or proc.pid in self.aux_pids) and info["cpu_times"] is not None:
+                total += info["cpu_times"].user + info["cpu_times"].system
+        return total
+
     def snapshot(self) -> dict[str, Any]:
         t = self.me.cpu_times()
         machine = psutil.cpu_times()
@@ -110,6 +120,7 @@ class Meter:
             "wall": time.perf_counter(),
             "server": self._server_cpu(),
             "loadgen": t.user + t.system,
+            "backends": self._backends_cpu(),
             "busy": sum(machine) - machine.idle - getattr(machine, "iowait", 0.0),
         }
 
@@ -126,8 +137,11 @@ class Meter:
                 out[f"{key}_cpu_util"] = round((b[key] - a[key]) / wall, 3) if wall > 0 else None
         busy = b["busy"] - a["busy"]
         out["machine_busy_cores"] = round(busy / wall, 3) if wall > 0 else None
-        others = busy - (out["server_cpu_s"] or 0) - (out["loadgen_cpu_s"] or 0)
+        backends = max(0.0, b["backends"] - a["backends"])
+        out["postgres_redis_cpu_s"] = round(backends, 3)
+        others = busy - (out["server_cpu_s"] or 0) - (out["loadgen_cpu_s"] or 0) - backends
         out["others_cpu_s"] = round(max(0.0, others), 3)
+        out["others_cores"] = round(max(0.0, others) / wall, 3) if wall > 0 else None
         out["saturated"] = saturated(out)
         return out
 
@@ -154,6 +168,7 @@ class Phase:
     def __init__(self, tag: str) -> None:
         self.tag = tag
         self.latencies: list[int] = []
+        self.received_at: list[int] = []  # receipt times (ns), parallel to latencies
         self.ack_latencies: list[int] = []
         self.sent = 0
         self.acks = 0
@@ -169,8 +184,21 @@ class Phase:
 
 class Client:
     __slots__ = (
-        "idx", "user", "token", "room", "ws", "hello", "close_code", "close_reason",
-        "last_seq", "joined", "reader_task", "out_of_order", "gaps", "frames", "closed_by_us",
+        "close_code",
+        "close_reason",
+        "closed_by_us",
+        "frames",
+        "gaps",
+        "hello",
+        "idx",
+        "joined",
+        "last_seq",
+        "out_of_order",
+        "reader_task",
+        "room",
+        "token",
+        "user",
+        "ws",
     )
 
     def __init__(self, idx: int, user: int, token: str, room: int) -> None:
@@ -228,12 +256,12 @@ class Load:
                     close_timeout=2,
                     user_agent_header="alongside-bench",
                 )
-            except Exception as exc:  # noqa: BLE001 (counted, reported)
+            except Exception as exc:
                 self.connect_failures[type(exc).__name__] += 1
                 return False
             try:
                 first = loads(await asyncio.wait_for(ws.recv(), timeout))
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 self.connect_failures["no_hello:" + type(exc).__name__] += 1
                 await ws.close()
                 return False
@@ -254,7 +282,7 @@ class Load:
         await client.ws.send(dumps({"type": "join", "room": client.room, "since": since, "ref": f"join-{client.idx}"}))
         try:
             result = await asyncio.wait_for(asyncio.shield(client.joined), timeout)
-        except (TimeoutError, asyncio.TimeoutError):
+        except TimeoutError:
             self.errors["join_timeout"] += 1
             return None
         if result.get("type") != "joined":
@@ -297,6 +325,7 @@ class Load:
                     if phase is not None:
                         phase.received += 1
                         phase.latencies.append(now - int(rest.partition("|")[0]))
+                        phase.received_at.append(now)
                     else:
                         frames["message_other"] += 1
                     continue
@@ -326,7 +355,12 @@ class Load:
                             future.set_result(frame)
                     else:
                         self.errors[code] += 1
-                        if isinstance(ref, str) and ref.startswith("join-") and client.joined and not client.joined.done():
+                        if (
+                            isinstance(ref, str)
+                            and ref.startswith("join-")
+                            and client.joined
+                            and not client.joined.done()
+                        ):
                             client.joined.set_result(frame)
                 elif kind == "joined":
                     if client.joined is not None and not client.joined.done():
@@ -339,13 +373,15 @@ class Load:
             pass
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # noqa: BLE001 - a bug here must not hang the run
+        except Exception as exc:
             self.errors[f"reader:{type(exc).__name__}"] += 1
         finally:
             client.close_code = ws.close_code
             client.close_reason = ws.close_reason
 
-    async def send(self, client: Client, phase: Phase | None, body: str, future: bool = False) -> asyncio.Future[Any] | None:
+    async def send(
+        self, client: Client, phase: Phase | None, body: str, future: bool = False
+    ) -> asyncio.Future[Any] | None:
         assert client.ws is not None
         ref = self.next_ref()
         fut = asyncio.get_running_loop().create_future() if future else None
@@ -363,9 +399,7 @@ class Load:
 
     def close_codes(self) -> dict[str, int]:
         """Connections the server closed (or that died) before we closed them ourselves."""
-        return dict(
-            Counter(str(c.close_code) for c in self.clients if c.close_code is not None and not c.closed_by_us)
-        )
+        return dict(Counter(str(c.close_code) for c in self.clients if c.close_code is not None and not c.closed_by_us))
 
     async def close_all(self, timeout: float = 10.0) -> None:
         for client in self.clients:
@@ -488,6 +522,14 @@ async def run_fanout_phase(
     after = meter.snapshot()
     lost = phase.expected - phase.received
     lat = latency_summary(phase.latencies)
+    # the worst latency per 500 ms of receipt time: shows whether slow deliveries are periodic
+    timeline: dict[int, int] = {}
+    if phase.received_at:
+        origin = min(phase.received_at)
+        for at, latency in zip(phase.received_at, phase.latencies, strict=True):
+            bucket = (at - origin) // 500_000_000
+            if latency > timeline.get(bucket, 0):
+                timeline[bucket] = latency
     return {
         "tag": tag,
         "rooms": len(by_room),
@@ -507,6 +549,7 @@ async def run_fanout_phase(
         "deliveries_per_s": round(phase.received / sending_s, 1) if sending_s > 0 else None,
         "drain_s": round(drained, 3),
         "latency": lat,
+        "max_latency_per_500ms": [round(timeline.get(b, 0) / 1e6, 1) for b in range(max(timeline, default=-1) + 1)],
         "ack_latency": latency_summary(phase.ack_latencies),
         "send_lag_max_ms": round(phase.send_lag_max * 1000, 1),
         "send_lag_mean_ms": round(phase.send_lag_sum / phase.sent * 1000, 2) if phase.sent else None,
@@ -516,15 +559,20 @@ async def run_fanout_phase(
 
 
 async def mode_fanout(args: argparse.Namespace, meter: Meter) -> dict[str, Any]:
+    deadline = time.monotonic() + args.max_seconds - 5  # room to report and close
     manifest = load_manifest(args.manifest)
     load = Load(args.url, args.connect_concurrency)
     load.clients = build_clients(manifest, args.group, args.rooms, args.clients)
     setup = await connect_all(load)
     await asyncio.sleep(args.settle)
     rates = [float(r) for r in args.rates.split(",")] if args.rates else [args.rate]
-    steps = []
+    steps: list[dict[str, Any]] = []
+    PARTIAL.update({"mode": "fanout", "setup": setup, "steps": steps})
     verdict = None
     for i, rate in enumerate(rates):
+        if time.monotonic() + args.duration + 2 > deadline:
+            verdict = f"stopped before rate {rate:g}: out of time (--max-seconds)"
+            break
         step = await run_fanout_phase(
             load, meter, f"s{i}", rate, args.senders, args.duration, args.body_size, args.drain
         )
@@ -681,7 +729,7 @@ async def mode_catchup(args: argparse.Namespace, meter: Meter) -> dict[str, Any]
     timed_out = False
     try:
         await asyncio.wait_for(done, args.max_seconds / 2)
-    except (TimeoutError, asyncio.TimeoutError):
+    except TimeoutError:
         timed_out = True
     t_done = time.perf_counter()
     after = meter.snapshot()
@@ -809,6 +857,8 @@ async def mode_login(args: argparse.Namespace, meter: Meter) -> dict[str, Any]:
     }
 
 
+PARTIAL: dict[str, Any] = {}  # what a mode has measured so far, reported if it runs out of time
+
 MODES = {"fanout": mode_fanout, "idle": mode_idle, "catchup": mode_catchup, "ingest": mode_ingest, "login": mode_login}
 
 
@@ -839,6 +889,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--body-size", type=int, default=100)
     p.add_argument("--connect-concurrency", type=int, default=64)
     p.add_argument("--server-pid", type=int)
+    p.add_argument("--aux-pid", type=int, action="append", default=[], help="e.g. redis-server, counted as a backend")
     p.add_argument("--max-seconds", type=float, default=300.0, help="hard bound on the whole run")
     p.add_argument("--out", type=Path)
     args = p.parse_args(argv)
@@ -850,12 +901,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 async def amain(args: argparse.Namespace) -> dict[str, Any]:
-    meter = Meter(args.server_pid)
+    meter = Meter(args.server_pid, tuple(args.aux_pid))
     started = time.perf_counter()
     try:
         result = await asyncio.wait_for(MODES[args.mode](args, meter), args.max_seconds)
-    except (TimeoutError, asyncio.TimeoutError):
-        result = {"mode": args.mode, "error": f"timed out after {args.max_seconds} s"}
+    except TimeoutError:
+        result = {"mode": args.mode, **PARTIAL, "error": f"timed out after {args.max_seconds} s"}
+        steps = [s for s in result.get("steps", []) if s.get("ok")]
+        if steps:
+            result["max_sustained_deliveries_per_s"] = max(s["deliveries_per_s"] for s in steps)
+            result["max_sustained_rate_per_sender"] = max(s["rate_per_sender"] for s in steps)
+            result["verdict"] = "out of time (--max-seconds) after the steps listed"
     result["loadgen_wall_s"] = round(time.perf_counter() - started, 3)
     return result
 

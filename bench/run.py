@@ -25,6 +25,7 @@ import asyncio
 import json
 import os
 import platform
+import re
 import secrets
 import shutil
 import signal
@@ -34,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from datetime import datetime
 from pathlib import Path
@@ -59,9 +61,11 @@ def shapes(quick: bool) -> dict[str, Any]:
     return {
         "w1": {"rooms": 20, "clients": 25, "senders": 2, "rate": 2.0, "duration": 6.0 if quick else 20.0},
         "w2": {
-            "rooms": 10, "clients": 50, "senders": 5,
-            "rates": [1, 2, 4, 8, 16, 32] if quick else [1, 2, 3, 4, 6, 8, 12, 16, 24, 32],
-            "duration": 4.0 if quick else 6.0,
+            "rooms": 10,
+            "clients": 50,
+            "senders": 5,
+            "rates": [2, 8, 16, 32, 48] if quick else [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64],
+            "duration": 3.0 if quick else 6.0,
         },
         "w3": {"connections": 1000 if quick else 5000, "idle_window": 3.0},
         "w4": {"messages": 10000},
@@ -89,10 +93,15 @@ class Children:
         self.procs: list[subprocess.Popen[bytes]] = []
 
     def start(self, args: list[str], env: dict[str, str], log_path: Path | None = None) -> subprocess.Popen[bytes]:
-        out = open(log_path, "ab") if log_path else subprocess.DEVNULL
-        proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        if log_path:
-            out.close()  # type: ignore[union-attr]
+        if log_path is None:
+            proc = subprocess.Popen(
+                args, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            )
+        else:
+            with open(log_path, "ab") as out:
+                proc = subprocess.Popen(
+                    args, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+                )
         self.procs.append(proc)
         return proc
 
@@ -112,7 +121,7 @@ class Children:
         for proc in list(self.procs):
             try:
                 self.stop(proc, grace=5.0)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 print(f"could not stop pid {proc.pid}: {exc}", file=sys.stderr)
 
 
@@ -188,8 +197,19 @@ class Config:
         self.database_url = f"postgresql+asyncpg://{PG['user']}@{HOST}:{PG['port']}/{self.pg_database}"
         port = free_port()
         self.redis_proc = CHILDREN.start(
-            ["redis-server", "--port", str(port), "--bind", HOST, "--save", "", "--appendonly", "no",
-             "--protected-mode", "yes"],
+            [
+                "redis-server",
+                "--port",
+                str(port),
+                "--bind",
+                HOST,
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--protected-mode",
+                "yes",
+            ],
             os.environ.copy(),
             self.workdir / "redis.log",
         )
@@ -214,7 +234,7 @@ class Config:
         if self.pg_database:
             try:
                 asyncio.run(self._pg(f'DROP DATABASE IF EXISTS "{self.pg_database}" WITH (FORCE)'))
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 print(f"could not drop database {self.pg_database}: {exc}", file=sys.stderr)
             self.pg_database = None
 
@@ -236,9 +256,24 @@ class Server:
 
     def start(self) -> None:
         self.proc = CHILDREN.start(
-            [PY, "-m", "uvicorn", "server.app:app", "--host", HOST, "--port", str(self.port),
-             "--ws", "websockets-sansio", "--ws-max-size", "4194304", "--ws-per-message-deflate", "false",
-             "--log-level", "warning"],
+            [
+                PY,
+                "-m",
+                "uvicorn",
+                "server.app:app",
+                "--host",
+                HOST,
+                "--port",
+                str(self.port),
+                "--ws",
+                "websockets-sansio",
+                "--ws-max-size",
+                "4194304",
+                "--ws-per-message-deflate",
+                "false",
+                "--log-level",
+                "warning",
+            ],
             self.config.env(),
             self.log_path,
         )
@@ -247,7 +282,7 @@ class Server:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"the server exited ({self.proc.returncode}); see {self.log_path}")
             try:
-                status, body = get_json(self.base + "/readyz")
+                status, _ = get_json(self.base + "/readyz")
                 if status == 200:
                     return
             except OSError:
@@ -259,8 +294,11 @@ class Server:
         try:
             p = psutil.Process(self.proc.pid)  # type: ignore[union-attr]
             t = p.cpu_times()
-            return {"cpu_s": round(t.user + t.system, 2), "rss_mb": round(p.memory_info().rss / 2**20, 1),
-                    "threads": p.num_threads()}
+            return {
+                "cpu_s": round(t.user + t.system, 2),
+                "rss_mb": round(p.memory_info().rss / 2**20, 1),
+                "threads": p.num_threads(),
+            }
         except (psutil.Error, AttributeError):
             return {}
 
@@ -272,10 +310,28 @@ class Server:
         return info
 
 
-def loadgen(mode: str, server: Server | None, manifest: Path, out: Path, max_seconds: float, *extra: str,
-            url: str | None = None, pid: int | None = None) -> dict[str, Any]:
-    args = [PY, str(BENCH / "loadgen.py"), mode, "--manifest", str(manifest), "--out", str(out),
-            "--max-seconds", str(int(max_seconds)), *extra]
+def loadgen(
+    mode: str,
+    server: Server | None,
+    manifest: Path,
+    out: Path,
+    max_seconds: float,
+    *extra: str,
+    url: str | None = None,
+    pid: int | None = None,
+) -> dict[str, Any]:
+    args = [
+        PY,
+        str(BENCH / "loadgen.py"),
+        mode,
+        "--manifest",
+        str(manifest),
+        "--out",
+        str(out),
+        "--max-seconds",
+        str(int(max_seconds)),
+        *extra,
+    ]
     if server is not None:
         args += ["--url", server.ws_url, "--base", server.base]
         pid = server.proc.pid  # type: ignore[union-attr]
@@ -283,6 +339,8 @@ def loadgen(mode: str, server: Server | None, manifest: Path, out: Path, max_sec
         args += ["--url", url]
     if pid is not None:
         args += ["--server-pid", str(pid)]
+    if server is not None and server.config.redis_proc is not None:
+        args += ["--aux-pid", str(server.config.redis_proc.pid)]
     env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
     proc = CHILDREN.start(args, env, out.with_suffix(".log"))
     try:
@@ -297,12 +355,27 @@ def loadgen(mode: str, server: Server | None, manifest: Path, out: Path, max_sec
     return json.loads(out.read_text())
 
 
-def server_log_problems(path: Path) -> list[str]:
+def server_log_problems(path: Path) -> dict[str, int]:
+    """Warnings, errors and tracebacks the server logged, as {message: how many times}."""
+    found: dict[str, int] = {}
     if not path.exists():
-        return []
-    lines = path.read_text(errors="replace").splitlines()
-    keep = [line for line in lines if any(w in line for w in ("ERROR", "error", "Traceback", "Exception", "exception"))]
-    return keep[:30]
+        return found
+    for line in path.read_text(errors="replace").splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            entry = None
+        if isinstance(entry, dict):
+            if entry.get("level") not in ("warning", "error", "critical"):
+                continue
+            key = f"{entry.get('level')}: {entry.get('logger')}: {entry.get('msg')}"
+            key = re.sub(r"\b\d+\b", "N", key)  # "dropped 106 publishes" and "dropped 3 publishes" are one
+        elif any(w in line for w in ("ERROR", "WARNING", "Traceback", "Exception")):
+            key = line.strip()[:200]
+        else:
+            continue
+        found[key] = found.get(key, 0) + 1
+    return found
 
 
 # ---------------------------------------------------------------------------- the sitting
@@ -319,100 +392,183 @@ class Budget:
         return self.left() > seconds
 
 
-def run_config(name: str, args: argparse.Namespace, shape: dict[str, Any], budget: Budget, stamp: str,
-               logs: Path) -> dict[str, Any]:
-    workdir = Path(tempfile.mkdtemp(prefix=f"alongside-bench-{name}-"))
-    config = Config(name, workdir, secrets.token_urlsafe(48))
-    result: dict[str, Any] = {"runs": [], "problems": []}
-    try:
+class Prepared:
+    """A configuration with its database migrated and seeded, for the whole sitting."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.workdir = Path(tempfile.mkdtemp(prefix=f"alongside-bench-{name}-"))
+        self.config = Config(name, self.workdir, secrets.token_urlsafe(48))
+        self.manifest = self.workdir / "manifest.json"
+        self.result: dict[str, Any] = {"runs": [], "problems": []}
+        self.failed = False
+
+    def setup(self) -> None:
         t = time.perf_counter()
-        config.setup()
-        env = config.env()
+        self.config.setup()
+        env = self.config.env()
         run_checked([PY, "-m", "server", "migrate"], env, 120)
-        manifest = workdir / "manifest.json"
-        seed_args = [PY, str(BENCH / "seed.py"), "--users", str(USERS), "--out", str(manifest), "--mint-sessions"]
+        seed_args = [PY, str(BENCH / "seed.py"), "--users", str(USERS), "--out", str(self.manifest), "--mint-sessions"]
         for group, rooms, members in GROUPS:
             seed_args += ["--group", f"{group}:{rooms}:{members}"]
         run_checked(seed_args, env, 300)
-        result["setup_s"] = round(time.perf_counter() - t, 1)
-        result["seed_s"] = json.loads(manifest.read_text()).get("seed_seconds")
-        log(f"{name}: migrated and seeded in {result['setup_s']} s ({USERS} users, "
-            f"{sum(g[1] for g in GROUPS)} rooms)")
+        self.result["setup_s"] = round(time.perf_counter() - t, 1)
+        self.result["seed_s"] = json.loads(self.manifest.read_text()).get("seed_seconds")
+        log(
+            f"{self.name}: migrated and seeded in {self.result['setup_s']} s ({USERS} users, "
+            f"{sum(g[1] for g in GROUPS)} rooms)"
+        )
 
-        for run in range(1, args.runs + 1):
-            if not budget.allows(120 if not args.quick else 45):
-                result["problems"].append(f"run {run} skipped: time budget")
-                break
-            server = Server(config, logs / f"{stamp}-{name}-run{run}-server.log")
-            server.start()
-            one: dict[str, Any] = {"run": run}
-            try:
-                if run == 1:
-                    # the real login path, for a sample of users (argon2: a few per second here)
-                    one["login"] = loadgen("login", server, manifest, workdir / "login.json", 120,
-                                           "--login-users", str(args.login_users), "--connect-concurrency", "4",
-                                           "--write-manifest", str(manifest))
-                    lg = one["login"]
-                    log(f"{name}: HTTP login of {lg.get('users')} users: {lg.get('logins_per_s')}/s, "
-                        f"p50 {lg.get('latency', {}).get('p50_ms')} ms, failures {lg.get('failures')}")
-                w3 = shape["w3"]
-                one["w3"] = loadgen("idle", server, manifest, workdir / f"w3-{run}.json", 240, "--group", "w3",
-                                    "--connections", str(w3["connections"]), "--idle-window", str(w3["idle_window"]))
-                print_w3(name, run, one["w3"])
-                w1 = shape["w1"]
-                one["w1"] = loadgen("fanout", server, manifest, workdir / f"w1-{run}.json", w1["duration"] + 120,
-                                    "--group", "w1", "--rooms", str(w1["rooms"]), "--clients", str(w1["clients"]),
-                                    "--senders", str(w1["senders"]), "--rate", str(w1["rate"]),
-                                    "--duration", str(w1["duration"]))
-                print_w1(name, run, one["w1"])
-                one["w4"] = loadgen("catchup", server, manifest, workdir / f"w4-{run}.json", 180, "--group", "w4",
-                                    "--messages", str(shape["w4"]["messages"]))
-                print_w4(name, run, one["w4"])
-                w5 = shape["w5"]
-                one["w5"] = loadgen("ingest", server, manifest, workdir / f"w5-{run}.json", w5["duration"] + 90,
-                                    "--group", "w5", "--rooms", str(w5["rooms"]), "--duration", str(w5["duration"]))
-                print_w5(name, run, one["w5"])
-            finally:
-                one["server"] = server.stop()
-                one["server_log_problems"] = server_log_problems(server.log_path)
-                if one["server_log_problems"]:
-                    log(f"{name} run {run}: the server logged problems, see {server.log_path}")
-                result["runs"].append(one)
+    def teardown(self) -> None:
+        self.config.teardown()
+        shutil.rmtree(self.workdir, ignore_errors=True)
 
-        if args.w2:
-            w2 = shape["w2"]
-            need = len(w2["rates"]) * (w2["duration"] + 3) + 30
-            if budget.allows(need):
-                server = Server(config, logs / f"{stamp}-{name}-w2-server.log")
-                server.start()
-                try:
-                    result["w2"] = run_w2(server, None, manifest, workdir / "w2.json", w2)
-                finally:
-                    result["w2_server"] = server.stop()
-                    result["w2_server_log_problems"] = server_log_problems(server.log_path)
-                print_w2(name, result["w2"])
-            else:
-                result["problems"].append("W2 skipped: time budget")
-    except Exception as exc:  # noqa: BLE001 - recorded, and the other configuration still runs
-        result["problems"].append(f"{type(exc).__name__}: {exc}")
-        log(f"{name}: FAILED: {exc}")
+
+def run_once(p: Prepared, run: int, args: argparse.Namespace, shape: dict[str, Any], stamp: str, logs: Path) -> None:
+    """One run on a fresh server process: (login sample), W3, W1, W4, W5."""
+    name, manifest, workdir = p.name, p.manifest, p.workdir
+    server = Server(p.config, logs / f"{stamp}-{name}-run{run}-server.log")
+    one: dict[str, Any] = {"run": run}
+    try:
+        server.start()
+        if run == 1 and args.login_users:
+            # the real login path, for a sample of users (argon2 allows only a few per second here)
+            one["login"] = loadgen(
+                "login",
+                server,
+                manifest,
+                workdir / "login.json",
+                120,
+                "--login-users",
+                str(args.login_users),
+                "--connect-concurrency",
+                "4",
+                "--write-manifest",
+                str(manifest),
+            )
+            lg = one["login"]
+            log(
+                f"{name}: HTTP login of {lg.get('users')} users: {lg.get('logins_per_s')}/s, "
+                f"p50 {dig(lg, 'latency', 'p50_ms')} ms, failures {lg.get('failures')}"
+            )
+        w3 = shape["w3"]
+        one["w3"] = loadgen(
+            "idle",
+            server,
+            manifest,
+            workdir / f"w3-{run}.json",
+            240,
+            "--group",
+            "w3",
+            "--connections",
+            str(w3["connections"]),
+            "--idle-window",
+            str(w3["idle_window"]),
+        )
+        print_w3(name, run, one["w3"])
+        w1 = shape["w1"]
+        one["w1"] = loadgen(
+            "fanout",
+            server,
+            manifest,
+            workdir / f"w1-{run}.json",
+            w1["duration"] + 120,
+            "--group",
+            "w1",
+            "--rooms",
+            str(w1["rooms"]),
+            "--clients",
+            str(w1["clients"]),
+            "--senders",
+            str(w1["senders"]),
+            "--rate",
+            str(w1["rate"]),
+            "--duration",
+            str(w1["duration"]),
+        )
+        print_w1(name, run, one["w1"])
+        one["w4"] = loadgen(
+            "catchup",
+            server,
+            manifest,
+            workdir / f"w4-{run}.json",
+            180,
+            "--group",
+            "w4",
+            "--messages",
+            str(shape["w4"]["messages"]),
+        )
+        print_w4(name, run, one["w4"])
+        w5 = shape["w5"]
+        one["w5"] = loadgen(
+            "ingest",
+            server,
+            manifest,
+            workdir / f"w5-{run}.json",
+            w5["duration"] + 90,
+            "--group",
+            "w5",
+            "--rooms",
+            str(w5["rooms"]),
+            "--duration",
+            str(w5["duration"]),
+        )
+        print_w5(name, run, one["w5"])
     finally:
-        config.teardown()
-        shutil.rmtree(workdir, ignore_errors=True)
-    result["median"] = medians(result["runs"])
-    return result
+        one["server"] = server.stop()
+        one["server_log_problems"] = server_log_problems(server.log_path)
+        if one["server_log_problems"]:
+            log(f"{name} run {run}: the server logged problems, see {server.log_path}")
+        p.result["runs"].append(one)
 
 
-def run_w2(server: Server | None, url: str | None, manifest: Path, out: Path, w2: dict[str, Any],
-           pid: int | None = None) -> dict[str, Any]:
-    max_seconds = len(w2["rates"]) * (w2["duration"] + 12) + 60
-    return loadgen("fanout", server, manifest, out, max_seconds, "--group", "w2", "--rooms", str(w2["rooms"]),
-                   "--clients", str(w2["clients"]), "--senders", str(w2["senders"]),
-                   "--rates", ",".join(str(r) for r in w2["rates"]), "--duration", str(w2["duration"]),
-                   "--drain", "5", url=url, pid=pid)
+def run_w2_on(p: Prepared, shape: dict[str, Any], stamp: str, logs: Path, seconds: float) -> None:
+    server = Server(p.config, logs / f"{stamp}-{p.name}-w2-server.log")
+    try:
+        server.start()
+        p.result["w2"] = run_w2(server, None, p.manifest, p.workdir / "w2.json", shape["w2"], seconds)
+    finally:
+        p.result["w2_server"] = server.stop()
+        p.result["w2_server_log_problems"] = server_log_problems(server.log_path)
+    print_w2(p.name, p.result["w2"])
 
 
-def run_ceiling(args: argparse.Namespace, shape: dict[str, Any], stamp: str, logs: Path) -> dict[str, Any]:
+def run_w2(
+    server: Server | None,
+    url: str | None,
+    manifest: Path,
+    out: Path,
+    w2: dict[str, Any],
+    max_seconds: float,
+    pid: int | None = None,
+) -> dict[str, Any]:
+    """The step search; the loadgen starts no step that would not end within max_seconds."""
+    return loadgen(
+        "fanout",
+        server,
+        manifest,
+        out,
+        max_seconds,
+        "--group",
+        "w2",
+        "--rooms",
+        str(w2["rooms"]),
+        "--clients",
+        str(w2["clients"]),
+        "--senders",
+        str(w2["senders"]),
+        "--rates",
+        ",".join(str(r) for r in w2["rates"]),
+        "--duration",
+        str(w2["duration"]),
+        "--drain",
+        "5",
+        url=url,
+        pid=pid,
+    )
+
+
+def run_ceiling(shape: dict[str, Any], stamp: str, logs: Path, seconds: float) -> dict[str, Any]:
     """W2 against the bare websockets server; it needs a manifest only for the room ids and tokens."""
     workdir = Path(tempfile.mkdtemp(prefix="alongside-bench-ceiling-"))
     try:
@@ -420,14 +576,16 @@ def run_ceiling(args: argparse.Namespace, shape: dict[str, Any], stamp: str, log
         manifest = {
             "password": "",
             "users": [{"index": i, "id": i, "username": f"c{i}", "token": "none"} for i in range(rooms * members)],
-            "groups": {"w2": [{"id": r + 1, "members": list(range(r * members, (r + 1) * members))}
-                              for r in range(rooms)]},
+            "groups": {
+                "w2": [{"id": r + 1, "members": list(range(r * members, (r + 1) * members))} for r in range(rooms)]
+            },
         }
         path = workdir / "manifest.json"
         path.write_text(json.dumps(manifest))
         port = free_port()
-        proc = CHILDREN.start([PY, str(BENCH / "ceiling.py"), "--port", str(port)], os.environ.copy(),
-                              logs / f"{stamp}-ceiling.log")
+        proc = CHILDREN.start(
+            [PY, str(BENCH / "ceiling.py"), "--port", str(port)], os.environ.copy(), logs / f"{stamp}-ceiling.log"
+        )
         try:
             deadline = time.monotonic() + 10
             while True:
@@ -438,7 +596,7 @@ def run_ceiling(args: argparse.Namespace, shape: dict[str, Any], stamp: str, log
                     if time.monotonic() > deadline or proc.poll() is not None:
                         raise RuntimeError("the ceiling server did not start") from None
                     time.sleep(0.1)
-            return run_w2(None, f"ws://{HOST}:{port}/ws", path, workdir / "w2.json", shape["w2"], pid=proc.pid)
+            return run_w2(None, f"ws://{HOST}:{port}/ws", path, workdir / "w2.json", shape["w2"], seconds, pid=proc.pid)
         finally:
             CHILDREN.stop(proc)
     finally:
@@ -472,7 +630,8 @@ FIGURES = {
     "w1_ack_p50_ms": ("w1", ("steps", 0, "ack_latency", "p50_ms")),
     "w1_server_cpu": ("w1", ("steps", 0, "cpu", "server_cpu_util")),
     "w1_loadgen_cpu": ("w1", ("steps", 0, "cpu", "loadgen_cpu_util")),
-    "w1_others_cores": ("w1", ("steps", 0, "cpu", "others_cpu_s")),
+    "w1_others_cores": ("w1", ("steps", 0, "cpu", "others_cores")),
+    "w1_backends_cpu_s": ("w1", ("steps", 0, "cpu", "postgres_redis_cpu_s")),
     "w1_machine_cores": ("w1", ("steps", 0, "cpu", "machine_busy_cores")),
     "w3_connections": ("w3", ("setup", "joined")),
     "w3_kb_per_conn": ("w3", ("kb_per_connection",)),
@@ -494,6 +653,8 @@ FIGURES = {
     "w5_server_cpu": ("w5", ("cpu", "server_cpu_util")),
     "w5_loadgen_cpu": ("w5", ("cpu", "loadgen_cpu_util")),
     "w5_machine_cores": ("w5", ("cpu", "machine_busy_cores")),
+    "w5_others_cores": ("w5", ("cpu", "others_cores")),
+    "w5_backends_cpu_s": ("w5", ("cpu", "postgres_redis_cpu_s")),
 }
 
 
@@ -508,15 +669,17 @@ def medians(runs: list[dict[str, Any]]) -> dict[str, Any]:
         out[workload + "_saturated"] = [saturated_of(workload, run.get(workload)) for run in runs]
     out["w4_in_order_all"] = [dig(run.get("w4"), "in_order") for run in runs]
     out["w1_errors_all"] = [dig(run.get("w1"), "steps", 0, "errors") for run in runs]
-    out["close_codes_all"] = {
-        w: [dig(run.get(w), "close_codes") for run in runs] for w in ("w1", "w3", "w4", "w5")
-    }
+    out["close_codes_all"] = {w: [dig(run.get(w), "close_codes") for run in runs] for w in ("w1", "w3", "w4", "w5")}
     return out
 
 
 def saturated_of(workload: str, result: Any) -> str | None:
-    key = {"w1": ("steps", 0, "cpu", "saturated"), "w3": ("connect_cpu", "saturated"),
-           "w4": ("cpu", "saturated"), "w5": ("cpu", "saturated")}[workload]
+    key = {
+        "w1": ("steps", 0, "cpu", "saturated"),
+        "w3": ("connect_cpu", "saturated"),
+        "w4": ("cpu", "saturated"),
+        "w5": ("cpu", "saturated"),
+    }[workload]
     return dig(result, *key)
 
 
@@ -526,48 +689,59 @@ def print_w1(name: str, run: int, r: dict[str, Any]) -> None:
         log(f"{name} run {run} W1: {r.get('error')}")
         return
     lat, cpu = s["latency"], s["cpu"]
-    log(f"{name} run {run} W1: {s['deliveries_per_s']} deliveries/s, received {s['received_deliveries']}/"
+    log(
+        f"{name} run {run} W1: {s['deliveries_per_s']} deliveries/s, received {s['received_deliveries']}/"
         f"{s['expected_deliveries']} (lost {s['lost_deliveries']}), latency p50 {lat['p50_ms']} p99 {lat['p99_ms']} "
         f"max {lat['max_ms']} ms, acks {s['acks']}/{s['sent']}, errors {s['errors']}, closes {r['close_codes']}, "
-        f"cpu server {cpu['server_cpu_util']} loadgen {cpu['loadgen_cpu_util']} others {cpu['others_cpu_s']}s "
-        f"-> {cpu['saturated']}")
+        f"cpu server {cpu['server_cpu_util']} loadgen {cpu['loadgen_cpu_util']} "
+        f"pg+redis {cpu['postgres_redis_cpu_s']}s others {cpu['others_cores']} cores -> {cpu['saturated']}"
+    )
 
 
 def print_w2(name: str, r: dict[str, Any]) -> None:
     if "error" in r:
         log(f"{name} W2: {r['error']}")
         return
-    log(f"{name} W2: max sustained {r.get('max_sustained_deliveries_per_s')} deliveries/s "
-        f"(rate {r.get('max_sustained_rate_per_sender')}/s per sender); {r.get('verdict')}")
+    log(
+        f"{name} W2: max sustained {r.get('max_sustained_deliveries_per_s')} deliveries/s "
+        f"(rate {r.get('max_sustained_rate_per_sender')}/s per sender); {r.get('verdict')}"
+    )
 
 
 def print_w3(name: str, run: int, r: dict[str, Any]) -> None:
     if "error" in r:
         log(f"{name} run {run} W3: {r['error']}")
         return
-    log(f"{name} run {run} W3: {r['setup']['joined']} joined in {r['setup']['connect_join_s']} s, RSS "
+    log(
+        f"{name} run {run} W3: {r['setup']['joined']} joined in {r['setup']['connect_join_s']} s, RSS "
         f"{r['server_rss_before_mb']} -> {r['server_rss_after_mb']} MB = {r['kb_per_connection']} KB/connection, "
         f"failures {r['setup']['connect_failures']}, closes {r['close_codes']}, "
         f"connect cpu server {r['connect_cpu']['server_cpu_util']} loadgen {r['connect_cpu']['loadgen_cpu_util']}, "
-        f"idle server cpu {r['idle_cpu']['server_cpu_util']}")
+        f"idle server cpu {r['idle_cpu']['server_cpu_util']}"
+    )
 
 
 def print_w4(name: str, run: int, r: dict[str, Any]) -> None:
     if "error" in r:
         log(f"{name} run {run} W4: {r['error']}")
         return
-    log(f"{name} run {run} W4: {r['received']}/{r['expected']} in {r['catchup_s']} s after rejoin "
+    log(
+        f"{name} run {run} W4: {r['received']}/{r['expected']} in {r['catchup_s']} s after rejoin "
         f"(first after {r['first_message_after_s']} s), in order {r['in_order']}, missing {r['missing']}, "
-        f"fill {r['fill']['acks_per_s']} acks/s")
+        f"fill {r['fill']['acks_per_s']} acks/s"
+    )
 
 
 def print_w5(name: str, run: int, r: dict[str, Any]) -> None:
     if "error" in r:
         log(f"{name} run {run} W5: {r['error']}")
         return
-    log(f"{name} run {run} W5: {r['acked_msgs_per_s']} acked msgs/s ({r['senders']} senders), ack p50 "
+    log(
+        f"{name} run {run} W5: {r['acked_msgs_per_s']} acked msgs/s ({r['senders']} senders), ack p50 "
         f"{r['ack_latency']['p50_ms']} p99 {r['ack_latency']['p99_ms']} ms, errors {r['errors']}, "
-        f"cpu server {r['cpu']['server_cpu_util']} loadgen {r['cpu']['loadgen_cpu_util']} -> {r['cpu']['saturated']}")
+        f"cpu server {r['cpu']['server_cpu_util']} loadgen {r['cpu']['loadgen_cpu_util']} pg+redis "
+        f"{r['cpu']['postgres_redis_cpu_s']}s others {r['cpu']['others_cores']} cores -> {r['cpu']['saturated']}"
+    )
 
 
 # -------------------------------------------------------------------------------- report
@@ -602,6 +776,24 @@ def table(report: dict[str, Any]) -> str:
     def sat(workload: str) -> Any:
         return lambda n: ", ".join(s or "?" for s in m[n].get(workload + "_saturated", [])) or "–"
 
+    def cores(w: str) -> Any:
+        def cell(n: str) -> str:
+            med_ = m[n]
+            wall = 1.0
+            backends = med_.get(f"{w}_backends_cpu_s")
+            # pg+redis is CPU seconds over the window; shown per second of the window
+            window = {"w1": shapes(report["quick"])["w1"]["duration"], "w5": shapes(report["quick"])["w5"]["duration"]}
+            wall = window.get(w, 1.0)
+            parts = [
+                fmt(med_.get(f"{w}_server_cpu"), 2),
+                fmt(med_.get(f"{w}_loadgen_cpu"), 2),
+                fmt(backends / wall if isinstance(backends, (int, float)) else None, 2),
+                fmt(med_.get(f"{w}_others_cores"), 2),
+            ]
+            return " / ".join(parts)
+
+        return cell
+
     def frac(n: str) -> str:
         best = w2[n].get("max_sustained_deliveries_per_s")
         if best is None or not ceiling_best:
@@ -611,7 +803,8 @@ def table(report: dict[str, Any]) -> str:
     runs = {n: len(configs[n].get("runs", [])) for n in names}
     lines = [
         f"Run {report['started']} ({'--quick' if report['quick'] else 'full'}; median of "
-        + ", ".join(f"{runs[n]} run(s) for {n}" for n in names) + f"; {report['machine']['cpus']} CPUs, shared). "
+        + ", ".join(f"{runs[n]} run(s) for {n}" for n in names)
+        + f"; {report['machine']['cpus']} CPUs, shared). "
         f"CPU columns are cores used by that process over the measured window (1.0 = one core busy); "
         f"'saturated' lists the side at ≥ 0.85 of a core per run ('machine' = both cores busy, "
         f"'none' = neither).",
@@ -619,62 +812,104 @@ def table(report: dict[str, Any]) -> str:
         "| figure | " + " | ".join(names) + " |",
         "|---|" + "---|" * len(names),
         row("**W1** deliveries/s (offered 2,000)", med("w1_deliveries_per_s")),
-        row("W1 received / expected deliveries", lambda n: f"{fmt(m[n].get('w1_received'))} / {fmt(m[n].get('w1_expected'))}"),
+        row(
+            "W1 received / expected deliveries",
+            lambda n: f"{fmt(m[n].get('w1_received'))} / {fmt(m[n].get('w1_expected'))}",
+        ),
         row("W1 lost deliveries (each run)", lambda n: ", ".join(fmt(v) for v in m[n].get("w1_lost_all", [])) or "–"),
-        row("W1 latency p50 / p99 / max (ms)", lambda n: " / ".join(fmt(m[n].get(k)) for k in ("w1_p50_ms", "w1_p99_ms", "w1_max_ms"))),
-        row("W1 acks (each run) / ack p50 ms", lambda n: ", ".join(fmt(v) for v in m[n].get("w1_acks_all", [])) + f" / {fmt(m[n].get('w1_ack_p50_ms'))}"),
-        row("W1 errors (each run)", lambda n: "; ".join(json.dumps(e) if e else "none" for e in m[n].get("w1_errors_all", [])) or "–"),
-        row("W1 CPU server / loadgen / others (cores)", lambda n: f"{fmt(m[n].get('w1_server_cpu'), 2)} / {fmt(m[n].get('w1_loadgen_cpu'), 2)} / machine {fmt(m[n].get('w1_machine_cores'), 2)}"),
+        row(
+            "W1 latency p50 / p99 / max (ms)",
+            lambda n: " / ".join(fmt(m[n].get(k)) for k in ("w1_p50_ms", "w1_p99_ms", "w1_max_ms")),
+        ),
+        row(
+            "W1 acks (each run) / ack p50 ms",
+            lambda n: ", ".join(fmt(v) for v in m[n].get("w1_acks_all", [])) + f" / {fmt(m[n].get('w1_ack_p50_ms'))}",
+        ),
+        row(
+            "W1 errors (each run)",
+            lambda n: "; ".join(json.dumps(e) if e else "none" for e in m[n].get("w1_errors_all", [])) or "–",
+        ),
+        row("W1 CPU cores: server / loadgen / pg+redis / others", cores("w1")),
         row("W1 saturated", sat("w1")),
         row("**W2** highest sustained deliveries/s", lambda n: fmt(w2[n].get("max_sustained_deliveries_per_s"))),
         row("W2 as a fraction of the ceiling", frac),
         row("W2 stopped because", lambda n: str(w2[n].get("verdict", w2[n].get("error", "not run")))),
         row("**W3** connections joined", med("w3_connections")),
-        row("W3 server RSS before → after (MB)", lambda n: f"{fmt(m[n].get('w3_rss_before_mb'))} → {fmt(m[n].get('w3_rss_after_mb'))}"),
+        row(
+            "W3 server RSS before → after (MB)",
+            lambda n: f"{fmt(m[n].get('w3_rss_before_mb'))} → {fmt(m[n].get('w3_rss_after_mb'))}",
+        ),
         row("W3 server RSS per connection (KB)", med("w3_kb_per_conn")),
         row("W3 connect+join rate (conn/s)", med("w3_conn_per_s")),
-        row("W3 CPU while connecting server / loadgen", lambda n: f"{fmt(m[n].get('w3_connect_server_cpu'), 2)} / {fmt(m[n].get('w3_connect_loadgen_cpu'), 2)}"),
+        row(
+            "W3 CPU while connecting server / loadgen",
+            lambda n: f"{fmt(m[n].get('w3_connect_server_cpu'), 2)} / {fmt(m[n].get('w3_connect_loadgen_cpu'), 2)}",
+        ),
         row("W3 server CPU while idle (cores)", med("w3_idle_server_cpu", 3)),
         row("**W4** catch-up of 10,000 after rejoin (s)", med("w4_catchup_s", 3)),
         row("W4 first message after (s)", med("w4_first_message_s", 3)),
-        row("W4 received, in order (each run)", lambda n: ", ".join(f"{fmt(r)} {'✓' if o else '✗'}" for r, o in zip(m[n].get("w4_received_all", []), m[n].get("w4_in_order_all", []))) or "–"),
-        row("W4 CPU server / loadgen", lambda n: f"{fmt(m[n].get('w4_server_cpu'), 2)} / {fmt(m[n].get('w4_loadgen_cpu'), 2)}"),
+        row(
+            "W4 received, in order (each run)",
+            lambda n: (
+                ", ".join(
+                    f"{fmt(r)} {'✓' if o else '✗'}"
+                    for r, o in zip(m[n].get("w4_received_all", []), m[n].get("w4_in_order_all", []), strict=False)
+                )
+                or "–"
+            ),
+        ),
+        row(
+            "W4 CPU server / loadgen",
+            lambda n: f"{fmt(m[n].get('w4_server_cpu'), 2)} / {fmt(m[n].get('w4_loadgen_cpu'), 2)}",
+        ),
         row("**W5** acknowledged messages/s (100 senders)", med("w5_acked_per_s")),
-        row("W5 ack latency p50 / p99 (ms)", lambda n: f"{fmt(m[n].get('w5_ack_p50_ms'))} / {fmt(m[n].get('w5_ack_p99_ms'))}"),
-        row("W5 CPU server / loadgen / machine", lambda n: f"{fmt(m[n].get('w5_server_cpu'), 2)} / {fmt(m[n].get('w5_loadgen_cpu'), 2)} / {fmt(m[n].get('w5_machine_cores'), 2)}"),
+        row(
+            "W5 ack latency p50 / p99 (ms)",
+            lambda n: f"{fmt(m[n].get('w5_ack_p50_ms'))} / {fmt(m[n].get('w5_ack_p99_ms'))}",
+        ),
+        row("W5 CPU cores: server / loadgen / pg+redis / others", cores("w5")),
         row("W5 saturated", sat("w5")),
     ]
     if ceiling:
+        bound = next((s for s in ceiling.get("steps") or [] if (s["cpu"].get("loadgen_cpu_util") or 0) >= 0.85), None)
+        note = (
+            f" The load generator was at ≥ 0.85 core from {bound['rate_per_sender']:g}/s per sender on, so the "
+            f"ceiling is load-generator-bound: the bare server can do at least this, and the fractions above are "
+            f"upper bounds."
+            if bound
+            else ""
+        )
         lines += [
             "",
             f"W2 ceiling (bare `websockets` + `broadcast()`, bench/ceiling.py, same sitting): "
-            f"{fmt(ceiling_best)} deliveries/s sustained; {ceiling.get('verdict', ceiling.get('error'))}.",
+            f"{fmt(ceiling_best)} deliveries/s sustained; {ceiling.get('verdict', ceiling.get('error'))}.{note}",
         ]
-    for n in names:
-        w2steps = w2[n].get("steps") or []
-        if w2steps:
-            lines.append("")
-            lines.append(f"W2 steps, {n}: " + "; ".join(
-                f"{s['rate_per_sender']:g}/s → {fmt(s['deliveries_per_s'])} dl/s, p99 {fmt(s['latency']['p99_ms'])} ms, "
-                f"lost {s['lost_deliveries']}, cpu srv {fmt(s['cpu']['server_cpu_util'], 2)}/lg {fmt(s['cpu']['loadgen_cpu_util'], 2)}"
-                for s in w2steps))
-    csteps = ceiling.get("steps") or []
-    if csteps:
-        lines.append("")
-        lines.append("W2 steps, ceiling: " + "; ".join(
-            f"{s['rate_per_sender']:g}/s → {fmt(s['deliveries_per_s'])} dl/s, p99 {fmt(s['latency']['p99_ms'])} ms, "
-            f"lost {s['lost_deliveries']}, cpu srv {fmt(s['cpu']['server_cpu_util'], 2)}/lg {fmt(s['cpu']['loadgen_cpu_util'], 2)}"
-            for s in csteps))
+    for label, steps in [*((n, w2[n].get("steps")) for n in names), ("ceiling", ceiling.get("steps"))]:
+        if steps:
+            lines += ["", f"W2 steps, {label}: " + "; ".join(step_line(s) for s in steps)]
     problems = [f"{n}: {p}" for n in names for p in configs[n].get("problems", [])]
     for n in names:
-        for run in configs[n].get("runs", []):
-            if run.get("server_log_problems"):
-                problems.append(f"{n} run {run['run']}: server logged {len(run['server_log_problems'])} problem line(s), "
-                                f"first: `{run['server_log_problems'][0][:200]}`")
+        logged: dict[str, int] = {}
+        sources = [run.get("server_log_problems") for run in configs[n].get("runs", [])]
+        sources.append(configs[n].get("w2_server_log_problems"))
+        for source in sources:
+            if isinstance(source, dict):
+                for message, count in source.items():
+                    logged[message] = logged.get(message, 0) + count
+        problems += [f"{n} server logged `{message}` × {count}" for message, count in logged.items()]
     if problems:
         lines += ["", "Problems seen: " + "; ".join(problems)]
     lines += ["", f"Full figures: `bench/results/{report['stamp']}.json`."]
     return "\n".join(lines)
+
+
+def step_line(s: dict[str, Any]) -> str:
+    cpu = s["cpu"]
+    return (
+        f"{s['rate_per_sender']:g}/s → {fmt(s['deliveries_per_s'])} dl/s, p99 {fmt(s['latency']['p99_ms'])} ms, "
+        f"lost {s['lost_deliveries']}, cores srv {fmt(cpu['server_cpu_util'], 2)} lg {fmt(cpu['loadgen_cpu_util'], 2)} "
+        f"others {fmt(cpu.get('others_cores'), 2)}"
+    )
 
 
 def write_readme(text: str) -> None:
@@ -699,9 +934,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--login-users", type=int, default=10, help="users logged in over HTTP (the rest: minted)")
     parser.add_argument("--budget", type=float, help="seconds; workloads that would not fit are skipped")
     parser.add_argument("--no-readme", action="store_true", help="do not rewrite the table in bench/README.md")
+    parser.add_argument("--table-from", type=Path, help="only rewrite the README table from a stored result JSON")
     args = parser.parse_args(argv)
+    if args.table_from:
+        text = table(json.loads(args.table_from.read_text()))
+        print(text)
+        write_readme(text)
+        return 0
     args.runs = args.runs or (1 if args.quick else 3)
-    budget = Budget(args.budget or (170 if args.quick else 840))
+    budget = Budget(args.budget or (178 if args.quick else 830))
     configs = [c.strip() for c in args.configs.split(",") if c.strip()]
     for c in configs:
         if c not in ("embedded", "redis-pg"):
@@ -731,22 +972,71 @@ def main(argv: list[str] | None = None) -> int:
         "configs": {},
     }
     started = time.perf_counter()
+    prepared: dict[str, Prepared] = {}
     try:
         for name in configs:
-            log(f"== configuration {name}")
-            report["configs"][name] = run_config(name, args, shape, budget, stamp, logs)
+            p = prepared[name] = Prepared(name)
+            report["configs"][name] = p.result
+            try:
+                p.setup()
+            except Exception as exc:
+                p.failed = True
+                p.result["problems"].append(f"setup: {type(exc).__name__}: {exc}")
+                log(f"{name}: setup FAILED: {exc}")
+        # the required figures first (run 1 of both), then W2 and its ceiling, then the runs for medians;
+        # configurations alternate so both see the same neighbours on this shared machine
+        plan: list[tuple[Any, ...]] = [("run", 1, n) for n in configs]
         if args.w2:
-            if budget.allows(len(shape["w2"]["rates"]) * (shape["w2"]["duration"] + 3) + 20):
+            plan += [("ceiling",)] + [("w2", n) for n in configs]
+        plan += [("run", k, n) for k in range(2, args.runs + 1) for n in configs]
+        run_cost: dict[str, float] = {}
+        w2_min = 30.0 if args.quick else 60.0
+        for item in plan:
+            kind = item[0]
+            if kind == "ceiling":
+                if not budget.allows(w2_min):
+                    report["ceiling"] = {"error": "skipped: time budget"}
+                    continue
                 log("== W2 ceiling (bare websockets server)")
-                report["ceiling"] = run_ceiling(args, shape, stamp, logs)
+                share = (budget.left() - 3) / sum(1 for i in plan[plan.index(item) :] if i[0] in ("w2", "ceiling"))
+                report["ceiling"] = run_ceiling(shape, stamp, logs, min(300.0, max(share, w2_min)))
                 print_w2("ceiling", report["ceiling"])
-            else:
-                report["ceiling"] = {"error": "skipped: time budget"}
+                continue
+            p = prepared[item[-1]]
+            if p.failed:
+                continue
+            try:
+                if kind == "w2":
+                    if not budget.allows(w2_min):
+                        p.result["problems"].append("W2 skipped: time budget")
+                        continue
+                    log(f"== {p.name}: W2")
+                    # a fair share of what is left among the W2 searches still to run (the ceiling's too)
+                    share = (budget.left() - 3) / sum(1 for i in plan[plan.index(item) :] if i[0] in ("w2", "ceiling"))
+                    run_w2_on(p, shape, stamp, logs, min(300.0, max(share, w2_min)))
+                else:
+                    run = item[1]
+                    cost = run_cost.get(p.name, 0.0)
+                    if run > 1 and not budget.allows(cost + 5):
+                        p.result["problems"].append(f"run {run} skipped: time budget")
+                        continue
+                    log(f"== {p.name}: run {run}")
+                    t = time.perf_counter()
+                    run_once(p, run, args, shape, stamp, logs)
+                    run_cost[p.name] = max(run_cost.get(p.name, 0.0), time.perf_counter() - t)
+            except Exception as exc:
+                p.result["problems"].append(f"{item}: {type(exc).__name__}: {exc}")
+                log(f"{p.name} {item}: FAILED: {exc}")
+        for p in prepared.values():
+            p.result["median"] = medians(p.result["runs"])
     except KeyboardInterrupt:
         log("interrupted: cleaning up")
         report["interrupted"] = True
     finally:
         CHILDREN.stop_all()
+        for p in prepared.values():
+            p.teardown()
+            p.result.setdefault("median", medians(p.result["runs"]))
         report["wall_s"] = round(time.perf_counter() - started, 1)
         report["machine"]["loadavg_end"] = os.getloadavg()
         RESULTS.mkdir(exist_ok=True)
