@@ -23,6 +23,7 @@ import orjson
 from server.broker import Broker, Handlers
 from server.broker.base import CONTROL_CHANNEL, room_channel, room_of
 from server.connection import Connection
+from server.presence import Presence
 from server.protocol import CloseCode, ErrorCode, ProtocolError, encode, error_frame
 from server.rules.resume import resume_point
 from server.settings import Settings
@@ -41,7 +42,7 @@ EPHEMERAL_TYPES = frozenset({"typing", "presence"})
 class RoomChannel:
     """A room as followed by this process: its delivery cursor and local subscribers."""
 
-    __slots__ = ("cursor", "filling", "joining", "pending", "presence_text", "ready", "room_id", "subs", "target")
+    __slots__ = ("cursor", "filling", "joining", "pending", "ready", "room_id", "subs", "target")
 
     def __init__(self, room_id: int) -> None:
         self.room_id = room_id
@@ -52,7 +53,6 @@ class RoomChannel:
         self.filling = False
         self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.joining = 0
-        self.presence_text = ""
 
 
 class Hub:
@@ -63,10 +63,12 @@ class Hub:
         self.process_id = process_id
         self.rooms: dict[int, RoomChannel] = {}
         self.connections: set[Connection] = set()
-        self._online: dict[tuple[int, int], int] = {}  # (room, user) -> local connection count
         self._typing_at: dict[tuple[int, int], float] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._loop_task: asyncio.Task[None] | None = None
+        self.presence = Presence(
+            broker, process_id, settings.presence_ttl, self._fan_ephemeral, self.rooms.__contains__, self._spawn
+        )
 
     # lifecycle
 
@@ -127,18 +129,18 @@ class Hub:
                 position = page[-1]["seq"]
             if conn.closed:
                 if rejoin:
-                    self._spawn(self._went_offline(conn, room_id))
+                    self._spawn(self.presence.left(conn, room_id))
                 return
             channel.subs[conn] = position
             conn.rooms.add(room_id)
         finally:
             channel.joining -= 1
             self._maybe_close_channel(channel)
-        if rejoin:
-            if channel.presence_text:
-                conn.push(channel.presence_text)
-        else:
-            await self._went_online(conn, room_id)
+        greeting = self.presence.current(room_id)
+        if greeting is not None:
+            conn.push(greeting)
+        if not rejoin:
+            await self.presence.joined(conn, room_id)
 
     def leave(self, conn: Connection, room_id: int) -> None:
         channel = self.rooms.get(room_id)
@@ -147,7 +149,7 @@ class Hub:
             return
         del channel.subs[conn]
         self._maybe_close_channel(channel)
-        self._spawn(self._went_offline(conn, room_id))
+        self._spawn(self.presence.left(conn, room_id))
 
     def kick(self, user_id: int, room_id: int) -> None:
         """Remove a person's local sockets from a room (they lost access)."""
@@ -292,6 +294,7 @@ class Hub:
     def _maybe_close_channel(self, channel: RoomChannel) -> None:
         if not channel.subs and channel.joining == 0 and self.rooms.get(channel.room_id) is channel:
             del self.rooms[channel.room_id]
+            self.presence.forget(channel.room_id)
             self._spawn(self.broker.unsubscribe(room_channel(channel.room_id)))
 
     # broker input: bytes from another process are validated like client frames
@@ -315,7 +318,10 @@ class Hub:
         if kind in STORED_TYPES and isinstance(seq, int) and not isinstance(seq, bool) and seq > 0:
             self.deliver(room_id, seq, payload.decode())
         elif kind in EPHEMERAL_TYPES:
-            self._fan_ephemeral(room_id, payload.decode())
+            text = payload.decode()
+            if kind == "presence":
+                self.presence.heard(room_id, text)
+            self._fan_ephemeral(room_id, text)
 
     def _on_control(self, data: dict[str, Any]) -> None:
         kind = data.get("type")
@@ -324,7 +330,7 @@ class Hub:
         elif kind == "kick" and isinstance(data.get("user"), int) and isinstance(data.get("room"), int):
             self.kick(data["user"], data["room"])
 
-    # catching up (Redis came back; the periodic sync) and presence
+    # catching up (Redis came back; the periodic sync)
 
     async def catch_up_all(self) -> None:
         """Compare every followed room with the database and deliver what is missing."""
@@ -347,8 +353,6 @@ class Hub:
             text = encode({"type": "sync", "room": room_id, "last_seq": last})
             for conn in channel.subs:
                 conn.push(text)
-        for (room_id, _user), _count in list(self._online.items()):
-            self._spawn(self._refresh_presence(room_id))
 
     async def _background(self) -> None:
         interval = self.settings.sync_interval
@@ -356,7 +360,7 @@ class Hub:
             await asyncio.sleep(interval)
             try:
                 await self.catch_up_all()
-                await self._heartbeat_presence()
+                await self.presence.heartbeat(list(self.rooms))
                 await self._sweep_sessions()
                 self._forget_typing(time.monotonic())
             except Exception:
@@ -374,62 +378,6 @@ class Hub:
             return
         for session_id in set(ids) - alive:
             self.end_session(session_id, announce=False)
-
-    def _member(self, conn: Connection) -> bytes:
-        return orjson.dumps({"p": self.process_id, "id": conn.person.id, "n": conn.person.display_name})
-
-    async def _went_online(self, conn: Connection, room_id: int) -> None:
-        key = (room_id, conn.person.id)
-        self._online[key] = self._online.get(key, 0) + 1
-        changed = False
-        if self._online[key] == 1:
-            await self.broker.presence_set(room_id, self._member(conn), self.settings.presence_ttl)
-            changed = await self._refresh_presence(room_id, announce=True)
-        channel = self.rooms.get(room_id)
-        if not changed and channel is not None and channel.presence_text and room_id in conn.rooms:
-            conn.push(channel.presence_text)
-
-    async def _went_offline(self, conn: Connection, room_id: int) -> None:
-        key = (room_id, conn.person.id)
-        count = self._online.get(key, 0) - 1
-        if count > 0:
-            self._online[key] = count
-            return
-        self._online.pop(key, None)
-        await self.broker.presence_remove(room_id, self._member(conn))
-        await self._refresh_presence(room_id, announce=True)
-
-    async def _heartbeat_presence(self) -> None:
-        members: dict[tuple[int, int], bytes] = {}
-        for conn in self.connections:
-            for room_id in conn.rooms:
-                members.setdefault((room_id, conn.person.id), self._member(conn))
-        for (room_id, _user), member in members.items():
-            await self.broker.presence_set(room_id, member, self.settings.presence_ttl)
-        for room_id in list(self.rooms):
-            await self._refresh_presence(room_id)
-
-    async def _refresh_presence(self, room_id: int, announce: bool = False) -> bool:
-        """Read who is online in the room (all processes); tell local clients if it changed."""
-        entries = await self.broker.presence_list(room_id)
-        people: dict[int, str] = {}
-        for raw in entries:
-            try:
-                entry = orjson.loads(raw)
-                people[int(entry["id"])] = str(entry["n"])
-            except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
-                continue
-        online = [{"id": uid, "display_name": name} for uid, name in sorted(people.items())]
-        frame = {"type": "presence", "room": room_id, "online": online}
-        text = encode(frame)
-        channel = self.rooms.get(room_id)
-        if announce:
-            self.broker.publish(room_channel(room_id), text.encode())
-        if channel is not None and text != channel.presence_text:
-            channel.presence_text = text
-            self._fan_ephemeral(room_id, text)
-            return True
-        return False
 
     # typing
 

@@ -27,13 +27,18 @@ PING_EVERY = 5.0
 DEAD_AFTER = 15.0
 CONFIRM_TIMEOUT = 2.0
 MAX_QUEUE = 100_000
+POOL_SIZE = 32
 
 
 class RedisBroker:
     def __init__(self, url: str, process_id: str) -> None:
         self._url = url
         self._origin = process_id.encode()
-        self._client = aioredis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
+        # a blocking pool: a burst of presence updates waits for a connection instead of failing
+        pool = aioredis.BlockingConnectionPool.from_url(
+            url, max_connections=POOL_SIZE, timeout=5, socket_timeout=5, socket_connect_timeout=2
+        )
+        self._client = aioredis.Redis(connection_pool=pool)
         self._channels: set[str] = {CONTROL_CHANNEL}
         self._confirm: dict[str, asyncio.Future[None]] = {}
         self._pubsub: aioredis.client.PubSub | None = None
@@ -72,7 +77,7 @@ class RedisBroker:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._pubsub is not None:
             await self._safe_close(self._pubsub)
-        await self._client.aclose()
+        await self._client.aclose(close_connection_pool=True)
 
     async def subscribe(self, channel: str) -> None:
         self._channels.add(channel)
@@ -117,16 +122,16 @@ class RedisBroker:
                 pipe.zadd(key, {member: time.time() + ttl})
                 pipe.expire(key, int(ttl * 2) + 1)
                 await pipe.execute()
-        except (RedisError, OSError):
-            log.warning("presence update failed (Redis unreachable)")
+        except (RedisError, OSError) as exc:
+            log.warning("presence update failed (%s)", type(exc).__name__)
 
     async def presence_remove(self, room_id: int, member: bytes) -> None:
         if not self._connected:
             return  # the entry lapses by itself
         try:
             await self._client.zrem(f"alongside:presence:{room_id}", member)
-        except (RedisError, OSError):
-            log.warning("presence removal failed (Redis unreachable)")
+        except (RedisError, OSError) as exc:
+            log.warning("presence removal failed (%s)", type(exc).__name__)
 
     async def presence_list(self, room_id: int) -> list[bytes]:
         if not self._connected:

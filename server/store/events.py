@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import bindparam, insert, select, tuple_, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.store.database import as_utc, utcnow
@@ -90,25 +90,8 @@ async def append_messages(conn: AsyncConnection, batch: list[NewMessage]) -> lis
         select(rooms.c.id, rooms.c.last_seq).where(rooms.c.id.in_(room_ids)).order_by(rooms.c.id).with_for_update()
     )
     last_seq = {row.id: row.last_seq for row in locked}
-    pairs = list({(m.room_id, m.author_id) for m in batch})
-    allowed = {
-        (row.room_id, row.user_id)
-        for row in await conn.execute(
-            select(memberships.c.room_id, memberships.c.user_id).where(
-                tuple_(memberships.c.room_id, memberships.c.user_id).in_(pairs),
-                memberships.c.role.in_(POSTING_ROLES),
-            )
-        )
-    }
-    keys = {(m.room_id, m.author_id, m.client_id) for m in batch}
-    existing: dict[tuple[int, int, str], int] = {
-        (row.room_id, row.author_id, row.client_id): row.seq
-        for row in await conn.execute(
-            select(events.c.room_id, events.c.author_id, events.c.client_id, events.c.seq).where(
-                tuple_(events.c.room_id, events.c.author_id, events.c.client_id).in_(list(keys))
-            )
-        )
-    }
+    allowed = await _posting_members(conn, batch)
+    existing = await _stored_client_ids(conn, batch)
     now = utcnow()
     rows: list[dict[str, Any]] = []
     results: list[Posted] = []
@@ -159,6 +142,33 @@ async def append_messages(conn: AsyncConnection, batch: list[NewMessage]) -> lis
             [{"rid": room_id, "new_seq": last_seq[room_id]} for room_id in sorted(touched)],
         )
     return results
+
+
+async def _posting_members(conn: AsyncConnection, batch: list[NewMessage]) -> set[tuple[int, int]]:
+    """(room, person) pairs of the batch allowed to post (one indexed query, cached statement)."""
+    wanted = {(message.room_id, message.author_id) for message in batch}
+    rows = await conn.execute(
+        select(memberships.c.room_id, memberships.c.user_id).where(
+            memberships.c.user_id.in_({author for _, author in wanted}),
+            memberships.c.role.in_(POSTING_ROLES),
+        )
+    )
+    return {(row.room_id, row.user_id) for row in rows} & wanted
+
+
+async def _stored_client_ids(conn: AsyncConnection, batch: list[NewMessage]) -> dict[tuple[int, int, str], int]:
+    """Seqs of messages of the batch already stored, found through the unique index.
+
+    The index leads with client_id, so this is one indexed IN whatever the batch holds
+    (a row-value IN over (room, author, client_id) makes SQLite scan the table).
+    """
+    wanted = {(message.room_id, message.author_id, message.client_id) for message in batch}
+    rows = await conn.execute(
+        select(events.c.room_id, events.c.author_id, events.c.client_id, events.c.seq).where(
+            events.c.client_id.in_({client_id for _, _, client_id in wanted})
+        )
+    )
+    return {key: row.seq for row in rows if (key := (row.room_id, row.author_id, row.client_id)) in wanted}
 
 
 async def append_event(

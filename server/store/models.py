@@ -64,7 +64,8 @@ class Event(SQLModel, table=True):
     """One entry of a room's history: a message, a membership change, and later others."""
 
     __tablename__ = "events"
-    __table_args__ = (Index("uq_events_client", "room_id", "author_id", "client_id", unique=True),)
+    # client_id leads so that "which of these client_ids are stored?" is one index lookup
+    __table_args__ = (Index("uq_events_client", "client_id", "room_id", "author_id", unique=True),)
 
     room_id: int = Field(foreign_key="rooms.id", primary_key=True)
     seq: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))

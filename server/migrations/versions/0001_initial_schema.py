@@ -81,7 +81,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("room_id", "seq"),
     )
     with op.batch_alter_table("events", schema=None) as batch_op:
-        batch_op.create_index("uq_events_client", ["room_id", "author_id", "client_id"], unique=True)
+        batch_op.create_index("uq_events_client", ["client_id", "room_id", "author_id"], unique=True)
 
     op.create_table(
         "memberships",
