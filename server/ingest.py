@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from functools import partial
 
 from server.hub import Hub
 from server.store.database import Database, StoreUnavailable
@@ -63,8 +64,7 @@ class Ingest:
     async def _commit(self, batch: list[tuple[NewMessage, asyncio.Future[Posted]]]) -> None:
         messages = [message for message, _ in batch]
         try:
-            async with self._db.write() as conn:
-                results = await append_messages(conn, messages)
+            results = await self._db.run_write(partial(append_messages, batch=messages))
         except StoreUnavailable as exc:
             for _, future in batch:
                 if not future.done():

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.store.database import as_utc, utcnow
@@ -78,20 +78,24 @@ class Posted:
     refused: str | None = None  # an ErrorCode value when not stored
 
 
-async def append_messages(conn: AsyncConnection, batch: list[NewMessage]) -> list[Posted]:
+def append_messages(conn: Connection, batch: list[NewMessage]) -> list[Posted]:
     """Store a batch of messages in one transaction (group commit); one Posted per input.
+
+    Synchronous on purpose: ``Database.run_write`` runs it in one go on the writer thread
+    (SQLite) or through ``run_sync`` (PostgreSQL), so a batch costs one hand-off, not one
+    per statement.
 
     Authorisation happens here, against the rows being locked: only members and moderators
     of the room post. Duplicates of an already stored (room, author, client_id), within the
     batch or from before, are answered with the original seq.
     """
     room_ids = sorted({m.room_id for m in batch})
-    locked = await conn.execute(
+    locked = conn.execute(
         select(rooms.c.id, rooms.c.last_seq).where(rooms.c.id.in_(room_ids)).order_by(rooms.c.id).with_for_update()
     )
     last_seq = {row.id: row.last_seq for row in locked}
-    allowed = await _posting_members(conn, batch)
-    existing = await _stored_client_ids(conn, batch)
+    allowed = _posting_members(conn, batch)
+    existing = _stored_client_ids(conn, batch)
     now = utcnow()
     rows: list[dict[str, Any]] = []
     results: list[Posted] = []
@@ -135,19 +139,19 @@ async def append_messages(conn: AsyncConnection, batch: list[NewMessage]) -> lis
             )
         )
     if rows:
-        await conn.execute(insert(events), rows)
+        conn.execute(insert(events), rows)
         touched = {row["room_id"] for row in rows}
-        await conn.execute(
+        conn.execute(
             update(rooms).where(rooms.c.id == bindparam("rid")).values(last_seq=bindparam("new_seq")),
             [{"rid": room_id, "new_seq": last_seq[room_id]} for room_id in sorted(touched)],
         )
     return results
 
 
-async def _posting_members(conn: AsyncConnection, batch: list[NewMessage]) -> set[tuple[int, int]]:
+def _posting_members(conn: Connection, batch: list[NewMessage]) -> set[tuple[int, int]]:
     """(room, person) pairs of the batch allowed to post (one indexed query, cached statement)."""
     wanted = {(message.room_id, message.author_id) for message in batch}
-    rows = await conn.execute(
+    rows = conn.execute(
         select(memberships.c.room_id, memberships.c.user_id).where(
             memberships.c.user_id.in_({author for _, author in wanted}),
             memberships.c.role.in_(POSTING_ROLES),
@@ -156,14 +160,14 @@ async def _posting_members(conn: AsyncConnection, batch: list[NewMessage]) -> se
     return {(row.room_id, row.user_id) for row in rows} & wanted
 
 
-async def _stored_client_ids(conn: AsyncConnection, batch: list[NewMessage]) -> dict[tuple[int, int, str], int]:
+def _stored_client_ids(conn: Connection, batch: list[NewMessage]) -> dict[tuple[int, int, str], int]:
     """Seqs of messages of the batch already stored, found through the unique index.
 
     The index leads with client_id, so this is one indexed IN whatever the batch holds
     (a row-value IN over (room, author, client_id) makes SQLite scan the table).
     """
     wanted = {(message.room_id, message.author_id, message.client_id) for message in batch}
-    rows = await conn.execute(
+    rows = conn.execute(
         select(events.c.room_id, events.c.author_id, events.c.client_id, events.c.seq).where(
             events.c.client_id.in_({client_id for _, _, client_id in wanted})
         )

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from functools import partial
 
 from server.store.database import Database
-from server.store.events import NewMessage, append_messages, history
+from server.store.events import NewMessage, Posted, append_messages, history
 from tests.support.seed import create_room, create_user
+
+
+async def _post(db: Database, messages: list[NewMessage]) -> list[Posted]:
+    return await db.run_write(partial(append_messages, batch=messages))
 
 
 def _message(room: int, author_id: int, body: str, client_id: str | None = None) -> NewMessage:
@@ -26,8 +31,7 @@ async def test_concurrent_writers_on_separate_engines_get_gap_free_seqs(db: Data
     async def write(engine: Database, author_id: int) -> list[int]:
         seqs = []
         for n in range(10):
-            async with engine.write() as conn:
-                posted = await append_messages(conn, [_message(room, author_id, f"m{n}")])
+            posted = await _post(engine, [_message(room, author_id, f"m{n}")])
             assert posted[0].seq is not None
             seqs.append(posted[0].seq)
         return seqs
@@ -51,10 +55,8 @@ async def test_same_client_id_is_stored_once_and_answered_with_the_original_seq(
     member = await create_user(db, "member")
     room = await create_room(db, staff, [member])
     client_id = str(uuid.uuid4())
-    async with db.write() as conn:
-        first = await append_messages(conn, [_message(room, member.person.id, "hello", client_id)] * 2)
-    async with db.write() as conn:
-        again = await append_messages(conn, [_message(room, member.person.id, "hello", client_id)])
+    first = await _post(db, [_message(room, member.person.id, "hello", client_id)] * 2)
+    again = await _post(db, [_message(room, member.person.id, "hello", client_id)])
     assert first[0].seq == first[1].seq == again[0].seq
     assert first[0].frame is not None and first[1].frame is None and again[0].frame is None
     async with db.read() as conn:
@@ -67,10 +69,7 @@ async def test_the_same_client_id_from_two_people_is_two_messages(db: Database) 
     a, b = await create_user(db, "alpha"), await create_user(db, "bravo")
     room = await create_room(db, staff, [a, b])
     client_id = str(uuid.uuid4())
-    async with db.write() as conn:
-        posted = await append_messages(
-            conn, [_message(room, a.person.id, "x", client_id), _message(room, b.person.id, "y", client_id)]
-        )
+    posted = await _post(db, [_message(room, a.person.id, "x", client_id), _message(room, b.person.id, "y", client_id)])
     assert posted[0].seq != posted[1].seq
 
 
@@ -78,10 +77,7 @@ async def test_non_members_cannot_post_and_nothing_is_stored(db: Database) -> No
     staff = await create_user(db, "staff", "staff")
     outsider = await create_user(db, "outsider")
     room = await create_room(db, staff, [])
-    async with db.write() as conn:
-        posted = await append_messages(
-            conn, [_message(room, outsider.person.id, "hi"), _message(999, staff.person.id, "x")]
-        )
+    posted = await _post(db, [_message(room, outsider.person.id, "hi"), _message(999, staff.person.id, "x")])
     assert [p.refused for p in posted] == ["not_member", "not_member"]
     async with db.read() as conn:
         events, _ = await history(conn, room, after=0)
@@ -91,8 +87,7 @@ async def test_non_members_cannot_post_and_nothing_is_stored(db: Database) -> No
 async def test_history_pages_forwards_and_backwards(db: Database) -> None:
     staff = await create_user(db, "staff", "staff")
     room = await create_room(db, staff, [])
-    async with db.write() as conn:
-        await append_messages(conn, [_message(room, staff.person.id, f"m{i}") for i in range(30)])
+    await _post(db, [_message(room, staff.person.id, f"m{i}") for i in range(30)])
     async with db.read() as conn:
         first, more = await history(conn, room, after=0, limit=10)
         assert [e["seq"] for e in first] == list(range(1, 11)) and more
