@@ -80,6 +80,8 @@ def migrate(args: argparse.Namespace) -> int:
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from server.transport import WS_PROTOCOL
+
     settings = load_settings()
     if settings.is_sqlite and not args.no_migrate:
         from server.migrate import upgrade
@@ -89,7 +91,7 @@ def serve(args: argparse.Namespace) -> int:
         "server.app:app",
         host=args.host,
         port=args.port,
-        ws="websockets-sansio",
+        ws=WS_PROTOCOL,
         ws_max_size=settings.limits.transport_max_bytes,
         ws_per_message_deflate=False,
         proxy_headers=True,

@@ -362,6 +362,8 @@ class Hub:
                 await self.catch_up_all()
                 await self.presence.heartbeat(list(self.rooms))
                 await self._sweep_sessions()
+                for conn in self.connections:
+                    conn.rest()
                 self._forget_typing(time.monotonic())
             except Exception:
                 log.exception("hub background pass failed")

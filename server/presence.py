@@ -60,7 +60,9 @@ class Presence:
         key = (room_id, conn.person.id)
         self._online[key] = self._online.get(key, 0) + 1
         if self._online[key] == 1:
+            # kept for as long as the person stays: an exact-size copy, not orjson's 4 KB buffer
             member = orjson.dumps({"p": self._process_id, "id": conn.person.id, "n": conn.person.display_name})
+            member = member.decode().encode()
             self._members[key] = member
             await self._broker.presence_set(room_id, member, self._ttl)
             self._schedule(room_id)

@@ -13,12 +13,14 @@ import logging
 import time
 from typing import Any
 
+from starlette.datastructures import Headers
+from starlette.requests import cookie_parser
 from starlette.responses import JSONResponse
 from starlette.websockets import WebSocket
 
 from server.auth.current import resolve
 from server.auth.guards import origin_allowed, websocket_token
-from server.connection import Connection
+from server.connection import CLOSE_GRACE, Connection
 from server.protocol import (
     CloseCode,
     ErrorCode,
@@ -39,18 +41,20 @@ from server.store.database import StoreUnavailable, utcnow
 from server.store.events import NewMessage, Posted
 
 log = logging.getLogger("alongside.ws")
-CLOSE_GRACE = 2.0
 
 
-async def websocket_endpoint(ws: WebSocket) -> None:
-    services: Services = ws.app.state.services
+async def websocket_endpoint(ws: WebSocket, services: Services) -> None:
+    """Handshake checks, then this coroutine reads frames while the writer task sends."""
     settings = services.settings
-    if not origin_allowed(ws.headers.get("origin"), settings.allowed_origins):
+    headers = Headers(scope=ws.scope)  # not ws.headers: that copy would stay cached on the socket
+    if not origin_allowed(headers.get("origin"), settings.allowed_origins):
         await ws.send_denial_response(
             JSONResponse({"code": "forbidden", "message": "this origin may not open a WebSocket here"}, 403)
         )
         return
-    token = websocket_token(ws.headers, ws.cookies)
+    token = websocket_token(headers, cookie_parser(headers.get("cookie", "")))
+    ws.scope["headers"] = []  # the handshake is over: idle sockets are most of our memory (W3)
+    del headers
     try:
         session = await resolve(services.db, services.signers, token, settings.session_max_age)
     except StoreUnavailable:
@@ -67,25 +71,23 @@ async def websocket_endpoint(ws: WebSocket) -> None:
     conn = Connection(
         session.person, session.id, session.expires_at, ws.send_text, ws.close, settings.limits.outgoing_queue
     )
+    me = asyncio.current_task()
+    conn.owner = me
     services.hub.attach(conn)
     conn.push(_hello(services, conn))
-    writer = conn.start_writer()
-    reader = asyncio.create_task(_read_frames(services, conn, ws), name=f"ws-reader-{conn.id}")
     try:
-        done, _ = await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
-        if reader not in done:
-            # we are closing this socket (session ended, too slow, restart): send the close frame
-            # if the writer could not, then give the client a moment to answer it
-            if writer.cancelled() and conn.close_code is not None:
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(ws.close(conn.close_code, "closing"), CLOSE_GRACE)
-            await asyncio.wait({reader}, timeout=CLOSE_GRACE)
+        await _read_frames(services, conn, ws)
+    except asyncio.CancelledError:
+        if not conn.closed or me is None:
+            raise  # not ours: the server is shutting down
+        me.uncancel()  # we stopped reading on purpose (the client is too slow or did not answer)
+        if conn.close_code == CloseCode.SLOW_CONSUMER:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(ws.close(conn.close_code, "too slow"), CLOSE_GRACE)
     finally:
         services.hub.detach(conn)
         conn.closed = True
-        for task in (reader, writer):
-            task.cancel()
-        await asyncio.gather(reader, writer, return_exceptions=True)
+        await conn.stop_writer()
 
 
 def _hello(services: Services, conn: Connection) -> str:

@@ -21,10 +21,10 @@ from typing import BinaryIO
 
 import httpx
 import uvicorn
-from starlette.applications import Starlette
 
-from server.app import create_app
+from server.app import Alongside, create_app
 from server.settings import Limits, Settings, load_crisis_resources
+from server.transport import WS_PROTOCOL
 from tests.support.timing import units
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,7 +48,7 @@ def settings_for(database_url: str, redis_url: str | None = None, **changes: obj
 @dataclass
 class Live:
     url: str
-    app: Starlette
+    app: Alongside
     server: uvicorn.Server
 
     @property
@@ -76,7 +76,7 @@ async def live_server(settings: Settings) -> AsyncIterator[Live]:
     app = create_app(settings)
     config = uvicorn.Config(
         app,
-        ws="websockets-sansio",
+        ws=WS_PROTOCOL,
         ws_max_size=settings.limits.transport_max_bytes,
         ws_per_message_deflate=False,
         log_level="warning",
@@ -152,7 +152,7 @@ class ServerProcess:
                 "--port",
                 str(self.port),
                 "--ws",
-                "websockets-sansio",
+                WS_PROTOCOL,
                 "--ws-max-size",
                 "4194304",
                 "--ws-per-message-deflate",
