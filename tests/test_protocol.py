@@ -66,3 +66,33 @@ def test_error_keeps_the_ref_when_the_frame_had_one() -> None:
 def test_error_frame_shape() -> None:
     frame = orjson.loads(error_frame(ErrorCode.RATE_LIMITED, "slow down", "r", retry_after=1.5))
     assert frame == {"type": "error", "code": "rate_limited", "message": "slow down", "ref": "r", "retry_after": 1.5}
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        {"type": "send", "room": 1, "body": "hi", "client_id": CID, "ref": "a"},
+        {"type": "send", "room": 1, "body": "hi", "client_id": CID.upper(), "ref": 7},
+        {"type": "send", "room": 2**62, "body": "", "client_id": "{" + CID + "}"},
+        {"type": "send", "room": True, "body": "hi", "client_id": CID},
+        {"type": "send", "room": 1, "body": "hi", "client_id": CID, "ref": "r" * 65},
+        {"type": "send", "room": 1, "body": "hi", "client_id": CID, "ref": 1.5},
+        {"type": "send", "room": 1, "body": "hi", "client_id": CID, "extra": 1},
+        {"type": "send", "room": 1, "body": "hi", "client_id": 5},
+    ],
+)
+def test_the_fast_path_for_send_agrees_with_the_model(raw: dict[str, object]) -> None:
+    """Whatever the hand-written check for `send` accepts, the model accepts identically."""
+    from server.protocol import Send, _client_frame
+
+    try:
+        expected: object = _client_frame.validate_python(raw)
+    except Exception:
+        expected = ProtocolError
+    try:
+        got: object = decode(orjson.dumps(raw).decode(), LIMIT)
+    except ProtocolError:
+        got = ProtocolError
+    assert got == expected
+    if isinstance(got, Send):
+        assert got.client_id == uuid.UUID(str(raw["client_id"]).strip("{}"))

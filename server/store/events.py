@@ -39,22 +39,26 @@ def frame_of(
     room_id: int,
     seq: int,
     type_: str,
-    ts: datetime,
+    ts: datetime | str,
     author: dict[str, Any] | None,
     body: str | None,
     client_id: str | None,
     data: str | None,
 ) -> dict[str, Any]:
-    """The wire form of a stored event; the live path and history both use it."""
+    """The wire form of a stored event; the live path and history both use it.
+
+    ``ts`` may come already formatted (a batch shares one commit time).
+    """
+    stamp = ts if isinstance(ts, str) else iso(ts)
     frame: dict[str, Any] = {"type": type_, "room": room_id, "seq": seq}
     if type_ == "message":
-        frame.update(author=author, body=body, ts=iso(ts), client_id=client_id)
+        frame.update(author=author, body=body, ts=stamp, client_id=client_id)
         return frame
     extra = orjson.loads(data) if data else {}
     if author is not None:
         frame["user"] = author
     frame.update(extra)
-    frame["ts"] = iso(ts)
+    frame["ts"] = stamp
     return frame
 
 
@@ -97,6 +101,7 @@ def append_messages(conn: Connection, batch: list[NewMessage]) -> list[Posted]:
     allowed = _posting_members(conn, batch)
     existing = _stored_client_ids(conn, batch)
     now = utcnow()
+    stamp = iso(now)
     rows: list[dict[str, Any]] = []
     results: list[Posted] = []
     for message in batch:
@@ -130,7 +135,7 @@ def append_messages(conn: Connection, batch: list[NewMessage]) -> list[Posted]:
                     room_id=message.room_id,
                     seq=seq,
                     type_="message",
-                    ts=now,
+                    ts=stamp,
                     author=author,
                     body=message.body,
                     client_id=message.client_id,
