@@ -115,7 +115,7 @@ class Alongside:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
             if scope["path"] == "/ws":
-                await websocket_endpoint(WebSocket(scope, receive, send), self.state.services)
+                await websocket_endpoint(WebSocket(scope, receive, send), self.state.services, send)
             else:
                 await WebSocket(scope, receive, send).close(1008)
             return

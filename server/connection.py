@@ -32,6 +32,7 @@ class Connection:
         "_out",
         "_room_free",
         "_send",
+        "_send_many",
         "_wake",
         "_writer",
         "close_code",
@@ -52,6 +53,7 @@ class Connection:
         send: Callable[[str], Awaitable[None]],
         close: Callable[[int, str], Awaitable[None]],
         max_queue: int,
+        send_many: Callable[[list[str]], Awaitable[None]] | None = None,
     ) -> None:
         self.id = next(_ids)
         self.person = person
@@ -61,6 +63,7 @@ class Connection:
         self._out: list[str] = []
         self._limit = max_queue
         self._send = send
+        self._send_many = send_many  # several frames, one write (when the transport offers it)
         self._close = close
         self._wake: asyncio.Future[None] | None = None
         self._room_free: asyncio.Future[None] | None = None
@@ -148,8 +151,11 @@ class Connection:
                     self._wake = None
                     continue
                 batch, self._out = self._out, []
-                for text in batch:
-                    await self._send(text)
+                if len(batch) > 1 and self._send_many is not None:
+                    await self._send_many(batch)
+                else:
+                    for text in batch:
+                        await self._send(text)
                 _release(self._room_free)
         except asyncio.CancelledError:
             raise

@@ -11,11 +11,13 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.datastructures import Headers
 from starlette.requests import cookie_parser
 from starlette.responses import JSONResponse
+from starlette.types import Send as AsgiSend
 from starlette.websockets import WebSocket
 
 from server.auth.current import resolve
@@ -39,12 +41,17 @@ from server.services import Services
 from server.store import rooms as room_store
 from server.store.database import StoreUnavailable, utcnow
 from server.store.events import NewMessage, Posted
+from server.transport import SEND_MANY
 
 log = logging.getLogger("alongside.ws")
 
 
-async def websocket_endpoint(ws: WebSocket, services: Services) -> None:
-    """Handshake checks, then this coroutine reads frames while the writer task sends."""
+async def websocket_endpoint(ws: WebSocket, services: Services, send: AsgiSend) -> None:
+    """Handshake checks, then this coroutine reads frames while the writer task sends.
+
+    Frames go out through the raw ASGI ``send`` (Starlette's wrapper checks state on every
+    frame, and knows nothing of the transport's ``alongside.send_many`` extension).
+    """
     settings = services.settings
     headers = Headers(scope=ws.scope)  # not ws.headers: that copy would stay cached on the socket
     if not origin_allowed(headers.get("origin"), settings.allowed_origins):
@@ -69,7 +76,13 @@ async def websocket_endpoint(ws: WebSocket, services: Services) -> None:
         return
 
     conn = Connection(
-        session.person, session.id, session.expires_at, ws.send_text, ws.close, settings.limits.outgoing_queue
+        session.person,
+        session.id,
+        session.expires_at,
+        _raw_sender(send),
+        ws.close,
+        settings.limits.outgoing_queue,
+        _batch_sender(send) if SEND_MANY in ws.scope.get("extensions", {}) else None,
     )
     me = asyncio.current_task()
     conn.owner = me
@@ -88,6 +101,20 @@ async def websocket_endpoint(ws: WebSocket, services: Services) -> None:
         services.hub.detach(conn)
         conn.closed = True
         await conn.stop_writer()
+
+
+def _raw_sender(send: AsgiSend) -> Callable[[str], Awaitable[None]]:
+    async def send_text(text: str) -> None:
+        await send({"type": "websocket.send", "text": text})
+
+    return send_text
+
+
+def _batch_sender(send: AsgiSend) -> Callable[[list[str]], Awaitable[None]]:
+    async def send_texts(texts: list[str]) -> None:
+        await send({"type": SEND_MANY, "texts": texts})
+
+    return send_texts
 
 
 def _hello(services: Services, conn: Connection) -> str:
