@@ -131,7 +131,7 @@ def create_app(settings: Settings) -> Alongside:
         db = Database(settings.database_url)
         broker = open_broker(settings.redis_url, process_id)
         hub = Hub(db, broker, settings, process_id)
-        ingest = Ingest(db, hub)
+        ingest = Ingest(db, hub, writers=1 if db.is_sqlite else 2)
         app.state.services = Services(
             settings=settings,
             db=db,

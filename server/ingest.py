@@ -2,8 +2,10 @@
 
 Invariant: a message is acknowledged only after the transaction that stores it has
 committed, and it is published (locally and to other processes) only after that commit.
-One writer task per process drains the queue, so a burst of sends costs one commit, and
-SQLite never sees two writers from the same process.
+Writer tasks drain the queue, so a burst of sends costs one commit. SQLite gets one (it
+has one writer at a time anyway); PostgreSQL two, so one batch is being prepared while
+another waits on the database. Two batches touching the same room serialise on its row
+lock, and the hub puts any out-of-order publication back in seq order.
 """
 
 from __future__ import annotations
@@ -22,28 +24,28 @@ MAX_BATCH = 256
 
 
 class Ingest:
-    def __init__(self, db: Database, hub: Hub) -> None:
+    def __init__(self, db: Database, hub: Hub, writers: int = 1) -> None:
         self._db = db
         self._hub = hub
         self._queue: list[tuple[NewMessage, asyncio.Future[Posted]]] = []
         self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._writers = writers
         self._stopping = False
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="ingest")
+        self._tasks = [asyncio.create_task(self._run(), name=f"ingest-{n}") for n in range(self._writers)]
 
     async def stop(self) -> None:
         """Finish what was submitted, then stop (graceful shutdown loses no send)."""
         self._stopping = True
         self._wake.set()
-        if self._task is not None:
-            await self._task
+        await asyncio.gather(*self._tasks)
 
     def submit(self, message: NewMessage) -> asyncio.Future[Posted]:
         """Queue a message; the future resolves once it is committed (or refused)."""
         future: asyncio.Future[Posted] = asyncio.get_running_loop().create_future()
-        if self._stopping and self._task is not None and self._task.done():
+        if self._stopping and self._tasks and all(task.done() for task in self._tasks):
             future.set_exception(StoreUnavailable("shutting down"))
             return future
         self._queue.append((message, future))
