@@ -42,7 +42,7 @@ EPHEMERAL_TYPES = frozenset({"typing", "presence"})
 class RoomChannel:
     """A room as followed by this process: its delivery cursor and local subscribers."""
 
-    __slots__ = ("cursor", "filling", "joining", "pending", "ready", "room_id", "subs", "target")
+    __slots__ = ("announced", "cursor", "filling", "joining", "pending", "ready", "room_id", "subs", "target")
 
     def __init__(self, room_id: int) -> None:
         self.room_id = room_id
@@ -53,6 +53,7 @@ class RoomChannel:
         self.filling = False
         self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.joining = 0
+        self.announced: int | None = None  # the last seq sent in a `sync` frame
 
 
 class Hub:
@@ -350,9 +351,11 @@ class Hub:
                 channel.target = last
             if channel.target > channel.cursor:
                 self._start_fill(channel)
-            text = encode({"type": "sync", "room": room_id, "last_seq": last})
-            for conn in channel.subs:
-                conn.push(text)
+            if last != channel.announced:  # a quiet room costs nothing: no sync until it changes
+                channel.announced = last
+                text = encode({"type": "sync", "room": room_id, "last_seq": last})
+                for conn in channel.subs:
+                    conn.push(text)
 
     async def _background(self) -> None:
         interval = self.settings.sync_interval

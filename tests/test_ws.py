@@ -276,6 +276,11 @@ async def test_sync_frames_report_the_latest_seq(world: World) -> None:
     await ann.join(world.room)
     sync = (await ann.until(lambda f: f["type"] == "sync", timeout=5))[-1]
     assert sync == {"type": "sync", "room": world.room, "last_seq": 3}
+    await asyncio.sleep(1.6)  # three more passes of the hub (SYNC_INTERVAL is 0.5 s here)
+    assert [f for f in ann.seen if f["type"] == "sync"] == [sync], "a quiet room repeats nothing"
+    ack = await ann.say(world.room, "something new")
+    later = (await ann.until(lambda f: f["type"] == "sync", timeout=5))[-1]
+    assert later["last_seq"] == ack["seq"]
     await ann.close()
 
 
