@@ -49,6 +49,8 @@ PY = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python
 RESULTS = BENCH / "results"
 README = BENCH / "README.md"
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
+W2_BEGIN, W2_END = "<!-- w2:begin -->", "<!-- w2:end -->"
+PLOT = BENCH / "w2_latency.png"
 HOST = "127.0.0.1"
 PG = {"host": HOST, "port": 5432, "user": "postgres"}
 
@@ -65,6 +67,9 @@ def shapes(quick: bool) -> dict[str, Any]:
             "clients": 50,
             "senders": 5,
             "rates": [2, 8, 16, 32, 48] if quick else [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64],
+            # the peers start lower: Channels does not pass 2/s per sender, and a search whose first
+            # step fails says nothing; the steps they share with ours are the same
+            "peer_rates": [0.5, 1, 2, 4, 8, 16, 32] if quick else [0.25, 0.5, 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48],
             "duration": 3.0 if quick else 6.0,
         },
         "w3": {"connections": 1000 if quick else 5000, "idle_window": 3.0},
@@ -145,6 +150,69 @@ def get_json(url: str, timeout: float = 2.0) -> tuple[int, Any]:
         return exc.code, None
 
 
+def start_redis(log_path: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """A private, empty redis-server on a free port (no persistence); its process and URL."""
+    port = free_port()
+    proc = CHILDREN.start(
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            HOST,
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--protected-mode",
+            "yes",
+        ],
+        os.environ.copy(),
+        log_path,
+    )
+    import redis
+
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            if redis.Redis(host=HOST, port=port, socket_timeout=1).ping():
+                break
+        except redis.RedisError:
+            pass
+        if time.monotonic() > deadline or proc.poll() is not None:
+            CHILDREN.stop(proc)
+            raise RuntimeError("redis-server did not start")
+        time.sleep(0.1)
+    return proc, f"redis://{HOST}:{port}/0"
+
+
+def wait_for_port(port: int, proc: subprocess.Popen[bytes], what: str, seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with socket.create_connection((HOST, port), timeout=1):
+                return
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError(f"{what} exited ({proc.returncode})") from None
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{what} did not listen within {seconds:g} s") from None
+            time.sleep(0.1)
+
+
+# the flags our server gets from Server.start, given to the peers too
+UVICORN_FLAGS = [
+    "--ws",
+    "websockets-sansio",
+    "--ws-max-size",
+    "4194304",
+    "--ws-per-message-deflate",
+    "false",
+    "--log-level",
+    "warning",
+]
+
+
 # ------------------------------------------------------------------------ configurations
 
 
@@ -195,37 +263,7 @@ class Config:
         self.pg_database = f"alongside_bench_{os.getpid()}_{secrets.token_hex(3)}"
         asyncio.run(self._pg(f'CREATE DATABASE "{self.pg_database}"'))
         self.database_url = f"postgresql+asyncpg://{PG['user']}@{HOST}:{PG['port']}/{self.pg_database}"
-        port = free_port()
-        self.redis_proc = CHILDREN.start(
-            [
-                "redis-server",
-                "--port",
-                str(port),
-                "--bind",
-                HOST,
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--protected-mode",
-                "yes",
-            ],
-            os.environ.copy(),
-            self.workdir / "redis.log",
-        )
-        self.redis_url = f"redis://{HOST}:{port}/0"
-        import redis
-
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                if redis.Redis(host=HOST, port=port, socket_timeout=1).ping():
-                    break
-            except redis.RedisError:
-                pass
-            if time.monotonic() > deadline or self.redis_proc.poll() is not None:
-                raise RuntimeError("redis-server did not start")
-            time.sleep(0.1)
+        self.redis_proc, self.redis_url = start_redis(self.workdir / "redis.log")
 
     def teardown(self) -> None:
         if self.redis_proc is not None:
@@ -265,14 +303,7 @@ class Server:
                 HOST,
                 "--port",
                 str(self.port),
-                "--ws",
-                "websockets-sansio",
-                "--ws-max-size",
-                "4194304",
-                "--ws-per-message-deflate",
-                "false",
-                "--log-level",
-                "warning",
+                *UVICORN_FLAGS,
             ],
             self.config.env(),
             self.log_path,
@@ -319,6 +350,8 @@ def loadgen(
     *extra: str,
     url: str | None = None,
     pid: int | None = None,
+    aux_pid: int | None = None,
+    protocol: str = "alongside",
 ) -> dict[str, Any]:
     args = [
         PY,
@@ -330,6 +363,8 @@ def loadgen(
         str(out),
         "--max-seconds",
         str(int(max_seconds)),
+        "--protocol",
+        protocol,
         *extra,
     ]
     if server is not None:
@@ -341,6 +376,8 @@ def loadgen(
         args += ["--server-pid", str(pid)]
     if server is not None and server.config.redis_proc is not None:
         args += ["--aux-pid", str(server.config.redis_proc.pid)]
+    if aux_pid is not None:
+        args += ["--aux-pid", str(aux_pid)]
     env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
     proc = CHILDREN.start(args, env, out.with_suffix(".log"))
     try:
@@ -522,15 +559,22 @@ def run_once(p: Prepared, run: int, args: argparse.Namespace, shape: dict[str, A
         p.result["runs"].append(one)
 
 
-def run_w2_on(p: Prepared, shape: dict[str, Any], stamp: str, logs: Path, seconds: float) -> None:
-    server = Server(p.config, logs / f"{stamp}-{p.name}-w2-server.log")
+def run_w2_on(p: Prepared, shape: dict[str, Any], stamp: str, logs: Path, seconds: float, round_: int = 1) -> None:
+    """One W2 search on a fresh server; rounds go to ``w2_rounds`` (``w2`` is the first, as before)."""
+    server = Server(p.config, logs / f"{stamp}-{p.name}-w2-{round_}-server.log")
     try:
         server.start()
-        p.result["w2"] = run_w2(server, None, p.manifest, p.workdir / "w2.json", shape["w2"], seconds)
+        w2 = run_w2(server, None, p.manifest, p.workdir / "w2.json", shape["w2"], seconds)
     finally:
-        p.result["w2_server"] = server.stop()
-        p.result["w2_server_log_problems"] = server_log_problems(server.log_path)
-    print_w2(p.name, p.result["w2"])
+        info = server.stop()
+        problems = server_log_problems(server.log_path)
+        p.result.setdefault("w2_server", info)
+        logged = p.result.setdefault("w2_server_log_problems", {})
+        for message, count in problems.items():
+            logged[message] = logged.get(message, 0) + count
+    p.result.setdefault("w2", w2)
+    p.result.setdefault("w2_rounds", []).append(w2)
+    print_w2(p.name, w2)
 
 
 def run_w2(
@@ -541,6 +585,9 @@ def run_w2(
     w2: dict[str, Any],
     max_seconds: float,
     pid: int | None = None,
+    aux_pid: int | None = None,
+    protocol: str = "alongside",
+    rates: list[float] | None = None,
 ) -> dict[str, Any]:
     """The step search; the loadgen starts no step that would not end within max_seconds."""
     return loadgen(
@@ -558,47 +605,200 @@ def run_w2(
         "--senders",
         str(w2["senders"]),
         "--rates",
-        ",".join(str(r) for r in w2["rates"]),
+        ",".join(f"{r:g}" for r in (rates or w2["rates"])),
         "--duration",
         str(w2["duration"]),
         "--drain",
         "5",
         url=url,
         pid=pid,
+        aux_pid=aux_pid,
+        protocol=protocol,
     )
 
 
-def run_ceiling(shape: dict[str, Any], stamp: str, logs: Path, seconds: float) -> dict[str, Any]:
+def synthetic_manifest(path: Path, groups: dict[str, tuple[int, int]]) -> Path:
+    """A manifest for targets without accounts (the ceiling, the peers): room ids and members
+    only, one user per connection, every token a dummy."""
+    users = max(rooms * members for rooms, members in groups.values())
+    manifest = {
+        "password": "",
+        "users": [{"index": i, "id": i, "username": f"c{i}", "token": "none"} for i in range(users)],
+        "groups": {
+            name: [{"id": r + 1, "members": list(range(r * members, (r + 1) * members))} for r in range(rooms)]
+            for name, (rooms, members) in groups.items()
+        },
+    }
+    path.write_text(json.dumps(manifest))
+    return path
+
+
+def run_ceiling(shape: dict[str, Any], stamp: str, logs: Path, seconds: float, tag: str = "") -> dict[str, Any]:
     """W2 against the bare websockets server; it needs a manifest only for the room ids and tokens."""
     workdir = Path(tempfile.mkdtemp(prefix="alongside-bench-ceiling-"))
     try:
-        rooms, members = shape["w2"]["rooms"], shape["w2"]["clients"]
-        manifest = {
-            "password": "",
-            "users": [{"index": i, "id": i, "username": f"c{i}", "token": "none"} for i in range(rooms * members)],
-            "groups": {
-                "w2": [{"id": r + 1, "members": list(range(r * members, (r + 1) * members))} for r in range(rooms)]
-            },
-        }
-        path = workdir / "manifest.json"
-        path.write_text(json.dumps(manifest))
+        w2 = shape["w2"]
+        manifest = synthetic_manifest(workdir / "manifest.json", {"w2": (w2["rooms"], w2["clients"])})
         port = free_port()
         proc = CHILDREN.start(
-            [PY, str(BENCH / "ceiling.py"), "--port", str(port)], os.environ.copy(), logs / f"{stamp}-ceiling.log"
+            [PY, str(BENCH / "ceiling.py"), "--port", str(port)], os.environ.copy(), logs / f"{stamp}-ceiling{tag}.log"
         )
         try:
-            deadline = time.monotonic() + 10
-            while True:
-                try:
-                    with socket.create_connection((HOST, port), timeout=1):
-                        break
-                except OSError:
-                    if time.monotonic() > deadline or proc.poll() is not None:
-                        raise RuntimeError("the ceiling server did not start") from None
-                    time.sleep(0.1)
-            return run_w2(None, f"ws://{HOST}:{port}/ws", path, workdir / "w2.json", shape["w2"], seconds, pid=proc.pid)
+            wait_for_port(port, proc, "the ceiling server", 10)
+            return run_w2(None, f"ws://{HOST}:{port}/ws", manifest, workdir / "w2.json", w2, seconds, pid=proc.pid)
         finally:
             CHILDREN.stop(proc)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+# the peers of bench/peers/: (ASGI application, loadgen protocol, WebSocket path, label)
+PEERS: dict[str, tuple[str, str, str, str]] = {
+    "socketio": (
+        "bench.peers.socketio_server:app",
+        "socketio",
+        "/socket.io/?EIO=4&transport=websocket",
+        "python-socketio",
+    ),
+    "channels": ("bench.peers.channels_server:application", "channels", "/ws", "Django Channels"),
+}
+
+
+class PeerServer:
+    """A peer (bench/peers/) under uvicorn with our server's flags, on its own fresh redis-server."""
+
+    def __init__(self, name: str, workdir: Path, log_path: Path) -> None:
+        self.name = name
+        self.app, self.protocol, self.path, _ = PEERS[name]
+        self.workdir = workdir
+        self.log_path = log_path
+        self.port = free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.redis_proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"ws://{HOST}:{self.port}{self.path}"
+
+    def start(self) -> None:
+        self.redis_proc, redis_url = start_redis(self.log_path.with_suffix(".redis.log"))
+        env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower() and not k.startswith("DJANGO_")}
+        env.update({"REDIS_URL": redis_url, "PYTHONPATH": str(ROOT), "NO_PROXY": "*"})
+        self.proc = CHILDREN.start(
+            [PY, "-m", "uvicorn", self.app, "--host", HOST, "--port", str(self.port), *UVICORN_FLAGS],
+            env,
+            self.log_path,
+        )
+        wait_for_port(self.port, self.proc, f"the {self.name} peer")
+
+    def stop(self) -> dict[str, Any]:
+        info: dict[str, Any] = {}
+        if self.proc is not None:
+            try:
+                p = psutil.Process(self.proc.pid)
+                t = p.cpu_times()
+                info = {"cpu_s": round(t.user + t.system, 2), "rss_mb": round(p.memory_info().rss / 2**20, 1)}
+            except psutil.Error:
+                pass
+            info["exit_code"] = CHILDREN.stop(self.proc)  # the server before its Redis
+            self.proc = None
+        if self.redis_proc is not None:
+            CHILDREN.stop(self.redis_proc)
+            self.redis_proc = None
+        return info
+
+
+def peer_log_problems(path: Path) -> dict[str, int]:
+    """Every line a peer logged (uvicorn runs at --log-level warning, so any line is news),
+    as {line: how many times}; traceback frames are left out, their last line is kept."""
+    found: dict[str, int] = {}
+    if not path.exists():
+        return found
+    for line in path.read_text(errors="replace").splitlines():
+        if not line.strip() or line.startswith((" ", "Traceback")):
+            continue
+        key = re.sub(r"\b\d+\b", "N", line.strip()[:200])
+        found[key] = found.get(key, 0) + 1
+    return found
+
+
+def run_peer(
+    name: str,
+    shape: dict[str, Any],
+    stamp: str,
+    logs: Path,
+    seconds: float,
+    round_: int,
+    result: dict[str, Any],
+    w1: bool,
+    w2: bool = True,
+) -> None:
+    """W1 and/or W2 against one peer, each on a fresh peer process with a fresh Redis;
+    appends to ``result`` (``w1``, ``w2_rounds``, ``problems``, ``log_problems``)."""
+    _, protocol, _, label = PEERS[name]
+    workdir = Path(tempfile.mkdtemp(prefix=f"alongside-bench-{name}-"))
+    w1_shape, w2_shape = shape["w1"], shape["w2"]
+    manifest = synthetic_manifest(
+        workdir / "manifest.json",
+        {"w1": (w1_shape["rooms"], w1_shape["clients"]), "w2": (w2_shape["rooms"], w2_shape["clients"])},
+    )
+    logged = result.setdefault("log_problems", {})
+    try:
+        if w1:
+            server = PeerServer(name, workdir, logs / f"{stamp}-{name}-w1.log")
+            try:
+                server.start()
+                result["w1"] = loadgen(
+                    "fanout",
+                    None,
+                    manifest,
+                    workdir / "w1.json",
+                    w1_shape["duration"] + 120,
+                    "--group",
+                    "w1",
+                    "--rooms",
+                    str(w1_shape["rooms"]),
+                    "--clients",
+                    str(w1_shape["clients"]),
+                    "--senders",
+                    str(w1_shape["senders"]),
+                    "--rate",
+                    str(w1_shape["rate"]),
+                    "--duration",
+                    str(w1_shape["duration"]),
+                    url=server.url,
+                    pid=server.proc.pid,  # type: ignore[union-attr]
+                    aux_pid=server.redis_proc.pid,  # type: ignore[union-attr]
+                    protocol=protocol,
+                )
+            finally:
+                result["w1_server"] = server.stop()
+                for message, count in peer_log_problems(server.log_path).items():
+                    logged[message] = logged.get(message, 0) + count
+            print_w1(label, 1, result["w1"])
+        if not w2:
+            return
+        server = PeerServer(name, workdir, logs / f"{stamp}-{name}-w2-{round_}.log")
+        try:
+            server.start()
+            w2_result = run_w2(
+                None,
+                server.url,
+                manifest,
+                workdir / "w2.json",
+                w2_shape,
+                max(seconds, 30.0),
+                pid=server.proc.pid,  # type: ignore[union-attr]
+                aux_pid=server.redis_proc.pid,  # type: ignore[union-attr]
+                protocol=protocol,
+                rates=w2_shape["peer_rates"],
+            )
+        finally:
+            result.setdefault("w2_servers", []).append(server.stop())
+            for message, count in peer_log_problems(server.log_path).items():
+                logged[message] = logged.get(message, 0) + count
+        result.setdefault("w2_rounds", []).append(w2_result)
+        print_w2(label, w2_result)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -763,9 +963,7 @@ def table(report: dict[str, Any]) -> str:
     configs = report["configs"]
     names = list(configs)
     m = {n: configs[n].get("median", {}) for n in names}
-    w2 = {n: configs[n].get("w2") or {} for n in names}
-    ceiling = report.get("ceiling") or {}
-    ceiling_best = ceiling.get("max_sustained_deliveries_per_s")
+    w2 = {n: median_round(w2_rounds(configs[n])) or {} for n in names}
 
     def row(label: str, fn: Any) -> str:
         return "| " + label + " | " + " | ".join(fn(n) for n in names) + " |"
@@ -795,10 +993,8 @@ def table(report: dict[str, Any]) -> str:
         return cell
 
     def frac(n: str) -> str:
-        best = w2[n].get("max_sustained_deliveries_per_s")
-        if best is None or not ceiling_best:
-            return "–"
-        return f"{best / ceiling_best:.0%}"
+        ratio = same_round_ratio(w2_rounds(configs[n]), ceiling_rounds(report))
+        return "–" if ratio is None else f"{ratio:.0%}"
 
     runs = {n: len(configs[n].get("runs", [])) for n in names}
     lines = [
@@ -832,7 +1028,7 @@ def table(report: dict[str, Any]) -> str:
         row("W1 CPU cores: server / loadgen / pg+redis / others", cores("w1")),
         row("W1 saturated", sat("w1")),
         row("**W2** highest sustained deliveries/s", lambda n: fmt(w2[n].get("max_sustained_deliveries_per_s"))),
-        row("W2 as a fraction of the ceiling", frac),
+        row("W2 as a fraction of the ceiling (more in the W2 section)", frac),
         row("W2 stopped because", lambda n: str(w2[n].get("verdict", w2[n].get("error", "not run")))),
         row("**W3** connections joined", med("w3_connections")),
         row(
@@ -870,23 +1066,7 @@ def table(report: dict[str, Any]) -> str:
         row("W5 CPU cores: server / loadgen / pg+redis / others", cores("w5")),
         row("W5 saturated", sat("w5")),
     ]
-    if ceiling:
-        bound = next((s for s in ceiling.get("steps") or [] if (s["cpu"].get("loadgen_cpu_util") or 0) >= 0.85), None)
-        note = (
-            f" The load generator was at ≥ 0.85 core from {bound['rate_per_sender']:g}/s per sender on, so the "
-            f"ceiling is load-generator-bound: the bare server can do at least this, and the fractions above are "
-            f"upper bounds."
-            if bound
-            else ""
-        )
-        lines += [
-            "",
-            f"W2 ceiling (bare `websockets` + `broadcast()`, bench/ceiling.py, same sitting): "
-            f"{fmt(ceiling_best)} deliveries/s sustained; {ceiling.get('verdict', ceiling.get('error'))}.{note}",
-        ]
-    for label, steps in [*((n, w2[n].get("steps")) for n in names), ("ceiling", ceiling.get("steps"))]:
-        if steps:
-            lines += ["", f"W2 steps, {label}: " + "; ".join(step_line(s) for s in steps)]
+    lines += w1_peers_table(report)
     problems = [f"{n}: {p}" for n in names for p in configs[n].get("problems", [])]
     for n in names:
         logged: dict[str, int] = {}
@@ -903,6 +1083,43 @@ def table(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def w1_peers_table(report: dict[str, Any]) -> list[str]:
+    """W1 against the peers (one run each), next to our medians."""
+    configs = report.get("configs", {})
+    peers = report.get("peers") or {}
+    lines: list[str] = []
+    w1_rows = []
+    for n, c in configs.items():
+        m = c.get("median") or {}
+        if m.get("w1_deliveries_per_s") is not None:
+            w1_rows.append(
+                f"| ours, {n} (median) | {fmt(m.get('w1_deliveries_per_s'))} | "
+                f"{', '.join(fmt(v) for v in m.get('w1_lost_all', []))} | "
+                f"{fmt(m.get('w1_p50_ms'))} / {fmt(m.get('w1_p99_ms'))} / {fmt(m.get('w1_max_ms'))} | "
+                f"{fmt(m.get('w1_server_cpu'), 2)} / {fmt(m.get('w1_loadgen_cpu'), 2)} | "
+                f"{', '.join(str(x) for x in m.get('w1_saturated', []))} |"
+            )
+    for peer in peers.values():
+        step = dig(peer.get("w1"), "steps", 0)
+        if step:
+            lat, cpu = step["latency"], step["cpu"]
+            w1_rows.append(
+                f"| {peer.get('label')} | {fmt(step['deliveries_per_s'])} | {fmt(step['lost_deliveries'])} | "
+                f"{fmt(lat['p50_ms'])} / {fmt(lat['p99_ms'])} / {fmt(lat['max_ms'])} | "
+                f"{fmt(cpu['server_cpu_util'], 2)} / {fmt(cpu['loadgen_cpu_util'], 2)} | {cpu['saturated']} |"
+            )
+    if any(not r.startswith("| ours") for r in w1_rows):
+        lines += [
+            "",
+            "W1 (2,000 deliveries/s offered) against the peers, one run each, next to ours:",
+            "",
+            "| target | deliveries/s | lost | latency p50 / p99 / max (ms) | CPU server / loadgen | saturated |",
+            "|---|---|---|---|---|---|",
+            *w1_rows,
+        ]
+    return lines
+
+
 def step_line(s: dict[str, Any]) -> str:
     cpu = s["cpu"]
     return (
@@ -912,14 +1129,212 @@ def step_line(s: dict[str, Any]) -> str:
     )
 
 
-def write_readme(text: str) -> None:
+def write_readme(text: str, begin: str = BEGIN, end: str = END) -> None:
     if not README.exists():
         return
     current = README.read_text()
-    if BEGIN in current and END in current:
-        head, rest = current.split(BEGIN, 1)
-        _, tail = rest.split(END, 1)
-        README.write_text(f"{head}{BEGIN}\n{text}\n{END}{tail}")
+    if begin in current and end in current:
+        head, rest = current.split(begin, 1)
+        _, tail = rest.split(end, 1)
+        README.write_text(f"{head}{begin}\n{text}\n{end}{tail}")
+
+
+# ------------------------------------------------------------------------ W2 against the others
+
+
+def w2_rounds(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The W2 searches of one target (older result files have a single ``w2``)."""
+    rounds = result.get("w2_rounds")
+    if rounds is None and result.get("w2"):
+        rounds = [result["w2"]]
+    return list(rounds or [])
+
+
+def ceiling_rounds(report: dict[str, Any]) -> list[dict[str, Any]]:
+    rounds = report.get("ceiling_rounds")
+    if rounds is None and report.get("ceiling"):
+        rounds = [report["ceiling"]]
+    return list(rounds or [])
+
+
+def best_of(w2: dict[str, Any] | None) -> float | None:
+    if not w2 or not w2.get("steps"):
+        return None
+    value = w2.get("max_sustained_deliveries_per_s")
+    return float(value) if isinstance(value, (int, float)) else None
+
+
+def median_round(rounds: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The round whose highest sustained figure is the median (the lower middle for an even count)."""
+    measured = sorted((r for r in rounds if best_of(r) is not None), key=lambda r: best_of(r) or 0.0)
+    if not measured:
+        return rounds[0] if rounds else None
+    return measured[(len(measured) - 1) // 2]
+
+
+def same_round_ratio(ours: list[dict[str, Any]], theirs: list[dict[str, Any]]) -> float | None:
+    """Median over the rounds of ours ÷ theirs, each ratio taken within one round (same sitting,
+    same neighbours); ``inf`` when theirs passed no step while ours did."""
+    ratios = []
+    for a, b in zip(ours, theirs, strict=False):
+        x, y = best_of(a), best_of(b)
+        if x is None or y is None:
+            continue
+        ratios.append(x / y if y > 0 else (float("inf") if x > 0 else float("nan")))
+    ratios = [r for r in ratios if r == r]  # drop nan
+    return statistics.median(ratios) if ratios else None
+
+
+def w2_targets(report: dict[str, Any]) -> list[tuple[str, str, list[dict[str, Any]]]]:
+    """(key, label, rounds) of every target of the W2 sitting: ours, the ceiling, the peers."""
+    targets = [(n, f"ours, {n}", w2_rounds(c)) for n, c in report.get("configs", {}).items()]
+    if ceiling_rounds(report):
+        targets.append(("ceiling", "ceiling (bare websockets)", ceiling_rounds(report)))
+    for name, peer in (report.get("peers") or {}).items():
+        if w2_rounds(peer):
+            targets.append((name, peer.get("label", name), w2_rounds(peer)))
+    return targets
+
+
+def sides(step: dict[str, Any] | None) -> str:
+    """The CPU of one W2 step: server / load generator / Redis+PostgreSQL / others, and who saturated."""
+    if not step:
+        return "–"
+    cpu = step["cpu"]
+    wall = cpu.get("wall_s") or 0
+    backends = cpu.get("postgres_redis_cpu_s")
+    backend_cores = backends / wall if isinstance(backends, (int, float)) and wall else None
+    return (
+        f"{fmt(cpu.get('server_cpu_util'), 2)} / {fmt(cpu.get('loadgen_cpu_util'), 2)} / "
+        f"{fmt(backend_cores, 2)} / {fmt(cpu.get('others_cores'), 2)} → {cpu.get('saturated')}"
+    )
+
+
+def ratio_cell(ratio: float | None, target: float, percent: bool = False) -> str:
+    if ratio is None:
+        return "–"
+    if ratio == float("inf"):
+        return "∞ (it passed no step) ✓"
+    # enough digits that a ratio just under its target does not print as the target
+    text = f"{ratio:.1%}" if percent else f"{ratio:.2f}×" if ratio < 10 else f"{ratio:.1f}×"
+    return f"{text} {'✓' if ratio >= target else '✗'}"
+
+
+TARGETS = {"socketio": ("python-socketio", 3.0), "channels": ("Django Channels", 10.0)}
+
+
+def w2_table(report: dict[str, Any]) -> str:
+    """The W2 sitting: every target's highest sustained rate, who saturated, and ours as ratios."""
+    targets = w2_targets(report)
+    rounds_n = max((len(r) for _, _, r in targets), default=0)
+    configs = report.get("configs", {})
+    peers = report.get("peers") or {}
+    lines = [
+        f"W2 sitting {report['started']} ({'--quick' if report['quick'] else 'full'}; {rounds_n} round(s), "
+        f"median shown; every search on a fresh server process, the peers each on a fresh redis-server; "
+        f"{report['machine']['cpus']} CPUs, shared). CPU columns: cores used by the server / the load generator "
+        f"/ Redis+PostgreSQL / everything else on the machine (other people's work) over the step (1.0 = one "
+        f"core busy), then the side at ≥ 0.85 of a core ('machine' = both cores busy without either process at "
+        f"a core, 'none' = neither).",
+        "",
+        "| target | highest sustained deliveries/s (each round) | stopped because | CPU at the last passing step "
+        "| CPU at the step that failed |",
+        "|---|---|---|---|---|",
+    ]
+    for _, label, rounds in targets:
+        median = median_round(rounds) or {}
+        steps = median.get("steps") or []
+        passing = [s for s in steps if s.get("ok")]
+        failed = next((s for s in steps if not s.get("ok")), None)
+        each = ", ".join(fmt(best_of(r)) for r in rounds)
+        lines.append(
+            f"| {label} | **{fmt(best_of(median))}** ({each}) | {median.get('verdict', median.get('error', '–'))} "
+            f"| {sides(passing[-1] if passing else None)} | {sides(failed)} |"
+        )
+    ceiling = ceiling_rounds(report)
+    if configs and (ceiling or any(w2_rounds(p) for p in peers.values())):
+        head = ["ours ÷"]
+        cols: list[tuple[list[dict[str, Any]], float, bool]] = []
+        for name, (label, target) in TARGETS.items():
+            if name in peers and w2_rounds(peers[name]):
+                head.append(f"{label} (target ≥ {target:g}×)")
+                cols.append((w2_rounds(peers[name]), target, False))
+        if ceiling:
+            head.append("ceiling (target ≥ 75%)")
+            cols.append((ceiling, 0.75, True))
+        lines += ["", "| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
+        for n, c in configs.items():
+            cells = [ratio_cell(same_round_ratio(w2_rounds(c), theirs), t, pct) for theirs, t, pct in cols]
+            lines.append(f"| {n} | " + " | ".join(cells) + " |")
+        lines += [
+            "",
+            "Each ratio is taken within one round (the same sitting, the same neighbours), then the median over "
+            "the rounds. ✓ = the target is met, ✗ = not met.",
+        ]
+    med_ceiling = median_round(ceiling)
+    if med_ceiling and med_ceiling.get("steps"):
+        steps = med_ceiling["steps"]
+        passing = [s for s in steps if s.get("ok")]
+        last = passing[-1]["cpu"] if passing else None
+        if last and (last.get("loadgen_cpu_util") or 0) >= 0.85:
+            server = last.get("server_cpu_util") or 0
+            if server >= 0.85:
+                note = (
+                    f"At the ceiling's last passing step both the bare server ({server:.2f}) and the load "
+                    f"generator ({last['loadgen_cpu_util']:.2f}) were at a core each: the 2-core machine was "
+                    f"full, so the ceiling is what this machine does with the load generator on it."
+                )
+            else:
+                note = (
+                    f"At the ceiling's last passing step the load generator was at {last['loadgen_cpu_util']:.2f} "
+                    f"core and the bare server at {server:.2f}: the ceiling is load-generator-bound, the bare "
+                    f"server can do at least its figure, and ours ÷ ceiling is an upper bound."
+                )
+            lines += ["", note]
+    for _, label, rounds in targets:
+        median = median_round(rounds) or {}
+        if median.get("steps"):
+            lines += ["", f"W2 steps, {label}: " + "; ".join(step_line(s) for s in median["steps"])]
+    problems = []
+    for peer in peers.values():
+        problems += [f"{peer.get('label')}: {p}" for p in peer.get("problems", [])]
+        problems += [f"{peer.get('label')} logged `{m}` × {k}" for m, k in (peer.get("log_problems") or {}).items()]
+        disorder = sum((r.get("out_of_order") or 0) for r in w2_rounds(peer))
+        if disorder:
+            problems.append(
+                f"{peer.get('label')}: {fmt(disorder)} messages arrived with a lower seq than one before them "
+                f"(its seq is only a counter taken before the publish: concurrent sends reach Redis in another "
+                f"order; nothing is lost)"
+            )
+    if problems:
+        lines += ["", "Seen on the peers: " + "; ".join(problems)]
+    lines += ["", f"Full figures: `bench/results/{report['stamp']}.json`. Plot: `bench/w2_latency.png`."]
+    return "\n".join(lines)
+
+
+def publish(report: dict[str, Any], readme: bool, plot: bool) -> None:
+    """Print the tables, write them into bench/README.md, draw the W2 plot."""
+    full = any(c.get("runs") for c in report.get("configs", {}).values())
+    if full:
+        text = table(report)
+        print()
+        print(text)
+        if readme:
+            write_readme(text)
+    if w2_targets(report):
+        text = w2_table(report)
+        print()
+        print(text)
+        if readme:
+            write_readme(text, W2_BEGIN, W2_END)
+        if plot:
+            try:
+                from w2plot import plot_w2
+
+                plot_w2(report, PLOT)
+                log(f"W2 plot: {PLOT}")
+            except Exception as exc:  # the plot is a convenience; the figures are in the JSON
+                log(f"could not draw the W2 plot: {type(exc).__name__}: {exc}")
 
 
 # ---------------------------------------------------------------------------------- main
@@ -927,26 +1342,39 @@ def write_readme(text: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="short workloads, 1 run (about 3 minutes)")
+    parser.add_argument("--quick", action="store_true", help="short workloads, 1 run (about 4-5 minutes)")
     parser.add_argument("--runs", type=int, help="runs per configuration (median); default 3, --quick 1")
     parser.add_argument("--configs", default="embedded,redis-pg", help="comma-separated: embedded, redis-pg")
-    parser.add_argument("--no-w2", dest="w2", action="store_false", help="skip W2 and the ceiling")
+    parser.add_argument(
+        "--only", choices=["w2"], help="w2: only W2 of both configurations, the ceiling and the peers (no W1, W3-W5)"
+    )
+    parser.add_argument(
+        "--w2-rounds", type=int, help="W2 searches per target (median); default 1, with --only w2: 3 (--quick: 1)"
+    )
+    parser.add_argument("--no-w2", dest="w2", action="store_false", help="skip W2, the ceiling and the peers' W2")
+    parser.add_argument("--no-peers", dest="peers", action="store_false", help="skip the peers (bench/peers/)")
     parser.add_argument("--login-users", type=int, default=10, help="users logged in over HTTP (the rest: minted)")
     parser.add_argument("--budget", type=float, help="seconds; workloads that would not fit are skipped")
-    parser.add_argument("--no-readme", action="store_true", help="do not rewrite the table in bench/README.md")
-    parser.add_argument("--table-from", type=Path, help="only rewrite the README table from a stored result JSON")
+    parser.add_argument("--no-readme", action="store_true", help="do not rewrite the tables in bench/README.md")
+    parser.add_argument("--no-plot", action="store_true", help="do not draw bench/w2_latency.png")
+    parser.add_argument("--table-from", type=Path, help="only rewrite the README tables (and plot) from a result JSON")
     args = parser.parse_args(argv)
     if args.table_from:
-        text = table(json.loads(args.table_from.read_text()))
-        print(text)
-        write_readme(text)
+        report = json.loads(args.table_from.read_text())
+        publish(report, readme=not args.no_readme, plot=not args.no_plot)
         return 0
+    only_w2 = args.only == "w2"
+    if only_w2 and not args.w2:
+        parser.error("--only w2 and --no-w2 leave nothing to run")
     args.runs = args.runs or (1 if args.quick else 3)
-    budget = Budget(args.budget or (178 if args.quick else 830))
+    rounds = args.w2_rounds or (3 if only_w2 and not args.quick else 1)
+    per_round = 150 if args.quick else 420
+    budget = Budget(args.budget or (per_round * rounds + 30 if only_w2 else 300 if args.quick else 1080))
     configs = [c.strip() for c in args.configs.split(",") if c.strip()]
     for c in configs:
         if c not in ("embedded", "redis-pg"):
             parser.error(f"unknown configuration {c!r}")
+    peers = list(PEERS) if args.peers else []
 
     def on_signal(signum: int, _frame: Any) -> None:
         raise KeyboardInterrupt(f"signal {signum}")
@@ -960,7 +1388,9 @@ def main(argv: list[str] | None = None) -> int:
         "started": datetime.now().isoformat(timespec="seconds"),
         "stamp": stamp,
         "quick": args.quick,
-        "runs": args.runs,
+        "only": args.only,
+        "runs": 0 if only_w2 else args.runs,
+        "w2_rounds": rounds if args.w2 else 0,
         "shapes": shape,
         "machine": {
             "cpus": os.cpu_count(),
@@ -970,6 +1400,7 @@ def main(argv: list[str] | None = None) -> int:
             "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
         },
         "configs": {},
+        "peers": {name: {"label": PEERS[name][3], "problems": []} for name in peers},
     }
     started = time.perf_counter()
     prepared: dict[str, Prepared] = {}
@@ -983,24 +1414,65 @@ def main(argv: list[str] | None = None) -> int:
                 p.failed = True
                 p.result["problems"].append(f"setup: {type(exc).__name__}: {exc}")
                 log(f"{name}: setup FAILED: {exc}")
-        # the required figures first (run 1 of both), then W2 and its ceiling, then the runs for medians;
-        # configurations alternate so both see the same neighbours on this shared machine
-        plan: list[tuple[Any, ...]] = [("run", 1, n) for n in configs]
+        # the required figures first (run 1 of both, the peers' W1), then the W2 rounds (the ceiling,
+        # both configurations, the peers), then the runs for medians; targets alternate so all see
+        # the same neighbours on this shared machine
+        plan: list[tuple[Any, ...]] = []
+        if not only_w2:
+            plan += [("run", 1, n) for n in configs]
+            plan += [("peer_w1", name) for name in peers]
         if args.w2:
-            plan += [("ceiling",)] + [("w2", n) for n in configs]
-        plan += [("run", k, n) for k in range(2, args.runs + 1) for n in configs]
+            for k in range(1, rounds + 1):
+                plan += [("ceiling", k)] + [("w2", k, n) for n in configs] + [("peer", k, name) for name in peers]
+        if not only_w2:
+            plan += [("run", k, n) for k in range(2, args.runs + 1) for n in configs]
         run_cost: dict[str, float] = {}
-        w2_min = 30.0 if args.quick else 60.0
+        # what one W2 search needs to go through every step of ours (connecting, each step, its drain
+        # and pause): it is given at least this, so a search is cut short by the budget only if the
+        # budget has nothing left (a peer stops early and leaves the rest to the searches after it)
+        w2 = shape["w2"]
+        w2_min = len(w2["rates"]) * (w2["duration"] + 2.5) + 25
+        w2_kinds = ("w2", "ceiling", "peer")
+
+        def w2_share(item: tuple[Any, ...]) -> float:
+            """A fair share of what is left among the W2 searches still to run (at least w2_min, at most 300 s)."""
+            left = sum(1 for i in plan[plan.index(item) :] if i[0] in w2_kinds)
+            return min(300.0, max((budget.left() - 3) / left, w2_min))
+
         for item in plan:
             kind = item[0]
             if kind == "ceiling":
                 if not budget.allows(w2_min):
-                    report["ceiling"] = {"error": "skipped: time budget"}
+                    report.setdefault("ceiling_rounds", []).append({"error": "skipped: time budget"})
                     continue
-                log("== W2 ceiling (bare websockets server)")
-                share = (budget.left() - 3) / sum(1 for i in plan[plan.index(item) :] if i[0] in ("w2", "ceiling"))
-                report["ceiling"] = run_ceiling(shape, stamp, logs, min(300.0, max(share, w2_min)))
-                print_w2("ceiling", report["ceiling"])
+                log(f"== W2 ceiling (bare websockets server), round {item[1]}")
+                try:
+                    result = run_ceiling(shape, stamp, logs, w2_share(item), tag=f"-{item[1]}")
+                except Exception as exc:
+                    result = {"error": f"{type(exc).__name__}: {exc}"}
+                report.setdefault("ceiling_rounds", []).append(result)
+                report.setdefault("ceiling", result)
+                print_w2("ceiling", result)
+                continue
+            if kind in ("peer", "peer_w1"):
+                name = item[-1]
+                peer = report["peers"][name]
+                try:
+                    if kind == "peer_w1":
+                        if not budget.allows(shape["w1"]["duration"] + 20):
+                            peer["problems"].append("W1 skipped: time budget")
+                            continue
+                        log(f"== {PEERS[name][3]}: W1")
+                        run_peer(name, shape, stamp, logs, 0, 0, peer, w1=True, w2=False)
+                    else:
+                        if not budget.allows(w2_min):
+                            peer["problems"].append(f"W2 round {item[1]} skipped: time budget")
+                            continue
+                        log(f"== {PEERS[name][3]}: W2, round {item[1]}")
+                        run_peer(name, shape, stamp, logs, w2_share(item), item[1], peer, w1=False, w2=True)
+                except Exception as exc:
+                    peer["problems"].append(f"{item}: {type(exc).__name__}: {exc}")
+                    log(f"{name} {item}: FAILED: {exc}")
                 continue
             p = prepared[item[-1]]
             if p.failed:
@@ -1008,12 +1480,10 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 if kind == "w2":
                     if not budget.allows(w2_min):
-                        p.result["problems"].append("W2 skipped: time budget")
+                        p.result["problems"].append(f"W2 round {item[1]} skipped: time budget")
                         continue
-                    log(f"== {p.name}: W2")
-                    # a fair share of what is left among the W2 searches still to run (the ceiling's too)
-                    share = (budget.left() - 3) / sum(1 for i in plan[plan.index(item) :] if i[0] in ("w2", "ceiling"))
-                    run_w2_on(p, shape, stamp, logs, min(300.0, max(share, w2_min)))
+                    log(f"== {p.name}: W2, round {item[1]}")
+                    run_w2_on(p, shape, stamp, logs, w2_share(item), item[1])
                 else:
                     run = item[1]
                     cost = run_cost.get(p.name, 0.0)
@@ -1042,11 +1512,7 @@ def main(argv: list[str] | None = None) -> int:
         RESULTS.mkdir(exist_ok=True)
         out = RESULTS / f"{stamp}.json"
         out.write_text(json.dumps(report, indent=1, default=str))
-        text = table(report)
-        print()
-        print(text)
-        if not args.no_readme and not report.get("interrupted"):
-            write_readme(text)
+        publish(report, readme=not args.no_readme and not report.get("interrupted"), plot=not args.no_plot)
         log(f"done in {report['wall_s']} s; results in {out}")
     return 1 if report.get("interrupted") else 0
 
