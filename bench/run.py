@@ -200,7 +200,9 @@ def wait_for_port(port: int, proc: subprocess.Popen[bytes], what: str, seconds: 
             time.sleep(0.1)
 
 
-# the flags our server gets from Server.start, given to the peers too
+# our server runs on its own transport (server/transport.py, as in the Procfile); the peers
+# get uvicorn's websockets-sansio, which that transport extends, and the same other flags
+OUR_WS = ["--ws", "server.transport:LeanWebSocketProtocol"]
 UVICORN_FLAGS = [
     "--ws",
     "websockets-sansio",
@@ -304,6 +306,7 @@ class Server:
                 "--port",
                 str(self.port),
                 *UVICORN_FLAGS,
+                *OUR_WS,
             ],
             self.config.env(),
             self.log_path,
