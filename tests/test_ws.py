@@ -361,3 +361,24 @@ async def test_a_room_is_subscribed_while_someone_here_follows_it(world: World) 
         await asyncio.sleep(0.02)
     assert channel not in broker.subscriptions
     await ann.close()
+
+
+async def test_pipelined_sends_keep_their_order(db_url: str) -> None:
+    """Messages typed quickly, sent without waiting for acks, are stored in the order sent."""
+    db = Database(db_url)
+    cast = await create_cast(db)
+    async with live_server(settings_for(db_url)) as live:
+        token = await login(live.url, "ann", cast.ann.password)
+        ann = await WsClient.open(live.ws_url, token)
+        for n in range(300):
+            await ann.send(
+                {"type": "send", "room": cast.room, "body": f"{n}", "client_id": str(uuid.uuid4()), "ref": n}
+            )
+        acks = [f for f in await ann.until(lambda f: f.get("ref") == 299 and f["type"] == "ack") if f["type"] == "ack"]
+        await asyncio.sleep(0.2)
+        acks += [f for f in ann.seen[len(ann.seen) :] if f["type"] == "ack"]
+        by_ref = {f["ref"]: f["seq"] for f in ann.seen if f["type"] == "ack"}
+        assert len(by_ref) == 300
+        assert [by_ref[n] for n in range(300)] == sorted(by_ref.values())
+        await ann.close()
+    await db.dispose()
