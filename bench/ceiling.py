@@ -1,8 +1,10 @@
 """The W2 ceiling: a bare ``websockets`` server with rooms in memory, fan-out by ``broadcast()``.
 
 No authorisation (any token is accepted, the Authorization header is ignored), no storage,
-no rate limit, no presence or sync. It speaks just enough of docs/protocol.md for
-``loadgen.py fanout`` to run unchanged against it: ``hello`` on connect; ``join`` ->
+no rate limit, no presence or sync. It runs on uvloop, as uvicorn runs our server and the
+peers (``--loop asyncio`` for asyncio's own loop, which is what the sittings before
+2026-11-28 02:10 used: our server beat that "ceiling" once it ran on its own transport).
+It speaks just enough of docs/protocol.md for ``loadgen.py fanout`` to run unchanged against it: ``hello`` on connect; ``join`` ->
 ``joined`` and membership; ``send`` -> a ``message`` frame with the room's next seq,
 broadcast to the room (the sender included, as the real server does), then ``ack``.
 
@@ -98,5 +100,17 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--host", default="127.0.0.1", choices=["127.0.0.1"])
     parser.add_argument("--port", type=int, default=8100)
+    parser.add_argument(
+        "--loop",
+        choices=["uvloop", "asyncio"],
+        default="uvloop",
+        help="event loop: uvloop, as uvicorn gives our server and the peers (default), or asyncio's own",
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.host, args.port))
+    factory = None
+    if args.loop == "uvloop":
+        import uvloop
+
+        factory = uvloop.new_event_loop
+    with asyncio.Runner(loop_factory=factory) as runner:
+        runner.run(main(args.host, args.port))
