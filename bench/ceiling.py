@@ -2,9 +2,9 @@
 
 No authorisation (any token is accepted, the Authorization header is ignored), no storage,
 no rate limit, no presence or sync. It runs on uvloop, as uvicorn runs our server and the
-peers (``--loop asyncio`` for asyncio's own loop, which is what the sittings before
-2026-11-28 02:10 used: our server beat that "ceiling" once it ran on its own transport).
-It speaks just enough of docs/protocol.md for ``loadgen.py fanout`` to run unchanged against it: ``hello`` on connect; ``join`` ->
+peers (``--loop asyncio``: asyncio's own loop, as in the sittings before 2026-11-28 02:10,
+about 15% more CPU per delivery). It speaks just enough of docs/protocol.md for
+``loadgen.py fanout`` to run unchanged against it: ``hello`` on connect; ``join`` ->
 ``joined`` and membership; ``send`` -> a ``message`` frame with the room's next seq,
 broadcast to the room (the sender included, as the real server does), then ``ack``.
 
