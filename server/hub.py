@@ -159,6 +159,20 @@ class Hub:
                 self.leave(conn, room_id)
                 conn.push(encode({"type": "left", "room": room_id, "reason": "removed"}))
 
+    def remove_access(self, user_id: int, room_id: int) -> None:
+        """Kick here and on every other process (call after the membership change committed)."""
+        self.kick(user_id, room_id)
+        self.broker.publish(CONTROL_CHANNEL, orjson.dumps({"type": "kick", "user": user_id, "room": room_id}))
+
+    def notify_user(self, user_id: int, frame: dict[str, Any], announce: bool = True) -> None:
+        """Send a frame to every open socket of one person, on every process."""
+        text = encode(frame)
+        for conn in list(self.connections):
+            if conn.person.id == user_id:
+                conn.push(text)
+        if announce:
+            self.broker.publish(CONTROL_CHANNEL, orjson.dumps({"type": "notify", "user": user_id, "frame": frame}))
+
     def end_session(self, session_id: str, announce: bool = True) -> None:
         """Close every socket of a revoked session here, and ask other processes to do the same."""
         final = error_frame(ErrorCode.UNAUTHORIZED, "your session has ended; please sign in again")
@@ -330,6 +344,8 @@ class Hub:
             self.end_session(data["session"], announce=False)
         elif kind == "kick" and isinstance(data.get("user"), int) and isinstance(data.get("room"), int):
             self.kick(data["user"], data["room"])
+        elif kind == "notify" and isinstance(data.get("user"), int) and isinstance(data.get("frame"), dict):
+            self.notify_user(data["user"], data["frame"], announce=False)
 
     # catching up (Redis came back; the periodic sync)
 

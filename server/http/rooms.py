@@ -75,6 +75,8 @@ async def add_member(request: Request) -> Response:
         if person is None:
             raise ApiError(ErrorCode.NOT_FOUND, "no such user", field="username")
         frame = await room_store.set_member(conn, room_id=room_id, person=person, role=body.role)
+    if frame is None:
+        return json({"room": room_id, "user": person.public(), "role": body.role, "seq": None})
     services.hub.publish_stored(room_id, frame["seq"], frame)
     return json({"room": room_id, "user": person.public(), "role": body.role, "seq": frame["seq"]}, 201)
 

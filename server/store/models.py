@@ -7,9 +7,9 @@ same transaction as the insert, so seqs are gap-free and strictly increasing.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Column, DateTime, Index, Text
+from sqlalchemy import BigInteger, Column, Date, DateTime, Index, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 
@@ -26,6 +26,8 @@ class User(SQLModel, table=True):
     password_hash: str = Field(max_length=255)
     role: str = Field(max_length=16)
     created_at: datetime = Field(sa_column=_ts())
+    # the name staff know the person by (from their invite); peers only ever see display_name
+    real_name: str | None = Field(default=None, max_length=100)
 
 
 class AuthSession(SQLModel, table=True):
@@ -49,6 +51,14 @@ class Room(SQLModel, table=True):
     created_by: int | None = Field(default=None, foreign_key="users.id")
     created_at: datetime = Field(sa_column=_ts())
     last_seq: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
+    program_id: int | None = Field(default=None, foreign_key="programs.id", index=True)
+    cohort_id: int | None = Field(default=None, foreign_key="cohorts.id", index=True)
+    # direct rooms: the participant the room is for (their counsellor is its moderator)
+    subject_id: int | None = Field(default=None, foreign_key="users.id")
+    # when new messages wait for review instead of being posted: off, unmonitored, always
+    hold_mode: str = Field(default="off", max_length=16, sa_column_kwargs={"server_default": "off"})
+    # monitored hours: JSON {"timezone": "America/Chicago", "windows": [{"days": [...], "start", "end"}]}
+    schedule: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class Membership(SQLModel, table=True):
@@ -56,8 +66,10 @@ class Membership(SQLModel, table=True):
 
     room_id: int = Field(foreign_key="rooms.id", primary_key=True)
     user_id: int = Field(foreign_key="users.id", primary_key=True, index=True)
-    role: str = Field(max_length=16)
+    role: str = Field(max_length=16)  # member, moderator, or reader (history only: after graduation)
     created_at: datetime = Field(sa_column=_ts())
+    # listen-only until then (the member chose to observe for a while); sends are refused
+    listen_until: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
 
 
 class Event(SQLModel, table=True):
@@ -75,3 +87,108 @@ class Event(SQLModel, table=True):
     client_id: str | None = Field(default=None, max_length=36)
     data: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = Field(sa_column=_ts())
+
+
+class Program(SQLModel, table=True):
+    """A treatment program (e.g. "Evening IOP"): cohorts, staff, and program-wide rooms."""
+
+    __tablename__ = "programs"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, unique=True)
+    # may alumni keep posting in their cohort's room after graduation (else read-only)?
+    alumni_post_in_cohort: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    created_by: int | None = Field(default=None, foreign_key="users.id")
+    created_at: datetime = Field(sa_column=_ts())
+
+
+class Cohort(SQLModel, table=True):
+    """A group that starts a program together; it has one group room."""
+
+    __tablename__ = "cohorts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    program_id: int = Field(foreign_key="programs.id", index=True)
+    name: str = Field(max_length=100)
+    starts_on: date = Field(sa_column=Column(Date, nullable=False))
+    ends_on: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    created_at: datetime = Field(sa_column=_ts())
+    deleted_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class Enrollment(SQLModel, table=True):
+    """A person's place in a program: participant (in a cohort) or staff, and their status."""
+
+    __tablename__ = "enrollments"
+    __table_args__ = (UniqueConstraint("user_id", "program_id", name="uq_enrollments_user_program"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    program_id: int = Field(foreign_key="programs.id", index=True)
+    cohort_id: int | None = Field(default=None, foreign_key="cohorts.id", index=True)
+    role: str = Field(max_length=16)  # participant or staff
+    status: str = Field(max_length=16)  # active, alumni or withdrawn
+    created_at: datetime = Field(sa_column=_ts())
+
+
+class EnrollmentTransition(SQLModel, table=True):
+    """Append-only: every status an enrollment entered, who moved it, and when."""
+
+    __tablename__ = "enrollment_transitions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    enrollment_id: int = Field(foreign_key="enrollments.id", index=True)
+    from_status: str | None = Field(default=None, max_length=16)
+    to_status: str = Field(max_length=16)
+    by_user_id: int | None = Field(default=None, foreign_key="users.id")
+    reason: str | None = Field(default=None, max_length=500)
+    at: datetime = Field(sa_column=_ts())
+
+
+class Invite(SQLModel, table=True):
+    """An invite link's server-side half: the signed token names it; limits live here."""
+
+    __tablename__ = "invites"
+
+    id: str = Field(primary_key=True, max_length=32)
+    program_id: int = Field(foreign_key="programs.id", index=True)
+    cohort_id: int | None = Field(default=None, foreign_key="cohorts.id")
+    role: str = Field(max_length=16)  # participant (needs a cohort) or staff
+    real_name: str | None = Field(default=None, max_length=100)  # who it is for, as staff know them
+    max_uses: int = Field(default=1)
+    uses: int = Field(default=0)
+    created_by: int | None = Field(default=None, foreign_key="users.id")
+    created_at: datetime = Field(sa_column=_ts())
+    expires_at: datetime = Field(sa_column=_ts())
+    revoked_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class DutyCheckin(SQLModel, table=True):
+    """A moderator on duty in a room; it ends at check-out or by itself at expires_at."""
+
+    __tablename__ = "duty_checkins"
+
+    id: int | None = Field(default=None, primary_key=True)
+    room_id: int = Field(foreign_key="rooms.id", index=True)
+    user_id: int = Field(foreign_key="users.id")
+    started_at: datetime = Field(sa_column=_ts())
+    expires_at: datetime = Field(sa_column=_ts())
+    ended_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class HeldMessage(SQLModel, table=True):
+    """A message waiting for review: outside the room's history (no seq) until approved."""
+
+    __tablename__ = "held_messages"
+    __table_args__ = (Index("uq_held_client", "client_id", "room_id", "author_id", unique=True),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    room_id: int = Field(foreign_key="rooms.id", index=True)
+    author_id: int = Field(foreign_key="users.id")
+    body: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    client_id: str = Field(max_length=36)
+    status: str = Field(default="held", max_length=16)  # held, approved, rejected
+    seq: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))  # once approved
+    created_at: datetime = Field(sa_column=_ts())
+    decided_by: int | None = Field(default=None, foreign_key="users.id")
+    decided_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.store.database import utcnow
@@ -13,25 +13,49 @@ from server.store.models import Membership, Room
 from server.store.users import Person
 
 ROOM_KINDS = ("group", "cohort", "topic", "alumni", "direct")
-MEMBER_ROLES = ("member", "moderator")
+MEMBER_ROLES = ("member", "moderator")  # what staff may give; "reader" comes from graduation
+ROLES = (*MEMBER_ROLES, "reader")
 rooms = Room.__table__  # type: ignore[attr-defined]
 memberships = Membership.__table__  # type: ignore[attr-defined]
 
 
-async def create(conn: AsyncConnection, *, name: str, kind: str, creator: Person) -> int:
-    """Create a room; its creator becomes its first moderator (a stored event, seq 1)."""
+async def create(
+    conn: AsyncConnection,
+    *,
+    name: str,
+    kind: str,
+    creator: Person | None,
+    program_id: int | None = None,
+    cohort_id: int | None = None,
+    subject_id: int | None = None,
+) -> int:
+    """Create a room; a creator becomes its first moderator (a stored event, seq 1)."""
     result = await conn.execute(
         insert(rooms)
-        .values(name=name, kind=kind, created_by=creator.id, created_at=utcnow(), last_seq=0)
+        .values(
+            name=name,
+            kind=kind,
+            created_by=None if creator is None else creator.id,
+            created_at=utcnow(),
+            last_seq=0,
+            program_id=program_id,
+            cohort_id=cohort_id,
+            subject_id=subject_id,
+        )
         .returning(rooms.c.id)
     )
     room_id: int = result.scalar_one()
-    await set_member(conn, room_id=room_id, person=creator, role="moderator")
+    if creator is not None:
+        await set_member(conn, room_id=room_id, person=creator, role="moderator")
     return room_id
 
 
-async def set_member(conn: AsyncConnection, *, room_id: int, person: Person, role: str) -> dict[str, Any]:
-    """Add a person to a room or change their role; stores a `member_added` event."""
+async def set_member(conn: AsyncConnection, *, room_id: int, person: Person, role: str) -> dict[str, Any] | None:
+    """Add a person to a room or change their role.
+
+    Stores a `member_added` (new) or `member_changed` (new role) event and returns its
+    frame for publishing after commit; None when nothing changed.
+    """
     found = (
         await conn.execute(
             select(memberships.c.role).where(memberships.c.room_id == room_id, memberships.c.user_id == person.id)
@@ -41,13 +65,29 @@ async def set_member(conn: AsyncConnection, *, room_id: int, person: Person, rol
         await conn.execute(
             insert(memberships).values(room_id=room_id, user_id=person.id, role=role, created_at=utcnow())
         )
+        kind = "member_added"
+    elif found.role == role:
+        return None
     else:
         await conn.execute(
             update(memberships)
             .where(memberships.c.room_id == room_id, memberships.c.user_id == person.id)
             .values(role=role)
         )
-    return await append_event(conn, room_id=room_id, type_="member_added", subject=person.public(), data={"role": role})
+        kind = "member_changed"
+    return await append_event(conn, room_id=room_id, type_=kind, subject=person.public(), data={"role": role})
+
+
+async def remove_member(conn: AsyncConnection, *, room_id: int, person: Person, reason: str) -> dict[str, Any] | None:
+    """Take a person out of a room (their history stays); a `member_removed` event, or None."""
+    result = await conn.execute(
+        delete(memberships).where(memberships.c.room_id == room_id, memberships.c.user_id == person.id)
+    )
+    if not result.rowcount:
+        return None
+    return await append_event(
+        conn, room_id=room_id, type_="member_removed", subject=person.public(), data={"reason": reason}
+    )
 
 
 async def exists(conn: AsyncConnection, room_id: int) -> bool:

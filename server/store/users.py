@@ -28,6 +28,7 @@ class Person:
     username: str
     display_name: str
     role: str
+    real_name: str | None = None
 
     @property
     def is_staff(self) -> bool:
@@ -41,13 +42,29 @@ class Person:
         """What the person sees about themselves."""
         return {"id": self.id, "username": self.username, "display_name": self.display_name, "role": self.role}
 
+    def for_staff(self) -> dict[str, object]:
+        """What staff see: the real identity beside the display name."""
+        return {**self.private(), "real_name": self.real_name}
+
 
 def _person(row: object) -> Person:
-    return Person(id=row.id, username=row.username, display_name=row.display_name, role=row.role)  # type: ignore[attr-defined]
+    return Person(
+        id=row.id,  # type: ignore[attr-defined]
+        username=row.username,  # type: ignore[attr-defined]
+        display_name=row.display_name,  # type: ignore[attr-defined]
+        role=row.role,  # type: ignore[attr-defined]
+        real_name=row.real_name,  # type: ignore[attr-defined]
+    )
 
 
 async def create_user(
-    conn: AsyncConnection, *, username: str, display_name: str, password_hash: str, role: str
+    conn: AsyncConnection,
+    *,
+    username: str,
+    display_name: str,
+    password_hash: str,
+    role: str,
+    real_name: str | None = None,
 ) -> Person:
     """Insert a new account; raises UsernameTaken rather than a database error."""
     try:
@@ -60,12 +77,13 @@ async def create_user(
                     password_hash=password_hash,
                     role=role,
                     created_at=utcnow(),
+                    real_name=real_name,
                 )
                 .returning(users.c.id)
             )
     except IntegrityError:
         raise UsernameTaken(username) from None
-    return Person(id=result.scalar_one(), username=username, display_name=display_name, role=role)
+    return Person(id=result.scalar_one(), username=username, display_name=display_name, role=role, real_name=real_name)
 
 
 async def credentials(conn: AsyncConnection, username: str) -> tuple[Person, str] | None:

@@ -1,0 +1,25 @@
+"""Who may manage a program: pure checks the HTTP handlers and the command line share.
+
+A person's global role says what they are in the service (``admin``, ``staff``,
+``participant``); their enrollment says what they are in one program (``staff`` or
+``participant``, with a status). Admins manage every program; staff manage only programs
+where they hold an active staff enrollment; nobody else manages anything.
+"""
+
+from __future__ import annotations
+
+
+def may_create_program(global_role: str) -> bool:
+    return global_role == "admin"
+
+
+def may_manage_program(global_role: str, program_role: str | None, status: str | None) -> bool:
+    """Cohorts, program rooms, invites, graduation, withdrawal, counsellors, the roster."""
+    if global_role == "admin":
+        return True
+    return global_role == "staff" and program_role == "staff" and status == "active"
+
+
+def may_moderate_room(global_role: str, room_role: str | None) -> bool:
+    """Room-level tools (duty check-in, hold mode, schedule): the room's moderators and admins."""
+    return global_role == "admin" or room_role == "moderator"

@@ -1,0 +1,68 @@
+"""Who belongs in which room of a program, and which enrollment moves are allowed.
+
+Pure functions: the store applies them when someone enrolls, graduates, withdraws or
+when a room is created, so membership always follows the roster.
+"""
+
+from __future__ import annotations
+
+PROGRAM_ROLES = ("participant", "staff")
+STATUSES = ("active", "alumni", "withdrawn")
+
+# (from, to): graduation, withdrawal or discharge (also of alumni), and readmission
+TRANSITIONS = frozenset(
+    {
+        ("active", "alumni"),
+        ("active", "withdrawn"),
+        ("alumni", "withdrawn"),
+        ("withdrawn", "active"),
+    }
+)
+
+
+def transition_allowed(program_role: str, from_status: str, to_status: str) -> bool:
+    """Staff are never graduated; everything else follows TRANSITIONS."""
+    if program_role == "staff" and to_status == "alumni":
+        return False
+    return (from_status, to_status) in TRANSITIONS
+
+
+def room_role(
+    *,
+    room_kind: str,
+    room_cohort: int | None,
+    program_role: str,
+    status: str,
+    person_cohort: int | None,
+    alumni_post_in_cohort: bool,
+    is_subject: bool = False,
+    current: str | None = None,
+) -> str | None:
+    """The role a person should hold in one room of their program, or None for no access.
+
+    - withdrawn: nowhere (history stays for staff);
+    - staff: moderate the cohort, topic and alumni rooms; in direct rooms keep what the
+      counsellor assignment gave them (``current``);
+    - participants: their own cohort's room and the topic rooms; alumni also the alumni
+      rooms, and their cohort room becomes read-only unless the program lets alumni post;
+    - a direct room's participant (``is_subject``): member while active, reader as alumni.
+    """
+    if status == "withdrawn":
+        return None
+    if room_kind == "direct":
+        if is_subject:
+            return "member" if status == "active" else "reader"
+        return current if program_role == "staff" else None
+    if program_role == "staff":
+        return "moderator" if status == "active" and room_kind in ("cohort", "topic", "alumni") else None
+    if room_kind == "cohort":
+        if room_cohort is None or room_cohort != person_cohort:
+            return None
+        if status == "alumni" and not alumni_post_in_cohort:
+            return "reader"
+        return "member"
+    if room_kind == "topic":
+        return "member"
+    if room_kind == "alumni":
+        return "member" if status == "alumni" else None
+    return None
