@@ -592,6 +592,10 @@ class Load:
         """Connections the server closed (or that died) before we closed them ourselves."""
         return dict(Counter(str(c.close_code) for c in self.clients if c.close_code is not None and not c.closed_by_us))
 
+    def outcome(self) -> dict[str, Any]:
+        """What every mode reports about its connections: server closes and client-side errors."""
+        return {"close_codes": self.close_codes(), "other_errors": dict(self.errors)}
+
     async def close_all(self, timeout: float = 10.0) -> None:
         for client in self.clients:
             client.closed_by_us = True
@@ -796,8 +800,7 @@ async def mode_fanout(args: argparse.Namespace, meter: Meter) -> dict[str, Any]:
         "steps": steps,
         "out_of_order": sum(c.out_of_order for c in load.clients),
         "seq_gaps": sum(c.gaps for c in load.clients),
-        "close_codes": load.close_codes(),
-        "other_errors": dict(load.errors),
+        **load.outcome(),
         "frames": dict(sum((c.frames for c in load.clients), Counter())),
         "hello_limits": next((c.hello.get("limits") for c in load.clients if c.hello), None),
     }
@@ -839,8 +842,7 @@ async def mode_idle(args: argparse.Namespace, meter: Meter) -> dict[str, Any]:
         else None,
         "connect_cpu": Meter.window(before, after_join),
         "idle_cpu": Meter.window(idle_before, idle_after),
-        "close_codes": load.close_codes(),
-        "other_errors": dict(load.errors),
+        **load.outcome(),
         "frames": dict(sum((c.frames for c in load.clients), Counter())),
     }
     await load.close_all()
@@ -952,8 +954,7 @@ async def mode_catchup(args: argparse.Namespace, meter: Meter) -> dict[str, Any]
             "catchup_incl_connect_s": round(t_done - t_connect, 4),
             "messages_per_s": round(len(got) / (t_done - t_join), 1) if t_done > t_join else None,
             "cpu": Meter.window(before, after),
-            "close_codes": load.close_codes(),
-            "other_errors": dict(load.errors),
+            **load.outcome(),
         }
     )
     await load.close_all()
@@ -1011,8 +1012,7 @@ async def mode_ingest(args: argparse.Namespace, meter: Meter) -> dict[str, Any]:
         "echo_deliveries": phase.received,
         "echo_latency": latency_summary(phase.latencies),
         "cpu": Meter.window(before, after),
-        "close_codes": load.close_codes(),
-        "other_errors": dict(load.errors),
+        **load.outcome(),
     }
     await load.close_all()
     return result

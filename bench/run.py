@@ -45,6 +45,8 @@ from typing import IO, Any
 
 import psutil
 
+from server.transport import UVICORN_WS_FLAGS, WS_PROTOCOL
+
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 PY = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python").exists() else sys.executable
@@ -206,17 +208,8 @@ def wait_for_port(port: int, proc: subprocess.Popen[bytes], what: str, seconds: 
 
 # our server runs on its own transport (server/transport.py, as in the Procfile); the peers
 # get uvicorn's websockets-sansio, which that transport extends, and the same other flags
-OUR_WS = ["--ws", "server.transport:LeanWebSocketProtocol"]
-UVICORN_FLAGS = [
-    "--ws",
-    "websockets-sansio",
-    "--ws-max-size",
-    "4194304",
-    "--ws-per-message-deflate",
-    "false",
-    "--log-level",
-    "warning",
-]
+OUR_WS = ["--ws", WS_PROTOCOL]
+UVICORN_FLAGS = ["--ws", "websockets-sansio", *UVICORN_WS_FLAGS, "--log-level", "warning"]
 
 
 # ------------------------------------------------------------------------ configurations
@@ -517,18 +510,14 @@ def run_once(p: Prepared, run: int, args: argparse.Namespace, shape: dict[str, A
             manifest,
             workdir / f"w1-{run}.json",
             w1["duration"] + 120,
-            "--group",
-            "w1",
-            "--rooms",
-            str(w1["rooms"]),
-            "--clients",
-            str(w1["clients"]),
-            "--senders",
-            str(w1["senders"]),
-            "--rate",
-            str(w1["rate"]),
-            "--duration",
-            str(w1["duration"]),
+            *flags(
+                group="w1",
+                rooms=w1["rooms"],
+                clients=w1["clients"],
+                senders=w1["senders"],
+                rate=w1["rate"],
+                duration=w1["duration"],
+            ),
         )
         print_w1(name, run, one["w1"])
         one["w4"] = loadgen(
@@ -537,10 +526,7 @@ def run_once(p: Prepared, run: int, args: argparse.Namespace, shape: dict[str, A
             manifest,
             workdir / f"w4-{run}.json",
             180,
-            "--group",
-            "w4",
-            "--messages",
-            str(shape["w4"]["messages"]),
+            *flags(group="w4", messages=shape["w4"]["messages"]),
         )
         print_w4(name, run, one["w4"])
         w5 = shape["w5"]
@@ -550,12 +536,7 @@ def run_once(p: Prepared, run: int, args: argparse.Namespace, shape: dict[str, A
             manifest,
             workdir / f"w5-{run}.json",
             w5["duration"] + 90,
-            "--group",
-            "w5",
-            "--rooms",
-            str(w5["rooms"]),
-            "--duration",
-            str(w5["duration"]),
+            *flags(group="w5", rooms=w5["rooms"], duration=w5["duration"]),
         )
         print_w5(name, run, one["w5"])
     finally:
@@ -584,6 +565,11 @@ def run_w2_on(p: Prepared, shape: dict[str, Any], stamp: str, logs: Path, second
     print_w2(p.name, w2)
 
 
+def flags(**options: Any) -> list[str]:
+    """Load generator options as command-line flags: ``rooms=5`` becomes ``--rooms 5``."""
+    return [part for name, value in options.items() for part in (f"--{name.replace('_', '-')}", str(value))]
+
+
 def run_w2(
     server: Server | None,
     url: str | None,
@@ -603,20 +589,15 @@ def run_w2(
         manifest,
         out,
         max_seconds,
-        "--group",
-        "w2",
-        "--rooms",
-        str(w2["rooms"]),
-        "--clients",
-        str(w2["clients"]),
-        "--senders",
-        str(w2["senders"]),
-        "--rates",
-        ",".join(f"{r:g}" for r in (rates or w2["rates"])),
-        "--duration",
-        str(w2["duration"]),
-        "--drain",
-        "5",
+        *flags(
+            group="w2",
+            rooms=w2["rooms"],
+            clients=w2["clients"],
+            senders=w2["senders"],
+            rates=",".join(f"{r:g}" for r in (rates or w2["rates"])),
+            duration=w2["duration"],
+            drain=5,
+        ),
         url=url,
         pid=pid,
         aux_pid=aux_pid,

@@ -34,6 +34,8 @@ import asyncpg
 import httpx
 import psutil
 
+from server.transport import UVICORN_WS_FLAGS, WS_PROTOCOL
+
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
 ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
@@ -107,11 +109,8 @@ async def run_one(processes: int, args: argparse.Namespace, work: Path) -> dict[
                         "--fd",
                         str(fd),
                         "--ws",
-                        "server.transport:LeanWebSocketProtocol",
-                        "--ws-max-size",
-                        "4194304",
-                        "--ws-per-message-deflate",
-                        "false",
+                        WS_PROTOCOL,
+                        *UVICORN_WS_FLAGS,
                         "--log-level",
                         "warning",
                     ],

@@ -26,6 +26,9 @@ from websockets.exceptions import InvalidState
 from websockets.http11 import Request
 
 WS_PROTOCOL = "server.transport:LeanWebSocketProtocol"
+# the uvicorn flags every process of ours runs with besides --ws (the Procfile spells them out
+# too); the benchmark's peers get them as well, so a difference is never a setting
+UVICORN_WS_FLAGS = ("--ws-max-size", "4194304", "--ws-per-message-deflate", "false")
 SEND_MANY = "alongside.send_many"
 
 

@@ -234,30 +234,32 @@ async def people_of(
 ) -> list[tuple[Person, Standing]]:
     """The program's roster (optionally one cohort), for staff views and cohort graduation."""
     query = (
-        select(users, enrollments.c.id.label("enrollment_id"), enrollments.c.cohort_id, enrollments.c.status)
-        .add_columns(enrollments.c.role.label("program_role"), enrollments.c.program_id)
-        .join(enrollments, enrollments.c.user_id == users.c.id)
+        select(
+            enrollments,
+            users.c.username,
+            users.c.display_name,
+            users.c.role.label("global_role"),
+            users.c.real_name,
+        )
+        .join(users, users.c.id == enrollments.c.user_id)
         .where(enrollments.c.program_id == program_id)
         .order_by(users.c.id)
     )
     if cohort_id is not None:
         query = query.where(enrollments.c.cohort_id == cohort_id)
-    found = []
-    for row in await conn.execute(query):
-        found.append(
-            (
-                _person(row),
-                Standing(
-                    enrollment_id=row.enrollment_id,
-                    user_id=row.id,
-                    program_id=row.program_id,
-                    cohort_id=row.cohort_id,
-                    role=row.program_role,
-                    status=row.status,
-                ),
-            )
+    return [
+        (
+            Person(
+                id=row.user_id,
+                username=row.username,
+                display_name=row.display_name,
+                role=row.global_role,
+                real_name=row.real_name,
+            ),
+            _standing(row),
         )
-    return found
+        for row in await conn.execute(query)
+    ]
 
 
 async def assign_counsellor(

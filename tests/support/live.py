@@ -24,7 +24,7 @@ import uvicorn
 
 from server.app import Alongside, create_app
 from server.settings import Limits, Settings, load_crisis_resources
-from server.transport import WS_PROTOCOL
+from server.transport import UVICORN_WS_FLAGS, WS_PROTOCOL
 from tests.support.timing import units
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -153,10 +153,7 @@ class ServerProcess:
                 str(self.port),
                 "--ws",
                 WS_PROTOCOL,
-                "--ws-max-size",
-                "4194304",
-                "--ws-per-message-deflate",
-                "false",
+                *UVICORN_WS_FLAGS,
                 "--log-level",
                 "warning",
             ],
