@@ -277,9 +277,10 @@ class Config:
 
 
 class Server:
-    def __init__(self, config: Config, log_path: Path) -> None:
+    def __init__(self, config: Config, log_path: Path, variant: tuple[str, ...] = ()) -> None:
         self.config = config
         self.log_path = log_path
+        self.variant = variant  # uvicorn flags that override ours (bench/choices.py compares them)
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -304,6 +305,7 @@ class Server:
                 str(self.port),
                 *UVICORN_FLAGS,
                 *OUR_WS,
+                *self.variant,
             ],
             self.config.env(),
             self.log_path,
