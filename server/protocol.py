@@ -32,6 +32,11 @@ class ErrorCode(StrEnum):
     LOCKED = "locked"
     UNAVAILABLE = "unavailable"
     INTERNAL = "internal"
+    INVITE_INVALID = "invite_invalid"
+    INVITE_EXPIRED = "invite_expired"
+    INVITE_USED = "invite_used"
+    INVITE_REVOKED = "invite_revoked"
+    INVITE_GONE = "invite_gone"
 
 
 class CloseCode:

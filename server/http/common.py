@@ -18,6 +18,7 @@ from server.auth.current import csrf_valid, resolve
 from server.auth.guards import CSRF_HEADER, SESSION_COOKIE, UNSAFE_METHODS, bearer_token
 from server.protocol import ErrorCode
 from server.services import Services
+from server.store.enrollments import Change
 from server.store.sessions import ActiveSession
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -34,6 +35,11 @@ STATUS = {
     ErrorCode.RATE_LIMITED: 429,
     ErrorCode.UNAVAILABLE: 503,
     ErrorCode.INTERNAL: 500,
+    ErrorCode.INVITE_INVALID: 400,
+    ErrorCode.INVITE_EXPIRED: 410,
+    ErrorCode.INVITE_USED: 410,
+    ErrorCode.INVITE_REVOKED: 410,
+    ErrorCode.INVITE_GONE: 410,
 }
 
 
@@ -61,6 +67,14 @@ def error_response(code: ErrorCode, message: str, **extra: Any) -> JSONResponse:
 def services_of(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
+
+
+def publish(services: Services, change: Change) -> None:
+    """After commit: deliver the stored membership events and end the access the change removed."""
+    for frame in change.frames:
+        services.hub.publish_stored(frame["room"], frame["seq"], frame)
+    for user_id, room_id in change.removed:
+        services.hub.remove_access(user_id, room_id)
 
 
 async def parse(request: Request, model: type[Model]) -> Model:
