@@ -59,6 +59,9 @@ class Room(SQLModel, table=True):
     hold_mode: str = Field(default="off", max_length=16, sa_column_kwargs={"server_default": "off"})
     # monitored hours: JSON {"timezone": "America/Chicago", "windows": [{"days": [...], "start", "end"}]}
     schedule: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # bumped by every change to what decides the room's monitored state (schedule, hold mode,
+    # duty check-ins), so each process notices one it was not told about on its periodic pass
+    state_version: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
 
 
 class Membership(SQLModel, table=True):
