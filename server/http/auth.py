@@ -11,8 +11,10 @@ from server.auth.guards import SESSION_COOKIE
 from server.auth.passwords import verify_password
 from server.http.common import ApiError, json, parse, services_of, session_of
 from server.protocol import ErrorCode
+from server.services import Services
 from server.store import sessions as session_store
 from server.store import users as user_store
+from server.store.users import Person
 
 
 class LoginBody(BaseModel):
@@ -29,15 +31,21 @@ async def login(request: Request) -> Response:
     person, stored_hash = found if found is not None else (None, None)
     if not await verify_password(stored_hash, body.password) or person is None:
         raise ApiError(ErrorCode.UNAUTHORIZED, "wrong username or password")
-    max_age = services.settings.session_max_age
     async with services.db.write() as conn:
-        session_id = await session_store.create(conn, person.id, max_age)
+        session_id = await session_store.create(conn, person.id, services.settings.session_max_age)
+    return signed_in(services, person, session_id)
+
+
+def signed_in(services: Services, person: Person, session_id: str, status: int = 200) -> Response:
+    """The answer that lands someone signed in (login, registration): token, CSRF token, cookie."""
     token = services.signers.session.sign(session_id)
-    response = json({"token": token, "csrf_token": csrf_token(services.signers, session_id), "user": person.private()})
+    response = json(
+        {"token": token, "csrf_token": csrf_token(services.signers, session_id), "user": person.private()}, status
+    )
     response.set_cookie(
         SESSION_COOKIE,
         token,
-        max_age=max_age,
+        max_age=services.settings.session_max_age,
         httponly=True,
         samesite="lax",
         secure=services.settings.environment != "development",

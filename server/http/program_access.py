@@ -1,0 +1,45 @@
+"""Who may manage a program, asked the same way by every program handler.
+
+Invariant: a handler that changes or reveals a program's roster, cohorts, rooms or invites
+first passes ``require_manager``: admins, or active staff of *this* program. Anyone else
+is refused with ``forbidden`` before learning whether the program (or cohort, or invite)
+exists; only admins are told ``not_found``.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+from starlette.requests import Request
+
+from server.http.common import ApiError
+from server.protocol import ErrorCode
+from server.rules.access import may_manage_program
+from server.store import enrollments
+from server.store.programs import ProgramInfo, get_program
+from server.store.users import Person
+
+
+def path_id(request: Request, name: str) -> int | None:
+    """A positive integer path parameter, or None when it cannot name anything."""
+    raw = request.path_params[name]
+    return int(raw) if raw.isdigit() and 0 < int(raw) < 2**62 else None
+
+
+async def may_manage(conn: AsyncConnection, person: Person, program_id: int) -> bool:
+    standing = await enrollments.standing(conn, person.id, program_id)
+    return may_manage_program(
+        person.role, None if standing is None else standing.role, None if standing is None else standing.status
+    )
+
+
+async def require_manager(
+    conn: AsyncConnection, person: Person, program_id: int | None, what: str = "program"
+) -> ProgramInfo:
+    """The program, if this person may manage it; ``program_id`` None: the ``what`` was not found."""
+    allowed = person.role == "admin" if program_id is None else await may_manage(conn, person, program_id)
+    if not allowed:
+        raise ApiError(ErrorCode.FORBIDDEN, "only admins and this program's staff may do this")
+    program = None if program_id is None else await get_program(conn, program_id)
+    if program is None:
+        raise ApiError(ErrorCode.NOT_FOUND, f"no such {what}")
+    return program
