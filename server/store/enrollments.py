@@ -262,6 +262,31 @@ async def people_of(
     ]
 
 
+async def direct_room_of(conn: AsyncConnection, program_id: int, participant_id: int) -> int | None:
+    """The participant's room with their counsellor in this program, if one was opened."""
+    found = (
+        await conn.execute(
+            select(rooms.c.id).where(
+                rooms.c.program_id == program_id, rooms.c.kind == "direct", rooms.c.subject_id == participant_id
+            )
+        )
+    ).first()
+    return None if found is None else int(found.id)
+
+
+async def counsellor_of(conn: AsyncConnection, room_id: int) -> Person | None:
+    """The moderator of a direct room: the participant's counsellor (None before assignment)."""
+    row = (
+        await conn.execute(
+            select(users)
+            .join(memberships, memberships.c.user_id == users.c.id)
+            .where(memberships.c.room_id == room_id, memberships.c.role == "moderator")
+            .order_by(users.c.id)
+        )
+    ).first()
+    return None if row is None else _person(row)
+
+
 async def assign_counsellor(
     conn: AsyncConnection, *, program_id: int, participant: Person, counsellor: Person
 ) -> Change:
@@ -270,14 +295,8 @@ async def assign_counsellor(
     A previous counsellor leaves the room; the history stays.
     """
     change = Change()
-    found = (
-        await conn.execute(
-            select(rooms.c.id).where(
-                rooms.c.program_id == program_id, rooms.c.kind == "direct", rooms.c.subject_id == participant.id
-            )
-        )
-    ).first()
-    if found is None:
+    room_id = await direct_room_of(conn, program_id, participant.id)
+    if room_id is None:
         room_id = await room_store.create(
             conn,
             name=f"{participant.display_name} · counsellor",
@@ -286,8 +305,6 @@ async def assign_counsellor(
             program_id=program_id,
             subject_id=participant.id,
         )
-    else:
-        room_id = found.id
     previous = await conn.execute(
         select(users)
         .join(memberships, memberships.c.user_id == users.c.id)

@@ -61,6 +61,19 @@ async def revoke(conn: AsyncConnection, session_id: str) -> None:
     )
 
 
+async def revoke_all(conn: AsyncConnection, user_id: int) -> list[str]:
+    """End every live session of a person (withdrawal, discharge); returns their ids so the
+    caller can close their sockets on every process after commit."""
+    now = utcnow()
+    rows = await conn.execute(
+        update(sessions)
+        .where(sessions.c.user_id == user_id, sessions.c.revoked_at.is_(None), sessions.c.expires_at > now)
+        .values(revoked_at=now)
+        .returning(sessions.c.id)
+    )
+    return sorted(row[0] for row in rows)
+
+
 async def still_active(conn: AsyncConnection, session_ids: list[str]) -> set[str]:
     """Which of these sessions are still valid (for the periodic sweep of open sockets)."""
     now = utcnow()
