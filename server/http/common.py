@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, Response
 
 from server.auth.current import csrf_valid, resolve
 from server.auth.guards import CSRF_HEADER, SESSION_COOKIE, UNSAFE_METHODS, bearer_token
+from server.lifecycle import go_live
 from server.protocol import ErrorCode
 from server.services import Services
 from server.store.enrollments import Change
@@ -70,11 +71,9 @@ def services_of(request: Request) -> Services:
 
 
 def publish(services: Services, change: Change) -> None:
-    """After commit: deliver the stored membership events and end the access the change removed."""
-    for frame in change.frames:
-        services.hub.publish_stored(frame["room"], frame["seq"], frame)
-    for user_id, room_id in change.removed:
-        services.hub.remove_access(user_id, room_id)
+    """After commit: deliver the stored membership events, end the access the change removed,
+    and tell everyone whose rooms changed (``server.lifecycle.go_live``)."""
+    go_live(services.hub, change, status_moved=False)
 
 
 async def parse(request: Request, model: type[Model]) -> Model:
