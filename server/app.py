@@ -22,7 +22,7 @@ from starlette.websockets import WebSocket
 
 from server.auth.tokens import Signers
 from server.broker import open_broker
-from server.http import auth, health, lifecycle, rooms
+from server.http import auth, health, lifecycle, monitoring, rooms
 from server.http.common import ApiError, error_response
 from server.hub import Hub
 from server.ingest import Ingest
@@ -164,6 +164,7 @@ def create_app(settings: Settings) -> Alongside:
         Route("/api/rooms/{room_id}/members", rooms.add_member, methods=["POST"]),
         Route("/api/rooms/{room_id}/messages", rooms.history, methods=["GET"]),
         *lifecycle.ROUTES,
+        *monitoring.ROUTES,
         Mount("/static", StaticFiles(directory=CLIENT_DIR, check_dir=False), name="static"),
     ]
     app = Starlette(

@@ -25,11 +25,12 @@ from server.broker.base import CONTROL_CHANNEL, room_channel, room_of
 from server.connection import Connection
 from server.presence import Presence
 from server.protocol import CloseCode, ErrorCode, ProtocolError, encode, error_frame
+from server.roomstate import RoomStates
 from server.rules.resume import resume_point
 from server.settings import Settings
 from server.store import events as event_store
 from server.store import sessions as session_store
-from server.store.database import Database, StoreUnavailable
+from server.store.database import Database, StoreUnavailable, utcnow
 
 log = logging.getLogger("alongside.hub")
 
@@ -69,6 +70,9 @@ class Hub:
         self._loop_task: asyncio.Task[None] | None = None
         self.presence = Presence(
             broker, process_id, settings.presence_ttl, self._fan_ephemeral, self.rooms.__contains__, self._spawn
+        )
+        self.states = RoomStates(
+            db, broker, settings.crisis_resources, self._fan_ephemeral, self.rooms.__contains__, self._spawn
         )
 
     # lifecycle
@@ -119,6 +123,9 @@ class Hub:
             if ref is not None:
                 frame["ref"] = ref
             await conn.send_ordered(encode(frame))
+            state = self.states.current(room_id)
+            if state is not None:
+                await conn.send_ordered(state)
             position = start
             while channel.cursor is not None and position < channel.cursor and not conn.closed:
                 async with self.db.read() as db:
@@ -134,6 +141,9 @@ class Hub:
                 return
             channel.subs[conn] = position
             conn.rooms.add(room_id)
+            latest = self.states.current(room_id)
+            if latest is not None and latest != state:  # it changed while the backlog was sent
+                conn.push(latest)
         finally:
             channel.joining -= 1
             self._maybe_close_channel(channel)
@@ -292,6 +302,7 @@ class Hub:
             await self.broker.subscribe(room_channel(room_id))
             async with self.db.read() as db:
                 channel.cursor = (await event_store.last_seqs(db, [room_id])).get(room_id, 0)
+            await self.states.load(room_id)
         except BaseException as exc:
             del self.rooms[room_id]
             channel.ready.set_exception(exc)
@@ -310,6 +321,7 @@ class Hub:
         if not channel.subs and channel.joining == 0 and self.rooms.get(channel.room_id) is channel:
             del self.rooms[channel.room_id]
             self.presence.forget(channel.room_id)
+            self.states.forget(channel.room_id)
             self._spawn(self.broker.unsubscribe(room_channel(channel.room_id)))
 
     # broker input: bytes from another process are validated like client frames
@@ -346,6 +358,8 @@ class Hub:
             self.kick(data["user"], data["room"])
         elif kind == "notify" and isinstance(data.get("user"), int) and isinstance(data.get("frame"), dict):
             self.notify_user(data["user"], data["frame"], announce=False)
+        elif kind == "room_state" and isinstance(data.get("room"), int):
+            self.states.changed(data["room"], announce=False)
 
     # catching up (Redis came back; the periodic sync)
 
@@ -356,10 +370,11 @@ class Hub:
             return
         try:
             async with self.db.read() as db:
-                latest = await event_store.last_seqs(db, room_ids)
+                heads = await event_store.heads(db, room_ids)
         except StoreUnavailable:
             return
-        for room_id, last in latest.items():
+        for room_id, (last, state_version) in heads.items():
+            self.states.check(room_id, state_version)
             channel = self.rooms.get(room_id)
             if channel is None or channel.cursor is None:
                 continue
@@ -379,6 +394,7 @@ class Hub:
             await asyncio.sleep(interval)
             try:
                 await self.catch_up_all()
+                self.states.tick(utcnow())
                 await self.presence.heartbeat(list(self.rooms))
                 await self._sweep_sessions()
                 for conn in self.connections:

@@ -30,6 +30,8 @@ class ErrorCode(StrEnum):
     TOO_LARGE = "too_large"
     MUTED = "muted"
     LOCKED = "locked"
+    READ_ONLY = "read_only"
+    OBSERVING = "observing"
     UNAVAILABLE = "unavailable"
     INTERNAL = "internal"
     INVITE_INVALID = "invite_invalid"

@@ -59,6 +59,7 @@ class Settings:
     session_max_age: int = 14 * 24 * 3600
     sync_interval: float = 5.0
     presence_ttl: float = 30.0
+    duty_hours: float = 4.0
     limits: Limits = field(default_factory=Limits)
     crisis_resources: tuple[CrisisResource, ...] = ()
     log_level: str = "INFO"
@@ -88,6 +89,13 @@ def normalise_database_url(url: str) -> str:
 
 def _split(value: str | None) -> tuple[str, ...]:
     return tuple(part.strip() for part in (value or "").split(",") if part.strip())
+
+
+def _positive(name: str, value: str | float) -> float:
+    number = float(value)
+    if not number > 0:
+        raise ConfigError(f"{name} must be a positive number")
+    return number
 
 
 def _load_toml(path: Path) -> dict[str, Any]:
@@ -164,6 +172,7 @@ def load_settings(environ: Mapping[str, str] | None = None, config_dir: Path = C
             session_max_age=int(env.get("SESSION_MAX_AGE", config.get("session_max_age", Settings.session_max_age))),
             sync_interval=float(env.get("SYNC_INTERVAL", config.get("sync_interval", Settings.sync_interval))),
             presence_ttl=float(env.get("PRESENCE_TTL", config.get("presence_ttl", Settings.presence_ttl))),
+            duty_hours=_positive("DUTY_HOURS", env.get("DUTY_HOURS", config.get("duty_hours", Settings.duty_hours))),
             limits=limits,
             crisis_resources=resources,
             log_level=env.get("LOG_LEVEL", "INFO"),

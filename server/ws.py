@@ -38,9 +38,10 @@ from server.protocol import (
 )
 from server.rules.limits import take
 from server.services import Services
-from server.store import rooms as room_store
+from server.store import duty as duty_store
 from server.store.database import StoreUnavailable, utcnow
-from server.store.events import NewMessage, Posted
+from server.store.duty import Member
+from server.store.events import NewMessage, Posted, iso
 from server.transport import SEND_MANY
 
 log = logging.getLogger("alongside.ws")
@@ -175,8 +176,10 @@ async def handle(services: Services, conn: Connection, text: str) -> None:
         if isinstance(frame, Send):
             await _send(services, conn, frame)
         elif isinstance(frame, Join):
-            await _check_member(services, conn, frame.room)
+            member = await _check_member(services, conn, frame.room)
             await services.hub.join(conn, frame.room, frame.since, ref)
+            if member.listen_until is not None and member.listen_until > utcnow():
+                conn.push(encode({"type": "observing", "room": frame.room, "until": iso(member.listen_until)}))
         elif isinstance(frame, Leave):
             services.hub.leave(conn, frame.room)
             conn.push(_with_ref({"type": "left", "room": frame.room, "reason": "leave"}, ref))
@@ -201,12 +204,12 @@ def _with_ref(frame: dict[str, Any], ref: Any) -> str:
     return encode(frame)
 
 
-async def _check_member(services: Services, conn: Connection, room_id: int) -> str:
+async def _check_member(services: Services, conn: Connection, room_id: int) -> Member:
     async with services.db.read() as db:
-        role = await room_store.role_in(db, room_id, conn.person.id)
-    if role is None:
+        member = await duty_store.member_of(db, room_id, conn.person.id)
+    if member is None:
         raise ProtocolError(ErrorCode.NOT_MEMBER, "no such room, or you are not a member of it", room=room_id)
-    return role
+    return member
 
 
 async def _send(services: Services, conn: Connection, frame: Send) -> None:
@@ -233,12 +236,7 @@ async def _send(services: Services, conn: Connection, frame: Send) -> None:
     def answer(future: asyncio.Future[Posted]) -> None:
         exc = future.exception()
         if exc is None:
-            posted = future.result()
-            if posted.seq is not None:
-                ack = {"type": "ack", "room": frame.room, "seq": posted.seq, "client_id": client_id}
-                conn.push(_with_ref(ack, ref))
-            else:
-                conn.push(error_frame(ErrorCode.NOT_MEMBER, "no such room, or you may not post in it", ref, **extra))
+            conn.push(_answer(future.result(), ref, extra))
         elif isinstance(exc, StoreUnavailable):
             conn.push(
                 error_frame(ErrorCode.UNAVAILABLE, "storage is unavailable; nothing was stored, retry", ref, **extra)
@@ -247,3 +245,22 @@ async def _send(services: Services, conn: Connection, frame: Send) -> None:
             conn.push(error_frame(ErrorCode.INTERNAL, "the message could not be stored", ref, **extra))
 
     services.ingest.submit(message).add_done_callback(answer)
+
+
+REFUSALS = {
+    ErrorCode.NOT_MEMBER: "no such room, or you may not post in it",
+    ErrorCode.READ_ONLY: "this room is read-only for you",
+    ErrorCode.OBSERVING: "you are observing this room (listen only); lift it to post",
+}
+
+
+def _answer(posted: Posted, ref: Any, extra: dict[str, Any]) -> str:
+    """The frame that answers a committed send: ``ack``, ``held`` (only its author sees it), or an error."""
+    if posted.seq is not None:
+        ack = {"type": "ack", "room": extra["room"], "seq": posted.seq, "client_id": extra["client_id"]}
+        return _with_ref(ack, ref)
+    if posted.held:
+        return _with_ref({"type": "held", **extra}, ref)
+    code = ErrorCode(posted.refused or ErrorCode.NOT_MEMBER)
+    until = None if posted.until is None else iso(posted.until)
+    return error_frame(code, REFUSALS.get(code, REFUSALS[ErrorCode.NOT_MEMBER]), ref, until=until, **extra)

@@ -61,3 +61,14 @@ def test_unknown_limit_keys_are_refused(tmp_path: Path) -> None:
 def test_bad_numbers_are_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError):
         load_settings({"SECRET_KEYS": "k" * 40, "LIMIT_RATE_BURST": "many"}, config_dir=tmp_path)
+
+
+@pytest.mark.parametrize(("given", "expected"), [({}, 4.0), ({"DUTY_HOURS": "0.5"}, 0.5)])
+def test_a_duty_check_in_lasts_duty_hours(given: dict[str, str], expected: float) -> None:
+    assert load_settings({"SECRET_KEYS": "k" * 40, **given}).duty_hours == expected
+
+
+@pytest.mark.parametrize("hours", ["0", "-1", "soon"])
+def test_duty_hours_must_be_a_positive_number(tmp_path: Path, hours: str) -> None:
+    with pytest.raises(ConfigError, match=r"DUTY_HOURS|could not convert"):
+        load_settings({"SECRET_KEYS": "k" * 40, "DUTY_HOURS": hours}, config_dir=tmp_path)

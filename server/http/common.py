@@ -30,6 +30,8 @@ STATUS = {
     ErrorCode.FORBIDDEN: 403,
     ErrorCode.CSRF: 403,
     ErrorCode.NOT_MEMBER: 403,
+    ErrorCode.READ_ONLY: 403,
+    ErrorCode.OBSERVING: 403,
     ErrorCode.NOT_FOUND: 404,
     ErrorCode.CONFLICT: 409,
     ErrorCode.TOO_LARGE: 413,

@@ -17,15 +17,17 @@ import orjson
 from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from server.rules.monitoring import hold_applies, holds, monitored, posting_refusal
+from server.rules.schedule import stored_schedule
 from server.store.database import as_utc, utcnow
-from server.store.models import Event, Membership, Room, User
+from server.store.duty import rooms_on_duty
+from server.store.models import Event, HeldMessage, Membership, Room, User
 
 events = Event.__table__  # type: ignore[attr-defined]
 rooms = Room.__table__  # type: ignore[attr-defined]
 memberships = Membership.__table__  # type: ignore[attr-defined]
 users = User.__table__  # type: ignore[attr-defined]
-
-POSTING_ROLES = frozenset({"member", "moderator"})
+held_messages = HeldMessage.__table__  # type: ignore[attr-defined]
 
 
 def iso(ts: datetime) -> str:
@@ -75,11 +77,22 @@ class NewMessage:
 
 @dataclass(frozen=True)
 class Posted:
-    """What happened to one NewMessage: its seq, and the frame when it is new."""
+    """What happened to one NewMessage: stored (seq, and the frame when new), held, or refused."""
 
     seq: int | None
     frame: dict[str, Any] | None = None
     refused: str | None = None  # an ErrorCode value when not stored
+    until: datetime | None = None  # with refused="observing": when observing ends
+    held: bool = False  # waits for review, outside the room's history (only its author knows)
+
+
+@dataclass(frozen=True)
+class _Room:
+    """The locked row of a room in the batch."""
+
+    last_seq: int
+    hold_mode: str
+    schedule: str | None
 
 
 def append_messages(conn: Connection, batch: list[NewMessage]) -> list[Posted]:
@@ -89,28 +102,60 @@ def append_messages(conn: Connection, batch: list[NewMessage]) -> list[Posted]:
     (SQLite) or through ``run_sync`` (PostgreSQL), so a batch costs one hand-off, not one
     per statement.
 
-    Authorisation happens here, against the rows being locked: only members and moderators
-    of the room post. Duplicates of an already stored (room, author, client_id), within the
-    batch or from before, are answered with the original seq.
+    Authorisation happens here, against the rows being locked: members and moderators post;
+    readers get ``read_only``, people observing get ``observing``. Duplicates of an already
+    stored (room, author, client_id), within the batch or from before, are answered with the
+    original seq. In a room whose hold mode applies now, a member's message goes to
+    ``held_messages`` instead (no seq; a retry is answered ``held`` again). Rooms with hold
+    mode ``off`` and people not observing cost nothing beyond the columns read.
     """
     room_ids = sorted({m.room_id for m in batch})
     locked = conn.execute(
-        select(rooms.c.id, rooms.c.last_seq).where(rooms.c.id.in_(room_ids)).order_by(rooms.c.id).with_for_update()
+        select(rooms.c.id, rooms.c.last_seq, rooms.c.hold_mode, rooms.c.schedule)
+        .where(rooms.c.id.in_(room_ids))
+        .order_by(rooms.c.id)
+        .with_for_update()
     )
-    last_seq = {row.id: row.last_seq for row in locked}
-    allowed = _posting_members(conn, batch)
+    room_rows = {row.id: _Room(row.last_seq, row.hold_mode, row.schedule) for row in locked}
+    last_seq = {room_id: room.last_seq for room_id, room in room_rows.items()}
+    members = _members(conn, batch)
     existing = _stored_client_ids(conn, batch)
     now = utcnow()
     stamp = iso(now)
+    holding = _holding(conn, room_rows, now)
+    # a held message's retry must be answered `held` even once the hold has stopped applying
+    held = _held_client_ids(conn, batch, room_rows) if any(r.hold_mode != "off" for r in room_rows.values()) else set()
     rows: list[dict[str, Any]] = []
+    held_rows: list[dict[str, Any]] = []
     results: list[Posted] = []
     for message in batch:
         key = (message.room_id, message.author_id, message.client_id)
-        if message.room_id not in last_seq or (message.room_id, message.author_id) not in allowed:
+        member = members.get((message.room_id, message.author_id))
+        if message.room_id not in last_seq or member is None:
             results.append(Posted(seq=None, refused="not_member"))
             continue
         if key in existing:
             results.append(Posted(seq=existing[key]))
+            continue
+        role, listen_until = member
+        refusal = posting_refusal(role, listen_until, now)
+        if refusal is not None:
+            results.append(Posted(seq=None, refused=refusal, until=listen_until if refusal == "observing" else None))
+            continue
+        if key in held or holds(role, message.room_id in holding):
+            if key not in held:
+                held.add(key)
+                held_rows.append(
+                    {
+                        "room_id": message.room_id,
+                        "author_id": message.author_id,
+                        "body": message.body,
+                        "client_id": message.client_id,
+                        "status": "held",
+                        "created_at": now,
+                    }
+                )
+            results.append(Posted(seq=None, held=True))
             continue
         seq = last_seq[message.room_id] + 1
         last_seq[message.room_id] = seq
@@ -150,19 +195,68 @@ def append_messages(conn: Connection, batch: list[NewMessage]) -> list[Posted]:
             update(rooms).where(rooms.c.id == bindparam("rid")).values(last_seq=bindparam("new_seq")),
             [{"rid": room_id, "new_seq": last_seq[room_id]} for room_id in sorted(touched)],
         )
+    if held_rows:
+        conn.execute(insert(held_messages), held_rows)
     return results
 
 
-def _posting_members(conn: Connection, batch: list[NewMessage]) -> set[tuple[int, int]]:
-    """(room, person) pairs of the batch allowed to post (one indexed query, cached statement)."""
+def _members(conn: Connection, batch: list[NewMessage]) -> dict[tuple[int, int], tuple[str, datetime | None]]:
+    """(room, person) pairs of the batch that are members: their role and listen-only end.
+
+    One indexed query whatever the batch holds (a cached statement).
+    """
     wanted = {(message.room_id, message.author_id) for message in batch}
     rows = conn.execute(
-        select(memberships.c.room_id, memberships.c.user_id).where(
-            memberships.c.user_id.in_({author for _, author in wanted}),
-            memberships.c.role.in_(POSTING_ROLES),
+        select(memberships.c.room_id, memberships.c.user_id, memberships.c.role, memberships.c.listen_until).where(
+            memberships.c.user_id.in_({author for _, author in wanted})
         )
     )
-    return {(row.room_id, row.user_id) for row in rows} & wanted
+    return {
+        key: (row.role, None if row.listen_until is None else as_utc(row.listen_until))
+        for row in rows
+        if (key := (row.room_id, row.user_id)) in wanted
+    }
+
+
+def _holding(conn: Connection, room_rows: dict[int, _Room], now: datetime) -> set[int]:
+    """Rooms of the batch whose hold mode applies now; duty is read only where the schedule leaves it open."""
+    undecided = {
+        room_id: stored_schedule(room.schedule) for room_id, room in room_rows.items() if room.hold_mode != "off"
+    }
+    if not undecided:
+        return set()
+    unwatched = {
+        room_id
+        for room_id, schedule in undecided.items()
+        if hold_applies(room_rows[room_id].hold_mode, monitored(schedule, room_rows[room_id].hold_mode, False, now))
+    }
+    ask = {room_id for room_id in unwatched if room_rows[room_id].hold_mode == "unmonitored"}
+    watched = rooms_on_duty(conn, ask, now) if ask else set()
+    return {
+        room_id
+        for room_id in unwatched
+        if hold_applies(
+            room_rows[room_id].hold_mode,
+            monitored(undecided[room_id], room_rows[room_id].hold_mode, room_id in watched, now),
+        )
+    }
+
+
+def _held_client_ids(
+    conn: Connection, batch: list[NewMessage], room_rows: dict[int, _Room]
+) -> set[tuple[int, int, str]]:
+    """(room, author, client_id) of the batch already waiting for review."""
+    wanted = {
+        (m.room_id, m.author_id, m.client_id)
+        for m in batch
+        if m.room_id in room_rows and room_rows[m.room_id].hold_mode != "off"
+    }
+    rows = conn.execute(
+        select(held_messages.c.room_id, held_messages.c.author_id, held_messages.c.client_id).where(
+            held_messages.c.client_id.in_({client_id for _, _, client_id in wanted})
+        )
+    )
+    return {key for row in rows if (key := (row.room_id, row.author_id, row.client_id)) in wanted}
 
 
 def _stored_client_ids(conn: Connection, batch: list[NewMessage]) -> dict[tuple[int, int, str], int]:
@@ -268,4 +362,16 @@ async def last_seqs(conn: AsyncConnection, room_ids: list[int]) -> dict[int, int
         chunk = room_ids[start : start + 500]
         rows = await conn.execute(select(rooms.c.id, rooms.c.last_seq).where(rooms.c.id.in_(chunk)))
         found.update({row.id: row.last_seq for row in rows})
+    return found
+
+
+async def heads(conn: AsyncConnection, room_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """Each room's latest seq and ``state_version``: the periodic pass learns both in one read."""
+    found: dict[int, tuple[int, int]] = {}
+    for start in range(0, len(room_ids), 500):
+        chunk = room_ids[start : start + 500]
+        rows = await conn.execute(
+            select(rooms.c.id, rooms.c.last_seq, rooms.c.state_version).where(rooms.c.id.in_(chunk))
+        )
+        found.update({row.id: (row.last_seq, row.state_version) for row in rows})
     return found

@@ -79,11 +79,11 @@ class WsClient:
         return frames[-1]
 
     async def say(self, room: int, body: str, client_id: str | None = None, ref: Any = None) -> Frame:
-        """Send and wait for the answer (ack or error) to this very frame."""
+        """Send and wait for the answer (ack, held or error) to this very frame."""
         client_id = client_id or str(uuid.uuid4())
         ref = ref if ref is not None else client_id
         await self.send({"type": "send", "room": room, "body": body, "client_id": client_id, "ref": ref})
-        frames = await self.until(lambda f: f.get("ref") == ref and f.get("type") in ("ack", "error"))
+        frames = await self.until(lambda f: f.get("ref") == ref and f.get("type") in ("ack", "held", "error"))
         return frames[-1]
 
     def messages(self, room: int) -> list[Frame]:
