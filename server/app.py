@@ -22,7 +22,7 @@ from starlette.websockets import WebSocket
 
 from server.auth.tokens import Signers
 from server.broker import open_broker
-from server.http import auth, health, lifecycle, monitoring, rooms
+from server.http import auth, health, invites, lifecycle, programs, rooms
 from server.http.common import ApiError, error_response
 from server.hub import Hub
 from server.ingest import Ingest
@@ -163,8 +163,9 @@ def create_app(settings: Settings) -> Alongside:
         Route("/api/rooms", rooms.create_room, methods=["POST"]),
         Route("/api/rooms/{room_id}/members", rooms.add_member, methods=["POST"]),
         Route("/api/rooms/{room_id}/messages", rooms.history, methods=["GET"]),
+        *programs.ROUTES,
+        *invites.ROUTES,
         *lifecycle.ROUTES,
-        *monitoring.ROUTES,
         Mount("/static", StaticFiles(directory=CLIENT_DIR, check_dir=False), name="static"),
     ]
     app = Starlette(

@@ -1,18 +1,22 @@
-"""Rooms: create (staff), list mine, add members (staff), read history (members)."""
+"""Rooms: create (staff), list mine, add members (moderators, program staff), read history (members)."""
 
 from __future__ import annotations
 
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 from starlette.responses import Response
 
 from server.http.common import ApiError, json, parse, services_of, session_of, staff_session
+from server.http.program_access import may_manage
 from server.protocol import ErrorCode
+from server.rules.access import may_moderate_room
 from server.store import events as event_store
 from server.store import rooms as room_store
 from server.store import users as user_store
+from server.store.users import Person
 
 
 class RoomBody(BaseModel):
@@ -63,12 +67,22 @@ async def list_rooms(request: Request) -> Response:
     return json({"rooms": found})
 
 
+async def _may_add_members(conn: AsyncConnection, person: Person, room_id: int) -> bool:
+    """Admins, the room's moderators, and active staff of the program the room belongs to."""
+    if may_moderate_room(person.role, await room_store.role_in(conn, room_id, person.id)):
+        return True
+    program_id = await room_store.program_of(conn, room_id)
+    return program_id is not None and await may_manage(conn, person, program_id)
+
+
 async def add_member(request: Request) -> Response:
     services = services_of(request)
-    await staff_session(request)
+    session = await session_of(request)
     room_id = _room_id(request)
     body = await parse(request, MemberBody)
     async with services.db.write() as conn:
+        if not await _may_add_members(conn, session.person, room_id):
+            raise ApiError(ErrorCode.FORBIDDEN, "only admins, the room's moderators and its program's staff may")
         if not await room_store.exists(conn, room_id):
             raise ApiError(ErrorCode.NOT_FOUND, "no such room")
         person = await user_store.by_username(conn, body.username.strip().lower())

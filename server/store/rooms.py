@@ -105,13 +105,36 @@ async def role_in(conn: AsyncConnection, room_id: int, user_id: int) -> str | No
 
 
 async def of_user(conn: AsyncConnection, user_id: int) -> list[dict[str, Any]]:
-    """The rooms a person belongs to, with their role and each room's latest seq."""
+    """The rooms a person belongs to: my role (``reader``: history only), latest seq, program, cohort."""
     rows = await conn.execute(
-        select(rooms.c.id, rooms.c.name, rooms.c.kind, rooms.c.last_seq, memberships.c.role)
+        select(
+            rooms.c.id,
+            rooms.c.name,
+            rooms.c.kind,
+            rooms.c.last_seq,
+            rooms.c.program_id,
+            rooms.c.cohort_id,
+            memberships.c.role,
+        )
         .join(memberships, memberships.c.room_id == rooms.c.id)
         .where(memberships.c.user_id == user_id)
         .order_by(rooms.c.id)
     )
     return [
-        {"id": row.id, "name": row.name, "kind": row.kind, "role": row.role, "last_seq": row.last_seq} for row in rows
+        {
+            "id": row.id,
+            "name": row.name,
+            "kind": row.kind,
+            "role": row.role,
+            "last_seq": row.last_seq,
+            "program": row.program_id,
+            "cohort": row.cohort_id,
+        }
+        for row in rows
     ]
+
+
+async def program_of(conn: AsyncConnection, room_id: int) -> int | None:
+    """The program a room belongs to (None for rooms outside any program, or no such room)."""
+    row = (await conn.execute(select(rooms.c.program_id).where(rooms.c.id == room_id))).first()
+    return None if row is None or row.program_id is None else int(row.program_id)
