@@ -23,6 +23,10 @@ $(VENV)/.test-deps: pyproject.toml | $(BIN)/python
 run: $(VENV)/.run-deps
 	$(BIN)/python -m server serve
 
+## demo: a demo program with people (passwords printed once) and history; refuses a second time
+demo: $(VENV)/.run-deps
+	$(BIN)/python -m server demo
+
 ## browser: Debian's Chromium for the browser tests (installed when missing and we are root)
 browser:
 	@command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || \

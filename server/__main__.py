@@ -1,4 +1,5 @@
-"""Command line: `python -m server serve | migrate | create-user`."""
+"""Command line: `python -m server serve | migrate | create-user | demo`, and the operator's
+program, cohort, invite and lifecycle commands (``server.commands``)."""
 
 from __future__ import annotations
 
@@ -119,6 +120,12 @@ def main(argv: list[str] | None = None) -> int:
     user.add_argument("--role", choices=("admin", "staff", "participant"), default="participant")
     user.add_argument("--display-name", help="the name peers see (defaults to the username)")
     user.set_defaults(func=create_user)
+
+    from server import commands as operator_commands
+    from server import demo
+
+    operator_commands.register(commands)
+    demo.register(commands)
 
     args = parser.parse_args(argv)
     try:

@@ -122,8 +122,10 @@ async def assign_counsellor(
         whose = await enrollment_store.standing(conn, participant.id, program_id)
         if whose is None:
             raise Refused(ErrorCode.NOT_FOUND, "this person is not enrolled in the program")
-        if whose.role != "participant" or whose.status == "withdrawn":
-            raise Refused(ErrorCode.CONFLICT, f"a {whose.status} {whose.role} gets no counsellor")
+        if whose.role != "participant":
+            raise Refused(ErrorCode.CONFLICT, "only participants have a counsellor")
+        if whose.status == "withdrawn":
+            raise Refused(ErrorCode.CONFLICT, "this person is withdrawn from the program; readmit them first")
         theirs = await enrollment_store.standing(conn, counsellor.id, program_id)
         if theirs is None or theirs.role != "staff" or theirs.status != "active":
             raise Refused(

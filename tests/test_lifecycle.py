@@ -336,6 +336,9 @@ async def test_graduation_is_seen_live_by_the_graduate_and_the_room(world: World
     assert cast.cohort_room in {e["room"] for e in room_events(graduate.seen, cast.cohort_room)}
     alumni = (await world.rooms(cast.participant))["Alumni"]["id"]
     assert (await graduate.join(alumni, since=0))["type"] == "joined"  # the new room opens at once
+    assert (await graduate.say(alumni, "hello alumni"))["type"] == "ack"
+    refused = await graduate.say(cast.cohort_room, "still here")  # read the history, post no more
+    assert (refused["type"], refused["code"], refused["room"]) == ("error", "read_only", cast.cohort_room)
     for client in (graduate, staff):
         await client.close()
 

@@ -70,14 +70,18 @@ Frames = list[dict[str, Any]]
 
 
 async def create_program(
-    conn: AsyncConnection, *, name: str, creator: Person, alumni_post_in_cohort: bool = False
+    conn: AsyncConnection, *, name: str, creator: Person | None, alumni_post_in_cohort: bool = False
 ) -> ProgramInfo:
+    """A new program; ``creator`` None is the operator at the command line."""
     try:
         async with conn.begin_nested():
             result = await conn.execute(
                 insert(programs)
                 .values(
-                    name=name, alumni_post_in_cohort=alumni_post_in_cohort, created_by=creator.id, created_at=utcnow()
+                    name=name,
+                    alumni_post_in_cohort=alumni_post_in_cohort,
+                    created_by=None if creator is None else creator.id,
+                    created_at=utcnow(),
                 )
                 .returning(programs.c.id)
             )
