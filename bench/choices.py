@@ -109,31 +109,49 @@ def json_micro() -> dict[str, Any]:
 
 
 def deflate_micro() -> dict[str, Any]:
-    """The cost and gain of permessage-deflate on one outgoing `message` frame, per socket."""
-    from websockets.extensions.permessage_deflate import PerMessageDeflate
-    from websockets.frames import OP_TEXT, Frame
+    """The cost and gain of permessage-deflate on outgoing `message` frames, per socket.
 
-    body = "Thank you all for tonight. I made it through the weekend and I want to keep going."
-    text = json.dumps(
-        {
-            "type": "message",
-            "room": 12,
-            "seq": 48213,
-            "author": {"id": 301, "display_name": "River"},
-            "body": body,
-            "ts": "2026-11-28T02:51:07.123Z",
-            "client_id": str(uuid.uuid4()),
-        }
-    ).encode()
+    Every frame differs (seq, client_id, body drawn from a small vocabulary), as in a room;
+    identical frames would compress to almost nothing with context takeover and flatter it.
+    """
+    import itertools
+    import random
+
+    from websockets.extensions.permessage_deflate import PerMessageDeflate
+    from websockets.frames import Frame, Opcode
+
+    vocabulary = (
+        "thank you all for tonight I made it through the weekend and want to keep going today was hard "
+        "my sponsor called group helped me breathe one day at a time proud of you here for you"
+    )
+    words = vocabulary.split()
+    rng = random.Random(7)
+    texts = [
+        json.dumps(
+            {
+                "type": "message",
+                "room": 12,
+                "seq": 48213 + i,
+                "author": {"id": 300 + i % 50, "display_name": f"Person {i % 50}"},
+                "body": " ".join(rng.choice(words) for _ in range(16)),
+                "ts": f"2026-11-28T02:51:{i % 60:02d}.123Z",
+                "client_id": str(uuid.UUID(int=rng.getrandbits(128))),
+            }
+        ).encode()
+        for i in range(1000)
+    ]
     n = 20_000
-    out: dict[str, Any] = {"frame_bytes": len(text)}
-    for label, takeover in (("context takeover", False), ("no context takeover", True)):
-        ext = PerMessageDeflate(False, takeover, 15, 15)
-        sizes = [len(ext.encode(Frame(OP_TEXT, text)).data) for _ in range(100)]
-        times = timeit.repeat(lambda ext=ext: ext.encode(Frame(OP_TEXT, text)), number=n, repeat=7)
+    out: dict[str, Any] = {"frame_bytes": round(statistics.mean(len(t) for t in texts))}
+    for label, no_takeover in (("context takeover", False), ("no context takeover", True)):
+        ext = PerMessageDeflate(False, no_takeover, 15, 15)
+        sizes = [len(ext.encode(Frame(Opcode.TEXT, t)).data) for t in texts]
+        frames = itertools.cycle(texts)
+        times = timeit.repeat(
+            lambda ext=ext, frames=frames: ext.encode(Frame(Opcode.TEXT, next(frames))), number=n, repeat=7
+        )
         out[label] = {
             "us_per_frame": round(statistics.median(times) / n * 1e6, 3),
-            "compressed_bytes_median": statistics.median(sizes),
+            "compressed_bytes_mean": round(statistics.mean(sizes)),
         }
     return out
 
@@ -170,13 +188,13 @@ def table(report: dict[str, Any]) -> str:
     d = report["deflate"]
     lines += [
         "",
-        f"| permessage-deflate on one {d['frame_bytes']}-byte `message` frame | µs per frame and socket | "
+        f"| permessage-deflate on a `message` frame (mean {d['frame_bytes']} bytes) | µs per frame and socket | "
         "bytes on the wire |",
         "|---|---|---|",
         f"| off (deployed) | 0 | {d['frame_bytes']} |",
     ]
     for label in ("context takeover", "no context takeover"):
-        lines.append(f"| on, {label} | {d[label]['us_per_frame']} | {d[label]['compressed_bytes_median']} |")
+        lines.append(f"| on, {label} | {d[label]['us_per_frame']} | {d[label]['compressed_bytes_mean']} |")
     return "\n".join(lines)
 
 
