@@ -7,19 +7,16 @@ live part across processes with Redis.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 
 from server.store import programs
-from server.store.database import Database
-from tests.support.client import WsClient, room_events
-from tests.support.lifecycle_cast import ACTORS, ProgramCast, create_program_cast, enroll, new_cohort
-from tests.support.live import Live, live_server, settings_for
+from tests.support.client import room_events
+from tests.support.lifecycle_cast import ACTORS, enroll, new_cohort
 from tests.support.seed import Account
-from tests.support.timing import units
+from tests.support.world import World, program_world
 
 # what a lifecycle step sends to a person's sockets (other frames, e.g. presence, are not asserted on)
 LIFECYCLE_FRAMES = frozenset(
@@ -27,54 +24,16 @@ LIFECYCLE_FRAMES = frozenset(
 )
 
 
-@dataclass
-class World:
-    live: Live
-    db: Database
-    cast: ProgramCast
-    tokens: dict[str, str]
-
-    def http(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(base_url=self.live.url, timeout=units(10))
-
-    async def token(self, who: Account) -> str:
-        if who.username not in self.tokens:
-            async with self.http() as http:
-                answer = await http.post("/api/auth/login", json={"username": who.username, "password": who.password})
-                answer.raise_for_status()
-                self.tokens[who.username] = answer.json()["token"]
-        return self.tokens[who.username]
-
-    async def call(self, who: Account | None, method: str, path: str, body: Any = None) -> httpx.Response:
-        headers = {} if who is None else {"Authorization": f"Bearer {await self.token(who)}"}
-        async with self.http() as http:
-            return await http.request(method, path, json=body, headers=headers)
-
-    async def socket(self, who: Account) -> WsClient:
-        client = await WsClient.open(self.live.ws_url, await self.token(who))
-        assert (await client.next())["type"] == "hello"
-        return client
-
-    async def rooms(self, who: Account) -> dict[str, dict[str, Any]]:
-        """The person's rooms by name, as GET /api/rooms lists them."""
-        answer = await self.call(who, "GET", "/api/rooms")
-        return {room["name"]: room for room in answer.json()["rooms"]}
-
-    def person(self, who: Account, action: str = "") -> str:
-        path = f"/api/programs/{self.cast.program}/people/{who.person.id}"
-        return f"{path}/{action}" if action else path
+def person(world: World, who: Account, action: str = "") -> str:
+    """The path of someone's enrollment in the cast's program, or of a move of it."""
+    path = f"/api/programs/{world.cast.program}/people/{who.person.id}"
+    return f"{path}/{action}" if action else path
 
 
 @pytest.fixture
 async def world(sqlite_url: str) -> AsyncIterator[World]:
-    db = Database(sqlite_url)
-    cast = await create_program_cast(db)
-    async with db.write() as conn:
-        await programs.create_program_room(conn, program_id=cast.program, name="Mindfulness", kind="topic")
-        await programs.create_program_room(conn, program_id=cast.program, name="Alumni", kind="alumni")
-    async with live_server(settings_for(sqlite_url)) as live:
-        yield World(live, db, cast, {})
-    await db.dispose()
+    async with program_world(sqlite_url) as running:
+        yield running
 
 
 # Who may do what: the same answer for every lifecycle action.
@@ -95,7 +54,7 @@ Act = Callable[[World, Account | None, int], Awaitable[tuple[httpx.Response, str
 
 async def _graduate(world: World, who: Account | None, n: int) -> tuple[httpx.Response, str | None]:
     target = await enroll(world.db, f"grad{n}", world.cast.program, world.cast.cohort)
-    answer = await world.call(who, "POST", world.person(target, "graduate"), {"reason": "completed"})
+    answer = await world.call(who, "POST", person(world, target, "graduate"), {"reason": "completed"})
     return answer, await _status(world, target)
 
 
@@ -108,31 +67,31 @@ async def _graduate_cohort(world: World, who: Account | None, n: int) -> tuple[h
 
 async def _withdraw(world: World, who: Account | None, n: int) -> tuple[httpx.Response, str | None]:
     target = await enroll(world.db, f"leaver{n}", world.cast.program, world.cast.cohort)
-    answer = await world.call(who, "POST", world.person(target, "withdraw"), {"reason": "discharged"})
+    answer = await world.call(who, "POST", person(world, target, "withdraw"), {"reason": "discharged"})
     return answer, await _status(world, target)
 
 
 async def _readmit(world: World, who: Account | None, n: int) -> tuple[httpx.Response, str | None]:
     target = await enroll(world.db, f"back{n}", world.cast.program, world.cast.cohort, status="withdrawn")
-    answer = await world.call(who, "POST", world.person(target, "readmit"), {})
+    answer = await world.call(who, "POST", person(world, target, "readmit"), {})
     return answer, await _status(world, target)
 
 
 async def _counsellor(world: World, who: Account | None, n: int) -> tuple[httpx.Response, str | None]:
     target = await enroll(world.db, f"client{n}", world.cast.program, world.cast.cohort)
-    answer = await world.call(who, "POST", world.person(target, "counsellor"), {"username": "kim"})
+    answer = await world.call(who, "POST", person(world, target, "counsellor"), {"username": "kim"})
     kinds = {room["kind"] for room in (await world.rooms(target)).values()}
     return answer, "assigned" if "direct" in kinds else "none"
 
 
 async def _read(world: World, who: Account | None, n: int) -> tuple[httpx.Response, str | None]:
     target = await enroll(world.db, f"read{n}", world.cast.program, world.cast.cohort)
-    answer = await world.call(who, "GET", world.person(target))
+    answer = await world.call(who, "GET", person(world, target))
     return answer, None
 
 
 async def _status(world: World, target: Account) -> str | None:
-    answer = await world.call(world.cast.admin, "GET", world.person(target))
+    answer = await world.call(world.cast.admin, "GET", person(world, target))
     status: str = answer.json()["enrollment"]["status"]
     return status
 
@@ -168,7 +127,7 @@ async def test_who_may_do_what(world: World, action: str) -> None:
 async def test_graduation_opens_alumni_rooms_and_leaves_the_rest_read_only(world: World) -> None:
     cast = world.cast
     assigned = await world.call(
-        cast.staff_here, "POST", world.person(cast.participant, "counsellor"), {"username": "kim"}
+        cast.staff_here, "POST", person(world, cast.participant, "counsellor"), {"username": "kim"}
     )
     assert assigned.status_code == 200, assigned.text
     direct = assigned.json()["room"]
@@ -178,7 +137,7 @@ async def test_graduation_opens_alumni_rooms_and_leaves_the_rest_read_only(world
         "Mindfulness": "member",
         f"{cast.participant.person.display_name} · counsellor": "member",
     }
-    answer = await world.call(cast.staff_here, "POST", world.person(cast.participant, "graduate"), {"reason": "done"})
+    answer = await world.call(cast.staff_here, "POST", person(world, cast.participant, "graduate"), {"reason": "done"})
     assert answer.status_code == 200, answer.text
     assert answer.json()["enrollment"]["status"] == "alumni"
     after = await world.rooms(cast.participant)
@@ -191,7 +150,7 @@ async def test_graduation_opens_alumni_rooms_and_leaves_the_rest_read_only(world
     assert after["Spring"]["id"] == cast.cohort_room and direct in {room["id"] for room in after.values()}
     history = await world.call(cast.participant, "GET", f"/api/rooms/{cast.cohort_room}/messages?after=0")
     assert history.status_code == 200  # the cohort room's history stays readable
-    again = await world.call(cast.staff_here, "POST", world.person(cast.participant, "graduate"), {})
+    again = await world.call(cast.staff_here, "POST", person(world, cast.participant, "graduate"), {})
     assert again.status_code == 409 and again.json()["code"] == "conflict"
 
 
@@ -203,9 +162,9 @@ async def test_the_record_keeps_every_move_with_who_and_why(world: World) -> Non
         ("readmit", {"reason": "back"}),
         ("graduate", {}),
     ):
-        answer = await world.call(cast.staff_here, "POST", world.person(target, action), body)
+        answer = await world.call(cast.staff_here, "POST", person(world, target, action), body)
         assert answer.status_code == 200, (action, answer.text)
-    record = (await world.call(cast.admin, "GET", world.person(target))).json()
+    record = (await world.call(cast.admin, "GET", person(world, target))).json()
     assert record["user"]["real_name"] is None and record["user"]["username"] == target.username  # staff view
     assert record["enrollment"]["status"] == "alumni" and record["enrollment"]["cohort"] == cast.cohort
     moves = [(move["from"], move["to"], move["by"], move["reason"]) for move in record["history"]]
@@ -236,9 +195,9 @@ async def test_the_record_keeps_every_move_with_who_and_why(world: World) -> Non
 )
 async def test_refusals(world: World, action: str, body: Any, status: int, code: str) -> None:
     await enroll(world.db, "wendy", world.cast.program, None, role="staff", status="withdrawn")
-    answer = await world.call(world.cast.staff_here, "POST", world.person(world.cast.participant, action), body)
+    answer = await world.call(world.cast.staff_here, "POST", person(world, world.cast.participant, action), body)
     assert (answer.status_code, answer.json()["code"]) == (status, code), answer.text
-    record = (await world.call(world.cast.admin, "GET", world.person(world.cast.participant))).json()
+    record = (await world.call(world.cast.admin, "GET", person(world, world.cast.participant))).json()
     assert record["enrollment"]["status"] == "active" and record["direct_room"] is None
 
 
@@ -275,9 +234,9 @@ async def test_cohort_graduation_moves_only_its_active_participants(world: World
     assert [entry["user"]["username"] for entry in graduated] == ["pat"]
     assert {entry["enrollment"]["status"] for entry in graduated} == {"alumni"}
     for who, status in ((cast.alumnus, "alumni"), (cast.withdrawn, "withdrawn"), (stays, "active")):
-        record = (await world.call(cast.admin, "GET", world.person(who))).json()
+        record = (await world.call(cast.admin, "GET", person(world, who))).json()
         assert record["enrollment"]["status"] == status, who.username
-    staff = (await world.call(cast.admin, "GET", world.person(cast.staff_here))).json()
+    staff = (await world.call(cast.admin, "GET", person(world, cast.staff_here))).json()
     assert staff["enrollment"]["status"] == "active"
     unknown = await world.call(cast.admin, "POST", "/api/cohorts/999999/graduate", {})
     assert (unknown.status_code, unknown.json()["message"]) == (404, "no such cohort")
@@ -287,13 +246,15 @@ async def test_cohort_graduation_moves_only_its_active_participants(world: World
 async def test_reassigning_a_counsellor_reuses_the_room_and_removes_the_old_one_live(world: World) -> None:
     cast = world.cast
     second = await enroll(world.db, "sol", cast.program, None, role="staff")
-    first = await world.call(cast.staff_here, "POST", world.person(cast.participant, "counsellor"), {"username": "kim"})
+    first = await world.call(
+        cast.staff_here, "POST", person(world, cast.participant, "counsellor"), {"username": "kim"}
+    )
     room = first.json()["room"]
     kim = await world.socket(cast.staff_here)
     await kim.join(room, since=0)
     said = await kim.say(room, "hello from Kim")
     assert said["type"] == "ack"
-    moved = await world.call(cast.admin, "POST", world.person(cast.participant, "counsellor"), {"username": "sol"})
+    moved = await world.call(cast.admin, "POST", person(world, cast.participant, "counsellor"), {"username": "sol"})
     assert moved.status_code == 200 and moved.json()["room"] == room
     assert moved.json()["counsellor"]["username"] == "sol"
     frames = await kim.until(lambda f: f.get("type") == "left" and f.get("room") == room)
@@ -302,7 +263,7 @@ async def test_reassigning_a_counsellor_reuses_the_room_and_removes_the_old_one_
     ).items()
     await kim.until(lambda f: f.get("type") == "rooms_changed")
     assert room not in {r["id"] for r in (await world.rooms(cast.staff_here)).values()}
-    record = (await world.call(cast.staff_here, "GET", world.person(cast.participant))).json()
+    record = (await world.call(cast.staff_here, "GET", person(world, cast.participant))).json()
     assert (record["direct_room"], record["counsellor"]["username"]) == (room, "sol")
     sol_reads = await world.call(second, "GET", f"/api/rooms/{room}/messages?after=0")
     assert "hello from Kim" in [m.get("body") for m in sol_reads.json()["messages"]]  # the history stays
@@ -315,7 +276,7 @@ async def test_graduation_is_seen_live_by_the_graduate_and_the_room(world: World
     staff = await world.socket(cast.staff_here)
     for client in (graduate, staff):
         await client.join(cast.cohort_room, since=None)
-    answer = await world.call(cast.staff_here, "POST", world.person(cast.participant, "graduate"), {})
+    answer = await world.call(cast.staff_here, "POST", person(world, cast.participant, "graduate"), {})
     assert answer.status_code == 200
     frames = await graduate.until(lambda f: f.get("type") == "rooms_changed")
     assert [f["type"] for f in frames if f["type"] in LIFECYCLE_FRAMES] == [
@@ -350,7 +311,9 @@ async def test_withdrawal_ends_access_at_once_and_history_stays_for_staff(world:
     await sockets[0].join(cast.cohort_room, since=None)
     said = await sockets[0].say(cast.cohort_room, "see you all")
     assert said["type"] == "ack"
-    answer = await world.call(cast.staff_here, "POST", world.person(cast.participant, "withdraw"), {"reason": "safety"})
+    answer = await world.call(
+        cast.staff_here, "POST", person(world, cast.participant, "withdraw"), {"reason": "safety"}
+    )
     assert answer.status_code == 200, answer.text
     for client in sockets:  # queued frames are dropped for a closing session: it ends with this
         last = (await client.until(lambda f: f.get("type") == "error"))[-1]
@@ -376,7 +339,7 @@ async def test_withdrawal_ends_access_at_once_and_history_stays_for_staff(world:
 
 async def test_readmission_gives_the_rooms_back(world: World) -> None:
     cast = world.cast
-    answer = await world.call(cast.staff_here, "POST", world.person(cast.withdrawn, "readmit"), {"reason": "returns"})
+    answer = await world.call(cast.staff_here, "POST", person(world, cast.withdrawn, "readmit"), {"reason": "returns"})
     assert answer.status_code == 200 and answer.json()["enrollment"]["status"] == "active"
     rooms = await world.rooms(cast.withdrawn)
     assert {name: room["role"] for name, room in rooms.items()} == {"Spring": "member", "Mindfulness": "member"}
@@ -385,6 +348,6 @@ async def test_readmission_gives_the_rooms_back(world: World) -> None:
 async def test_a_program_may_let_alumni_keep_posting_in_their_cohort_room(world: World) -> None:
     async with world.db.write() as conn:
         await programs.set_program_options(conn, world.cast.program, alumni_post_in_cohort=True)
-    answer = await world.call(world.cast.admin, "POST", world.person(world.cast.participant, "graduate"), {})
+    answer = await world.call(world.cast.admin, "POST", person(world, world.cast.participant, "graduate"), {})
     assert answer.status_code == 200
     assert (await world.rooms(world.cast.participant))["Spring"]["role"] == "member"

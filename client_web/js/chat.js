@@ -528,6 +528,12 @@ export class Chat {
       case 'left':
         this.onLeft(f);
         break;
+      case 'rooms_changed':
+        this.loadRooms(); // e.g. graduation opened the alumni room, or made a room read-only
+        break;
+      case 'enrollment':
+        this.onEnrollment(f);
+        break;
       default:
         if (isHistoryEvent(f) && f.room !== undefined && f.room !== null) this.onRoomEvent(f);
     }
@@ -613,6 +619,11 @@ export class Chat {
     if (!room || !room.loaded || !Number.isInteger(f.last_seq)) return;
     if (f.last_seq > room.serverLastSeq) room.serverLastSeq = f.last_seq;
     if (isBehind(room, f.last_seq)) this.scheduleGapFetch(room, SYNC_GRACE_MS);
+  }
+
+  onEnrollment(f) {
+    const said = { alumni: 'You have graduated. Welcome to the alumni rooms.', active: 'Welcome back to your program.' };
+    if (said[f.status]) this.hooks.announce(said[f.status]);
   }
 
   onLeft(f) {

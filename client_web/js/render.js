@@ -47,6 +47,12 @@ export function systemNode(ev) {
   if (ev.type === 'member_added') {
     const who = displayName(ev.user);
     text = ev.role === 'moderator' ? `${who} joined as a moderator` : `${who} joined the room`;
+  } else if (ev.type === 'member_changed') {
+    const who = displayName(ev.user);
+    const as = { reader: 'can now read here but not post', moderator: 'is now a moderator', member: 'can post here again' };
+    text = `${who} ${as[ev.role] || 'has a new role'}`;
+  } else if (ev.type === 'member_removed') {
+    text = `${displayName(ev.user)} left the room`;
   } else {
     return null;
   }

@@ -140,7 +140,14 @@ async def set_status(
         raise TransitionRefused("not enrolled in this program")
     if not transition_allowed(current.role, current.status, to_status):
         raise TransitionRefused(f"cannot go from {current.status} to {to_status}")
-    await conn.execute(update(enrollments).where(enrollments.c.id == current.enrollment_id).values(status=to_status))
+    # conditional, so two staff moving the same person at once record one move, not two
+    moved = await conn.execute(
+        update(enrollments)
+        .where(enrollments.c.id == current.enrollment_id, enrollments.c.status == current.status)
+        .values(status=to_status)
+    )
+    if moved.rowcount != 1:
+        raise TransitionRefused(f"the enrollment changed meanwhile (it was {current.status})")
     await _record(conn, current.enrollment_id, current.status, to_status, by, reason)
     return await sync_memberships(conn, person, program_id)
 
