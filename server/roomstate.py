@@ -5,9 +5,11 @@ The frame is a pure function (``rules.monitoring.state``) of the room's setup an
 clock. The setup is read from the database when the room is first followed here, when a
 process announces a change (a control message on the broker), and when the periodic pass
 finds the room's ``state_version`` moved on (an announcement that was lost). The clock
-alone is re-evaluated on each periodic pass, and only for rooms whose state time can
-change (a schedule or a running check-in), so a pass costs nothing for the other rooms
-and the send path never looks here.
+alone is re-evaluated on the periodic pass, and only for rooms whose state time can
+change: rooms with a schedule once per minute (windows are whole minutes, and every
+timezone's offset is too, so a schedule cannot flip within a UTC minute), rooms whose
+earliest check-in has lapsed at once. A pass costs nothing for the other rooms, and the
+send path never looks here.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ log = logging.getLogger("alongside.roomstate")
 
 
 class RoomStates:
+    """The rooms this process follows: their setups, their current frames, and which ones the clock moves."""
+
     def __init__(
         self,
         db: Database,
@@ -50,6 +54,8 @@ class RoomStates:
         self._setups: dict[int, monitoring.Setup] = {}
         self._texts: dict[int, str] = {}  # room -> the frame its local subscribers hold
         self._timed: set[int] = set()  # rooms whose state the clock can change
+        self._lapses: dict[int, datetime] = {}  # room -> when its earliest running check-in ends
+        self._minute = 0  # the UTC minute of the last pass
         self._stale: set[int] = set()
         self._reloading: set[int] = set()
 
@@ -74,6 +80,7 @@ class RoomStates:
         self._setups.pop(room_id, None)
         self._texts.pop(room_id, None)
         self._timed.discard(room_id)
+        self._lapses.pop(room_id, None)
 
     def changed(self, room_id: int, announce: bool = True) -> None:
         """A committed change to the room's setup: re-read it here and, if asked, on every other process."""
@@ -93,12 +100,11 @@ class RoomStates:
 
     def tick(self, now: datetime) -> None:
         """Let the clock move the rooms it can move (schedule boundaries, check-ins that lapse)."""
-        for room_id in list(self._timed):
-            setup = self._setups.get(room_id)
-            if setup is None:
-                self._timed.discard(room_id)
-            else:
-                self._apply(setup, now)
+        minute = int(now.timestamp() // 60)
+        new_minute, self._minute = minute != self._minute, minute
+        for room_id in list(self._timed):  # a timed room always has its setup here (see _apply, forget)
+            if new_minute or (room_id in self._lapses and self._lapses[room_id] <= now):
+                self._apply(self._setups[room_id], now)
 
     async def _reload(self, room_id: int) -> None:
         try:
@@ -120,6 +126,11 @@ class RoomStates:
             self._timed.add(room_id)
         else:
             self._timed.discard(room_id)
+        running = monitoring.on_duty(setup.duty, now)
+        if running:
+            self._lapses[room_id] = running[0].expires_at
+        else:
+            self._lapses.pop(room_id, None)
         text = encode(self.describe(setup, now))
         if text != self._texts.get(room_id):
             self._texts[room_id] = text

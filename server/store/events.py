@@ -145,16 +145,7 @@ def append_messages(conn: Connection, batch: list[NewMessage]) -> list[Posted]:
         if key in held or holds(role, message.room_id in holding):
             if key not in held:
                 held.add(key)
-                held_rows.append(
-                    {
-                        "room_id": message.room_id,
-                        "author_id": message.author_id,
-                        "body": message.body,
-                        "client_id": message.client_id,
-                        "status": "held",
-                        "created_at": now,
-                    }
-                )
+                held_rows.append(_held_row(message, now))
             results.append(Posted(seq=None, held=True))
             continue
         seq = last_seq[message.room_id] + 1
@@ -198,6 +189,17 @@ def append_messages(conn: Connection, batch: list[NewMessage]) -> list[Posted]:
     if held_rows:
         conn.execute(insert(held_messages), held_rows)
     return results
+
+
+def _held_row(message: NewMessage, now: datetime) -> dict[str, Any]:
+    return {
+        "room_id": message.room_id,
+        "author_id": message.author_id,
+        "body": message.body,
+        "client_id": message.client_id,
+        "status": "held",
+        "created_at": now,
+    }
 
 
 def _members(conn: Connection, batch: list[NewMessage]) -> dict[tuple[int, int], tuple[str, datetime | None]]:
