@@ -102,9 +102,12 @@ async def graduate_cohort(
             raise Refused(ErrorCode.NOT_FOUND, "no such cohort")
         for person, standing in await enrollment_store.people_of(conn, cohort.program_id, cohort_id):
             if standing.role == "participant" and standing.status == "active":
-                change = await enrollment_store.set_status(
-                    conn, person=person, program_id=cohort.program_id, to_status="alumni", by=by, reason=reason
-                )
+                try:
+                    change = await enrollment_store.set_status(
+                        conn, person=person, program_id=cohort.program_id, to_status="alumni", by=by, reason=reason
+                    )
+                except TransitionRefused as exc:  # someone moved them meanwhile: nobody graduates, retry
+                    raise Refused(ErrorCode.CONFLICT, f"{person.username}: {exc}") from None
                 done.append((person, change))
     for _, change in done:
         go_live(hub, change, status_moved=True)
