@@ -249,7 +249,14 @@ async def test_a_bad_invite_is_refused_clearly_and_creates_nothing(world: World,
     assert (preview.status_code, preview.json()["valid"], preview.json()["code"]) == (200, False, code)
 
 
-async def test_only_one_of_two_racing_registrations_gets_a_single_use_invite(world: World) -> None:
+@pytest.fixture
+async def world_on_each_database(db_url: str) -> AsyncIterator[World]:
+    async with program_world(db_url) as running:
+        yield running
+
+
+async def test_only_one_of_racing_registrations_gets_a_single_use_invite(world_on_each_database: World) -> None:
+    world = world_on_each_database
     invite = await new_invite(world)
     before = await traces(world)
     answers = await asyncio.gather(*(register(world, invite["token"], name) for name in ("racer1", "racer2", "racer3")))
