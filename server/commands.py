@@ -27,7 +27,7 @@ from server import lifecycle
 from server.auth.tokens import Signers
 from server.broker import open_broker
 from server.hub import Hub
-from server.rules.invites import DEFAULT_EXPIRY_DAYS, MAX_EXPIRY_DAYS, MAX_USES
+from server.rules.invites import DEFAULT_EXPIRY_DAYS, MAX_EXPIRY_DAYS, MAX_USES, target_problem
 from server.services import new_process_id
 from server.settings import Settings, load_settings
 from server.store import invites as invite_store
@@ -123,17 +123,18 @@ async def cohort_create(ops: Operator, args: argparse.Namespace) -> str:
 
 
 async def invite_create(ops: Operator, args: argparse.Namespace) -> str:
-    if args.role == "participant" and args.cohort is None:
-        raise CommandError("a participant invite needs --cohort")
-    if args.role == "staff" and args.cohort is not None:
-        raise CommandError("staff invites are for the whole program: leave out --cohort")
     async with ops.db.write() as conn:
         if await program_store.get_program(conn, args.program) is None:
             raise CommandError(f"no program {args.program}")
-        if args.cohort is not None:
-            cohort = await program_store.get_cohort(conn, args.cohort)
-            if cohort is None or cohort.deleted or cohort.program_id != args.program:
-                raise CommandError(f"no cohort {args.cohort} in program {args.program}")
+        cohort = None if args.cohort is None else await program_store.get_cohort(conn, args.cohort)
+        problem = target_problem(
+            args.role,
+            args.program,
+            None if cohort is None else cohort.program_id,
+            cohort is not None and not cohort.deleted,
+        )
+        if problem is not None:
+            raise CommandError(f"{problem} (--cohort)")
         invite = await invite_store.create(
             conn,
             program_id=args.program,

@@ -166,7 +166,7 @@ async def test_operator_commands_make_a_program_and_move_people(sqlite_url: str)
         "cohort", "create", "--program", "1", "Spring", "--starts", "2026-03-02", "--ends", "2026-05-29"
     )
     assert "not a date" in await refused("cohort", "create", "--program", "1", "X", "--starts", "March")
-    assert "needs --cohort" in await refused("invite", "create", "--program", "1")
+    assert "needs a cohort of this program (--cohort)" in await refused("invite", "create", "--program", "1")
     printed = await cli("invite", "create", "--program", "1", "--cohort", "1", "--uses", "3", "--days", "2")
     token = next(line.split()[1] for line in printed.splitlines() if line.startswith("token:"))
     assert f"/#invite={token}" in printed

@@ -22,7 +22,7 @@ from server.http.common import ApiError, json, parse, publish, services_of, sess
 from server.http.program_access import path_id, require_manager
 from server.protocol import ErrorCode
 from server.rules.accounts import display_name_problem, normalise_username, username_problem
-from server.rules.invites import DEFAULT_EXPIRY_DAYS, MAX_EXPIRY_DAYS, MAX_USES
+from server.rules.invites import DEFAULT_EXPIRY_DAYS, MAX_EXPIRY_DAYS, MAX_USES, target_problem
 from server.services import Services
 from server.store import enrollments
 from server.store import invites as invite_store
@@ -65,14 +65,15 @@ async def create_invite(request: Request) -> Response:
     real_name = (body.real_name or "").strip() or None
     async with services.db.write() as conn:
         program = await require_manager(conn, session.person, path_id(request, "program_id"))
-        if body.role == "participant":
-            cohort = None if body.cohort is None else await get_cohort(conn, body.cohort)
-            if cohort is None or cohort.deleted or cohort.program_id != program.id:
-                raise ApiError(
-                    ErrorCode.INVALID, "cohort: a participant invite needs a cohort of this program", field="cohort"
-                )
-        elif body.cohort is not None:
-            raise ApiError(ErrorCode.INVALID, "cohort: staff invites are for the whole program", field="cohort")
+        cohort = None if body.cohort is None else await get_cohort(conn, body.cohort)
+        problem = target_problem(
+            body.role,
+            program.id,
+            None if cohort is None else cohort.program_id,
+            cohort is not None and not cohort.deleted,
+        )
+        if problem is not None:
+            raise ApiError(ErrorCode.INVALID, f"cohort: {problem}", field="cohort")
         invite = await invite_store.create(
             conn,
             program_id=program.id,

@@ -21,9 +21,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from server.http.common import ApiError, json, parse, services_of, session_of
-from server.http.program_access import may_manage, path_id
+from server.http.program_access import may_run_room, room_path_id
 from server.protocol import ErrorCode
-from server.rules.access import may_moderate_room
 from server.rules.monitoring import OBSERVE_MAX_MINUTES, HoldMode, duty_ends, may_take_duty
 from server.rules.schedule import Schedule
 from server.services import Services
@@ -47,19 +46,6 @@ class ObserveBody(BaseModel):
     minutes: Annotated[int, Field(strict=True, ge=1, le=OBSERVE_MAX_MINUTES)]
 
 
-def _room_id(request: Request) -> int:
-    room_id = path_id(request, "room_id")
-    if room_id is None:
-        raise ApiError(ErrorCode.NOT_MEMBER, "no such room, or you are not a member of it")
-    return room_id
-
-
-async def _may_configure(conn: AsyncConnection, person: Person, room: RoomInfo, member: Member | None) -> bool:
-    if may_moderate_room(person.role, None if member is None else member.role):
-        return True
-    return room.program_id is not None and await may_manage(conn, person, room.program_id)
-
-
 async def _describe(services: Services, conn: AsyncConnection, room: RoomInfo, member: Member | None) -> dict[str, Any]:
     now = utcnow()
     setup = await duty_store.setup_of(conn, room.id, now)
@@ -77,7 +63,7 @@ async def _load(conn: AsyncConnection, person: Person, room_id: int) -> tuple[Ro
     """The room and the caller's membership; a room the caller may neither see nor run is ``not_member``."""
     room = await duty_store.room_info(conn, room_id)
     member = None if room is None else await duty_store.member_of(conn, room_id, person.id)
-    if room is None or (member is None and not await _may_configure(conn, person, room, None)):
+    if room is None or (member is None and not await may_run_room(conn, person, None, room.program_id)):
         raise ApiError(ErrorCode.NOT_MEMBER, "no such room, or you are not a member of it")
     return room, member
 
@@ -86,7 +72,7 @@ async def room_detail(request: Request) -> Response:
     """GET /api/rooms/{id}: the room, my role in it, and whether it is watched now."""
     services = services_of(request)
     session = await session_of(request)
-    room_id = _room_id(request)
+    room_id = room_path_id(request)
     async with services.db.read() as conn:
         room, member = await _load(conn, session.person, room_id)
         return json(await _describe(services, conn, room, member))
@@ -96,13 +82,13 @@ async def configure_room(request: Request) -> Response:
     """PATCH /api/rooms/{id}: schedule and hold mode."""
     services = services_of(request)
     session = await session_of(request)
-    room_id = _room_id(request)
+    room_id = room_path_id(request)
     body = await parse(request, RoomOptions)
     if not body.model_fields_set:
         raise ApiError(ErrorCode.INVALID, "give schedule, hold_mode, or both")
     async with services.db.write() as conn:
         room, member = await _load(conn, session.person, room_id)
-        if not await _may_configure(conn, session.person, room, member):
+        if not await may_run_room(conn, session.person, None if member is None else member.role, room.program_id):
             raise ApiError(ErrorCode.FORBIDDEN, "only the room's moderators, its program's staff and admins may")
         await duty_store.set_options(
             conn,
@@ -120,7 +106,7 @@ async def configure_room(request: Request) -> Response:
 async def _duty(request: Request, on: bool) -> Response:
     services = services_of(request)
     session = await session_of(request)
-    room_id = _room_id(request)
+    room_id = room_path_id(request)
     now = utcnow()
     until = duty_ends(now, services.settings.duty_hours)
     async with services.db.write() as conn:
@@ -149,7 +135,7 @@ async def check_out(request: Request) -> Response:
 async def _observe(request: Request, start: bool) -> Response:
     services = services_of(request)
     session = await session_of(request)
-    room_id = _room_id(request)
+    room_id = room_path_id(request)
     until = utcnow() + timedelta(minutes=(await parse(request, ObserveBody)).minutes) if start else None
     async with services.db.write() as conn:
         member = await duty_store.member_of(conn, room_id, session.person.id)

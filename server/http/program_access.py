@@ -13,7 +13,7 @@ from starlette.requests import Request
 
 from server.http.common import ApiError
 from server.protocol import ErrorCode
-from server.rules.access import may_manage_program
+from server.rules.access import may_manage_program, may_moderate_room
 from server.store import enrollments
 from server.store.programs import ProgramInfo, get_program
 from server.store.users import Person
@@ -25,11 +25,27 @@ def path_id(request: Request, name: str) -> int | None:
     return int(raw) if raw.isdigit() and 0 < int(raw) < 2**62 else None
 
 
+def room_path_id(request: Request) -> int:
+    """The room of ``/api/rooms/{room_id}/...``; one answer for "no such room" and "not yours"."""
+    room_id = path_id(request, "room_id")
+    if room_id is None:
+        raise ApiError(ErrorCode.NOT_MEMBER, "no such room, or you are not a member of it")
+    return room_id
+
+
 async def may_manage(conn: AsyncConnection, person: Person, program_id: int) -> bool:
     standing = await enrollments.standing(conn, person.id, program_id)
     return may_manage_program(
         person.role, None if standing is None else standing.role, None if standing is None else standing.status
     )
+
+
+async def may_run_room(conn: AsyncConnection, person: Person, room_role: str | None, program_id: int | None) -> bool:
+    """Room tools (adding members, schedule, hold mode): admins, the room's moderators, and
+    active staff of the program the room belongs to."""
+    if may_moderate_room(person.role, room_role):
+        return True
+    return program_id is not None and await may_manage(conn, person, program_id)
 
 
 async def require_manager(

@@ -5,18 +5,15 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 from starlette.responses import Response
 
 from server.http.common import ApiError, json, parse, services_of, session_of, staff_session
-from server.http.program_access import may_manage
+from server.http.program_access import may_run_room, room_path_id
 from server.protocol import ErrorCode
-from server.rules.access import may_moderate_room
 from server.store import events as event_store
 from server.store import rooms as room_store
 from server.store import users as user_store
-from server.store.users import Person
 
 
 class RoomBody(BaseModel):
@@ -29,13 +26,6 @@ class MemberBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     username: str = Field(min_length=1, max_length=64)
     role: Literal["member", "moderator"] = "member"
-
-
-def _room_id(request: Request) -> int:
-    raw = request.path_params["room_id"]
-    if not raw.isdigit() or not 0 < int(raw) < 2**62:
-        raise ApiError(ErrorCode.NOT_MEMBER, "no such room, or you are not a member of it")
-    return int(raw)
 
 
 def _int_param(request: Request, name: str, default: int | None, low: int, high: int) -> int | None:
@@ -67,21 +57,14 @@ async def list_rooms(request: Request) -> Response:
     return json({"rooms": found})
 
 
-async def _may_add_members(conn: AsyncConnection, person: Person, room_id: int) -> bool:
-    """Admins, the room's moderators, and active staff of the program the room belongs to."""
-    if may_moderate_room(person.role, await room_store.role_in(conn, room_id, person.id)):
-        return True
-    program_id = await room_store.program_of(conn, room_id)
-    return program_id is not None and await may_manage(conn, person, program_id)
-
-
 async def add_member(request: Request) -> Response:
     services = services_of(request)
     session = await session_of(request)
-    room_id = _room_id(request)
+    room_id = room_path_id(request)
     body = await parse(request, MemberBody)
     async with services.db.write() as conn:
-        if not await _may_add_members(conn, session.person, room_id):
+        role = await room_store.role_in(conn, room_id, session.person.id)
+        if not await may_run_room(conn, session.person, role, await room_store.program_of(conn, room_id)):
             raise ApiError(ErrorCode.FORBIDDEN, "only admins, the room's moderators and its program's staff may")
         if not await room_store.exists(conn, room_id):
             raise ApiError(ErrorCode.NOT_FOUND, "no such room")
@@ -98,7 +81,7 @@ async def add_member(request: Request) -> Response:
 async def history(request: Request) -> Response:
     services = services_of(request)
     session = await session_of(request)
-    room_id = _room_id(request)
+    room_id = room_path_id(request)
     limits = services.settings.limits
     after = _int_param(request, "after", None, 0, 2**62)
     before = _int_param(request, "before", None, 1, 2**62)

@@ -44,3 +44,17 @@ def invite_problem(state: InviteState, now: datetime) -> ErrorCode | None:
 
 def remaining_uses(state: InviteState) -> int:
     return max(0, state.max_uses - state.uses)
+
+
+def target_problem(role: str, program_id: int, cohort_program: int | None, cohort_live: bool) -> str | None:
+    """Why an invite cannot be made for this target, or None (HTTP and the command line ask this).
+
+    A participant joins a live cohort of the program; staff join the whole program, so a
+    staff invite names no cohort. ``cohort_program`` is the named cohort's program (None: no
+    cohort named, or none found).
+    """
+    if role == "staff":
+        return None if cohort_program is None else "staff invites are for the whole program: name no cohort"
+    if cohort_program != program_id or not cohort_live:
+        return "a participant invite needs a cohort of this program"
+    return None
