@@ -59,6 +59,9 @@ def go_live(hub: Hub, change: Change, *, status_moved: bool, ended_sessions: Seq
         hub.publish_stored(frame["room"], frame["seq"], frame)
     for user_id, room_id in change.removed:
         hub.remove_access(user_id, room_id)
+    # a moderator who lost the role no longer counts as on duty there: re-read those rooms' state
+    for room_id in {f["room"] for f in change.frames if f["type"] in ("member_changed", "member_removed")}:
+        hub.states.changed(room_id)
     if status_moved and change.standing is not None:
         hub.notify_user(change.standing.user_id, enrollment_frame(change.standing))
     for user_id in people_touched(change):

@@ -300,3 +300,18 @@ async def test_room_endpoints_need_a_session_and_cookie_writes_need_csrf(ward: W
         assert allowed.status_code == 200
         assert (await http.get(f"/api/rooms/{ward.room}/duty")).status_code == 405
         assert (await http.get("/api/rooms/0", headers=cookie)).json()["code"] == "not_member"
+
+
+async def test_a_moderator_who_loses_the_role_is_no_longer_on_duty_at_once(ward: Ward) -> None:
+    """Withdrawing checked-in staff from the program takes them off duty without waiting for the check-in to lapse."""
+    pat = await ward.client(ward.cast.participant)
+    await pat.send({"type": "join", "room": ward.room, "since": None, "ref": "j"})
+    await ward.ok(ward.cast.staff_here, "POST", f"/api/rooms/{ward.room}/duty")
+    await _state(pat, ward.room, monitored=True)
+    staff_id = ward.cast.staff_here.person.id
+    await ward.ok(
+        ward.cast.admin, "POST", f"/api/programs/{ward.cast.program}/people/{staff_id}/withdraw", {"reason": "left"}
+    )
+    off = await _state(pat, ward.room, monitored=None)
+    assert off["on_duty"] == []
+    await pat.close()
