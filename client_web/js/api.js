@@ -73,7 +73,14 @@ export const api = {
   me: () => request('GET', '/api/me', undefined, { quiet401: true }),
   login: (username, password) => request('POST', '/api/auth/login', { username, password }, { quiet401: true }),
   logout: () => request('POST', '/api/auth/logout', undefined, { quiet401: true }),
+  /** The invite behind a link: public, the invitee has no account yet. */
+  invite: (token) => request('GET', `/api/invites/${encodeURIComponent(token)}`, undefined, { quiet401: true }),
+  register: (fields) => request('POST', '/api/auth/register', fields, { quiet401: true }),
   rooms: () => request('GET', '/api/rooms'),
+  /** One room with my role in it, my listen-only time and its state. */
+  room: (roomId) => request('GET', `/api/rooms/${rid(roomId)}`),
+  observe: (roomId, minutes) => request('POST', `/api/rooms/${rid(roomId)}/observe`, { minutes }),
+  stopObserving: (roomId) => request('DELETE', `/api/rooms/${rid(roomId)}/observe`),
   /** opts: {after?, before?, limit?} */
   messages: (roomId, opts = {}) =>
     request('GET', `/api/rooms/${rid(roomId)}/messages${query({ after: opts.after, before: opts.before, limit: opts.limit })}`),

@@ -17,10 +17,13 @@ import {
   isBehind,
   isHistoryEvent,
   isRemoved,
+  myNewRole,
   resetRoom,
   roomKey,
 } from './room.js';
 import { MessageListView, PendingListView, renderRoomList } from './render.js';
+import { groupRooms, preferredRoom } from './room_groups.js';
+import { RoomStatus } from './room_status.js';
 import { clip, displayName, friendlyError, presenceText, typingText } from './format.js';
 
 const PAGE_SIZE = 50;
@@ -72,6 +75,13 @@ export class Chat {
       onDown: () => this.onDown(),
       onSessionEnded: () => this.hooks.onSessionEnded(),
     });
+    this.status = new RoomStatus(dom, {
+      room: (key) => this.rooms.get(key),
+      openRoom: () => this.openRoom(),
+      announce: (text) => this.hooks.announce(text),
+      focusComposer: () => dom.composerInput.focus(),
+    });
+    this.landing = null; // after registering: the cohort whose room to open first
     this.listView = new MessageListView(dom.messageList);
     this.pendingView = new PendingListView(dom.pendingList, {
       onRetry: (id) => this.retry(id),
@@ -82,8 +92,10 @@ export class Chat {
 
   // ---- lifecycle -------------------------------------------------------
 
-  start(user) {
+  /** landIn: a cohort id whose room opens first (the one just registered into). */
+  start(user, { landIn = null } = {}) {
     this.me = user;
+    this.landing = landIn;
     this.active = true;
     this.conn.start();
     this.timers.push(setInterval(() => this.resendStale(), 5000));
@@ -110,6 +122,8 @@ export class Chat {
     this.typing.clear();
     this.drafts.clear();
     this.wasDown = false;
+    this.landing = null;
+    this.status.clear();
     if (!keepOutbox) this.outbox.clear();
     this.listView.clear();
     this.pendingView.clear();
@@ -205,10 +219,13 @@ export class Chat {
       seen.add(key);
       const room = this.rooms.get(key);
       if (room) {
+        const roleBefore = room.role;
         room.name = meta.name ?? room.name;
         room.kind = meta.kind ?? room.kind;
         room.role = meta.role ?? room.role;
+        room.cohort = meta.cohort ?? room.cohort;
         if (Number.isInteger(meta.last_seq) && meta.last_seq > room.serverLastSeq) room.serverLastSeq = meta.last_seq;
+        this.status.roleChanged(room, roleBefore);
       } else {
         this.rooms.set(key, createRoom(meta));
       }
@@ -219,17 +236,32 @@ export class Chat {
     this.renderRooms();
 
     const open = this.openRoom();
+    const landing = this.landingRoom();
     if (open) {
       d.roomTitle.textContent = open.name;
       if (isBehind(open, open.serverLastSeq)) this.scheduleGapFetch(open, SYNC_GRACE_MS);
+    } else if (landing) {
+      this.selectRoom(landing.key); // on every screen size: this is where the person arrives
     } else if (this.roomOrder.length && (this.roomOrder.length === 1 || window.matchMedia(WIDE).matches)) {
-      this.selectRoom(this.roomOrder[0], { focus: false });
+      const first = preferredRoom(groupRooms(this.listedRooms()));
+      if (first) this.selectRoom(first.key, { focus: false });
     }
   }
 
+  /** The room of the cohort just registered into (once), if listed. */
+  landingRoom() {
+    if (this.landing === null) return null;
+    const cohort = String(this.landing);
+    this.landing = null;
+    return this.listedRooms().find((room) => room.kind === 'cohort' && String(room.cohort) === cohort) || null;
+  }
+
+  listedRooms() {
+    return this.roomOrder.map((k) => this.rooms.get(k)).filter(Boolean);
+  }
+
   renderRooms() {
-    const rooms = this.roomOrder.map((k) => this.rooms.get(k)).filter(Boolean);
-    renderRoomList(this.dom.roomList, rooms, this.openKey, (key) => this.selectRoom(key));
+    renderRoomList(this.dom.roomList, groupRooms(this.listedRooms()), this.openKey, (key) => this.selectRoom(key));
   }
 
   openRoom() {
@@ -250,6 +282,7 @@ export class Chat {
       this.joinedKey = null;
       this.listView.clear();
       this.pendingView.clear();
+      this.status.clear();
       this.showRoomContent(false);
       this.dom.noRoom.firstElementChild.textContent = notice || 'Choose a room to start.';
       this.dom.app.classList.remove('room-open');
@@ -289,8 +322,9 @@ export class Chat {
     d.composerError.textContent = '';
     d.historyStatus.textContent = '';
     d.jumpLatest.hidden = true;
-    this.autosize();
     this.showRoomContent(true);
+    this.status.show(room);
+    this.autosize();
     this.listView.clear();
     this.pendingView.clear();
     this.renderPresence();
@@ -312,7 +346,7 @@ export class Chat {
   focusRoom() {
     // On touch screens focusing the textarea pops up the keyboard over the
     // conversation; move focus to the room title there instead.
-    if (window.matchMedia('(pointer: fine)').matches) this.dom.composerInput.focus();
+    if (window.matchMedia('(pointer: fine)').matches && this.status.mayPost()) this.dom.composerInput.focus();
     else this.dom.roomTitle.focus();
   }
 
@@ -430,6 +464,7 @@ export class Chat {
     this.joinRetries.delete(key);
     if (Number.isInteger(f.last_seq) && f.last_seq > room.serverLastSeq) room.serverLastSeq = f.last_seq;
     if (key === this.openKey) this.joinedKey = key;
+    this.status.onJoined(room);
   }
 
   onJoinError(key, f) {
@@ -513,6 +548,15 @@ export class Chat {
       case 'ack':
         this.onAck(f);
         break;
+      case 'held':
+        this.onHeld(f);
+        break;
+      case 'room_state':
+        this.status.onRoomState(f);
+        break;
+      case 'observing':
+        this.status.onObserving(f);
+        break;
       case 'error':
         this.onError(f);
         break;
@@ -554,6 +598,13 @@ export class Chat {
   /** Newly held events (live or from a gap fetch): reconcile, show, announce. */
   afterAdded(room, added) {
     this.reconcile(room, added);
+    const role = myNewRole(added, this.me && this.me.id);
+    if (role && role !== room.role) {
+      const before = room.role;
+      room.role = role;
+      this.renderRooms();
+      this.status.roleChanged(room, before);
+    }
     if (room.key !== this.openKey) return;
     const wasNearBottom = this.isNearBottom();
     const meId = this.me ? String(this.me.id) : null;
@@ -682,7 +733,7 @@ export class Chat {
     const d = this.dom;
     if (!room) return;
     const body = d.composerInput.value.trim();
-    if (!body) return;
+    if (!body || !this.status.mayPost()) return;
     if (this.overLimit(body) > 0) {
       this.checkLength();
       return;
@@ -740,12 +791,26 @@ export class Chat {
     if (entry.roomKey === this.openKey) this.renderPending();
   }
 
+  /** The message is kept for a moderator's review: only I see it, and it is not sent again. */
+  onHeld(f) {
+    const id = typeof f.client_id === 'string' ? f.client_id : f.ref;
+    const known = this.outbox.get(id);
+    if (!known || known.status === 'held') return; // a re-send answered again: nothing new
+    const entry = this.outbox.markHeld(id);
+    if (entry.roomKey !== this.openKey) return;
+    this.renderPending();
+    this.hooks.announce('Your message is waiting for a moderator’s review. Only you can see it for now.');
+  }
+
   onError(f) {
     const id =
       typeof f.client_id === 'string' && this.outbox.has(f.client_id) ? f.client_id : this.outbox.has(f.ref) ? f.ref : null;
     if (id) {
-      const entry = this.outbox.markFailed(id, { code: f.code, message: f.message, retryAfter: f.retry_after });
+      const entry = this.outbox.markFailed(id, { code: f.code, message: f.message, retryAfter: f.retry_after, until: f.until });
       if (!entry || entry.status !== 'failed') return;
+      const room = this.rooms.get(entry.roomKey);
+      if (room) this.status.refused(room, f.code, f.until);
+      if (f.code === 'read_only') this.loadRooms(); // our idea of my role was out of date
       // When the server says "later" (rate limit, storage briefly down), try again
       // by ourselves a few times; the Retry button stays available meanwhile.
       entry.autoRetries = entry.autoRetries || 0;

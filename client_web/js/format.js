@@ -11,16 +11,23 @@ const ERROR_TEXT = {
   unavailable: 'We could not save this just now. Nothing was lost; please try again.',
   internal: 'Something went wrong on our side. Please try again.',
   invalid: 'This message could not be sent.',
+  read_only: 'This room is read-only for you now, so the message was not sent.',
+  observing: 'You chose to listen only in this room for now, so the message was not sent.',
   unauthorized: 'Your session has ended. Please sign in again.',
   network: 'We cannot reach Alongside right now. Check your connection and try again.',
 };
 
-/** Friendly text for an error code (`retryAfter` in seconds, optional). */
-export function friendlyError(code, retryAfter) {
+/**
+ * Friendly text for an error code. `retryAfter` in seconds (rate_limited) and
+ * `until` (ISO 8601, observing) are optional.
+ */
+export function friendlyError(code, retryAfter, until) {
   if (code === 'rate_limited' && Number(retryAfter) > 0) {
     const s = Math.ceil(Number(retryAfter));
     return `You are sending messages quickly. Please wait ${s} second${s === 1 ? '' : 's'}, then try again.`;
   }
+  const when = code === 'observing' ? formatUntil(until) : '';
+  if (when) return `You chose to listen only in this room ${when}, so the message was not sent.`;
   return ERROR_TEXT[code] || 'Something went wrong. Please try again.';
 }
 
@@ -43,6 +50,26 @@ export function formatTime(ts, now = new Date()) {
   return `${d.toLocaleDateString(undefined, opts)}, ${time}`;
 }
 
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * When something ends, in local time: "until 15:30", "until tomorrow at 09:00",
+ * "until Friday at 09:00" (within a week), "until 12 May at 09:00". '' if unreadable.
+ */
+export function formatUntil(ts, now = new Date()) {
+  const d = new Date(ts ?? NaN);
+  if (Number.isNaN(d.getTime())) return '';
+  const time = d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+  if (sameDay(d, now)) return `until ${time}`;
+  const tomorrow = new Date(now);
+  tomorrow.setDate(now.getDate() + 1);
+  if (sameDay(d, tomorrow)) return `until tomorrow at ${time}`;
+  if (d > now && d - now < 6 * DAY_MS) return `until ${d.toLocaleDateString(undefined, { weekday: 'long' })} at ${time}`;
+  const opts = { day: 'numeric', month: 'long' };
+  if (d.getFullYear() !== now.getFullYear()) opts.year = 'numeric';
+  return `until ${d.toLocaleDateString(undefined, opts)} at ${time}`;
+}
+
 /** Full date and time, for a tooltip / the <time> title. */
 export function formatFullTime(ts) {
   const d = new Date(ts);
@@ -56,7 +83,8 @@ export function displayName(peer) {
   return n || 'Someone';
 }
 
-function listNames(names) {
+/** "Ana", "Ana and Ben", "Ana, Ben and Cy". */
+export function listNames(names) {
   if (names.length === 1) return names[0];
   if (names.length === 2) return `${names[0]} and ${names[1]}`;
   return `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
@@ -87,18 +115,6 @@ export function presenceText(peers, meId) {
   if (!names.length) return '';
   if (names.length > 8) return `Online now: ${names.slice(0, 7).join(', ')} and ${names.length - 7} more`;
   return `Online now: ${listNames(names)}`;
-}
-
-const KIND_LABEL = {
-  group: 'Group',
-  cohort: 'Cohort',
-  topic: 'Topic',
-  alumni: 'Alumni',
-  direct: 'Private',
-};
-
-export function kindLabel(kind) {
-  return KIND_LABEL[kind] || (typeof kind === 'string' ? kind : '');
 }
 
 /** Shorten text for a screen-reader announcement. */

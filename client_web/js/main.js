@@ -1,10 +1,13 @@
-// Entry point: decides between the login form and the chat, and wires the
-// pieces together. See chat.js for the chat itself.
+// Entry point: decides between the registration page (an invite link), the
+// login form and the chat, and wires the pieces together. See chat.js for the
+// chat itself and register.js for registration.
 
 import { api, setCsrfToken, setUnauthorizedHandler } from './api.js';
 import { Chat } from './chat.js';
 import { friendlyError } from './format.js';
 import { setupHelp } from './help.js';
+import { inviteToken } from './invite_link.js';
+import { RegisterView } from './register.js';
 
 const $ = (id) => {
   const node = document.getElementById(id);
@@ -25,6 +28,7 @@ const dom = {
   loginError: $('login-error'),
   loginNotice: $('login-notice'),
   loginSubmit: $('login-submit'),
+  registerView: $('register-view'),
   app: $('app-view'),
   whoami: $('whoami'),
   logoutButton: $('logout-button'),
@@ -36,7 +40,23 @@ const dom = {
   roomContent: $('room-content'),
   backToRooms: $('back-to-rooms'),
   roomTitle: $('room-title'),
+  roomWatch: $('room-watch'),
   presence: $('presence'),
+  roomOptionsButton: $('room-options-button'),
+  roomOptions: $('room-options'),
+  observeTitle: $('observe-title'),
+  observeChoices: $('observe-choices'),
+  observeCurrent: $('observe-current'),
+  observeStop: $('observe-stop'),
+  observeError: $('observe-error'),
+  roomOptionsClose: $('room-options-close'),
+  roomNotice: $('room-notice'),
+  unwatched: $('unwatched'),
+  unwatchedHeadline: $('unwatched-headline'),
+  unwatchedIntro: $('unwatched-intro'),
+  unwatchedResources: $('unwatched-resources'),
+  unwatchedFallback: $('unwatched-fallback'),
+  roomHold: $('room-hold'),
   scroller: $('message-scroller'),
   loadEarlier: $('load-earlier'),
   historyStatus: $('history-status'),
@@ -47,6 +67,10 @@ const dom = {
   composer: $('composer'),
   composerInput: $('composer-input'),
   composerError: $('composer-error'),
+  composerClosed: $('composer-closed'),
+  composerClosedText: $('composer-closed-text'),
+  composerClosedAction: $('composer-closed-action'),
+  composerClosedError: $('composer-closed-error'),
   announcer: $('announcer'),
 };
 
@@ -78,9 +102,59 @@ setupHelp({
   fallback: $('help-fallback'),
 });
 
+const register = new RegisterView(
+  {
+    title: $('register-title'),
+    status: $('register-status'),
+    signedIn: $('register-signed-in'),
+    signedInText: $('register-signed-in-text'),
+    switchAccount: $('register-switch'),
+    stay: $('register-stay'),
+    problem: $('register-problem'),
+    problemText: $('register-problem-text'),
+    retry: $('register-retry'),
+    toLogin: $('register-to-login'),
+    form: $('register-form'),
+    invite: $('register-invite'),
+    displayName: $('register-display-name'),
+    displayNameError: $('register-display-name-error'),
+    username: $('register-username'),
+    usernameError: $('register-username-error'),
+    password: $('register-password'),
+    passwordError: $('register-password-error'),
+    showPassword: $('register-show-password'),
+    formError: $('register-error'),
+    submit: $('register-submit'),
+  },
+  {
+    onRegistered: (answer, preview) => {
+      forgetInviteLink();
+      enterApp(answer.user, answer.csrf_token, { landIn: preview.cohort ? preview.cohort.id : null });
+      const name = answer.user && answer.user.display_name;
+      announce(name ? `Welcome to Alongside, ${name}.` : 'Welcome to Alongside.');
+    },
+    onSignIn: () => {
+      forgetInviteLink();
+      showLogin('');
+    },
+    onStay: (me) => {
+      forgetInviteLink();
+      enterApp(me.user, me.csrf_token);
+    },
+    signOut: () => signOut(),
+  },
+);
+
+/** The invite token has done its job: take it out of the address bar (and history entry). */
+function forgetInviteLink() {
+  if (inviteToken(window.location.hash) === null) return;
+  window.history.replaceState(window.history.state, '', window.location.pathname + window.location.search);
+}
+
 function showView(name) {
   dom.loadingView.hidden = name !== 'loading';
   dom.loginView.hidden = name !== 'login';
+  dom.registerView.hidden = name !== 'register';
   dom.app.hidden = name !== 'app';
   dom.body.className = `mode-${name}`;
   const signedIn = name === 'app';
@@ -89,6 +163,12 @@ function showView(name) {
 }
 
 async function boot() {
+  const token = inviteToken(window.location.hash);
+  if (token !== null) {
+    showView('register');
+    register.open(token, await api.me().catch(() => null));
+    return;
+  }
   showView('loading');
   dom.loadingText.textContent = 'Getting things ready…';
   dom.loadingRetry.hidden = true;
@@ -106,7 +186,8 @@ async function boot() {
   }
 }
 
-function enterApp(user, csrfToken) {
+/** options.landIn: the cohort whose room opens first (just registered into it). */
+function enterApp(user, csrfToken, options = {}) {
   if (!user || typeof user !== 'object') {
     showLogin('Something went wrong. Please sign in again.');
     return;
@@ -117,7 +198,7 @@ function enterApp(user, csrfToken) {
   lastUserId = user.id;
   dom.whoami.textContent = `Signed in as ${user.display_name || user.username || ''}`;
   showView('app');
-  chat.start(user);
+  chat.start(user, options);
 }
 
 function showLogin(notice) {
@@ -174,20 +255,26 @@ dom.loginForm.addEventListener('submit', async (ev) => {
   }
 });
 
-dom.logoutButton.addEventListener('click', async () => {
-  dom.logoutButton.disabled = true;
+/** Sign out of this device; returns false when the server could not be told. */
+async function signOut() {
   chat.stop({ keepOutbox: false }); // close the socket first: its 4001 is expected
-  let notice = 'You have signed out.';
+  let done = true;
   try {
     await api.logout();
   } catch (err) {
-    if (err.status !== 401) notice = 'We could not reach the server to finish signing out. Please try again before leaving this device.';
+    if (err.status !== 401) done = false;
   }
   setCsrfToken(null);
   currentUser = null;
   lastUserId = null;
+  return done;
+}
+
+dom.logoutButton.addEventListener('click', async () => {
+  dom.logoutButton.disabled = true;
+  const done = await signOut();
   dom.logoutButton.disabled = false;
-  showLogin(notice);
+  showLogin(done ? 'You have signed out.' : 'We could not reach the server to finish signing out. Please try again before leaving this device.');
 });
 
 function sessionEnded() {
@@ -199,5 +286,15 @@ function sessionEnded() {
 }
 
 dom.loadingRetry.addEventListener('click', boot);
+
+// An invite link opened in a tab that already shows Alongside changes only the fragment.
+window.addEventListener('hashchange', () => {
+  if (inviteToken(window.location.hash) === null) return;
+  if (currentUser) {
+    currentUser = null;
+    chat.stop({ keepOutbox: true });
+  }
+  boot();
+});
 
 boot();

@@ -6,6 +6,8 @@
 //         'acked'   – the server stored it (seq known); waiting for the message
 //                     itself to arrive in the room so it can replace this entry
 //         'failed'  – refused with an error frame; the user may retry or discard
+//         'held'    – kept for a moderator's review (`held`): no seq, only the
+//                     author sees it; never re-sent (a retry would be held again)
 
 export class Outbox {
   constructor() {
@@ -53,9 +55,18 @@ export class Outbox {
     return e;
   }
 
-  markFailed(clientId, error) {
+  markHeld(clientId) {
     const e = this.entries.get(clientId);
     if (e && e.status !== 'acked') {
+      e.status = 'held';
+      e.error = null;
+    }
+    return e;
+  }
+
+  markFailed(clientId, error) {
+    const e = this.entries.get(clientId);
+    if (e && e.status !== 'acked' && e.status !== 'held') {
       e.status = 'failed';
       e.error = error;
     }

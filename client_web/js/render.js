@@ -2,7 +2,7 @@
 // names, room names, resource names) goes in through textContent or
 // createTextNode, never innerHTML.
 
-import { displayName, formatFullTime, formatTime, friendlyError, kindLabel } from './format.js';
+import { displayName, formatFullTime, formatTime, friendlyError } from './format.js';
 
 /** document.createElement with classes, text and attributes. */
 export function el(tag, { className, text, attrs } = {}, children = []) {
@@ -141,7 +141,9 @@ export class MessageListView {
   }
 }
 
-/** Messages being sent: "Sending…", or failed with Retry / Discard. */
+const NO_RETRY = new Set(['read_only']); // sending it again cannot help
+
+/** Messages being sent: "Sending…", held for review, or failed with Retry / Discard. */
 export class PendingListView {
   constructor(listEl, { onRetry, onDiscard }) {
     this.list = listEl;
@@ -186,8 +188,12 @@ export class PendingListView {
 
   _node(entry, meName) {
     const failed = entry.status === 'failed';
-    const li = el('li', { className: `msg msg-mine msg-pending${failed ? ' msg-failed' : ''}`, attrs: { 'data-client-id': entry.clientId } });
-    const statusText = failed ? 'Not sent' : entry.status === 'acked' ? 'Sent' : 'Sending…';
+    const held = entry.status === 'held';
+    const li = el('li', {
+      className: `msg msg-mine msg-pending${failed ? ' msg-failed' : ''}${held ? ' msg-held' : ''}`,
+      attrs: { 'data-client-id': entry.clientId },
+    });
+    const statusText = failed ? 'Not sent' : held ? 'Waiting for a moderator’s review' : entry.status === 'acked' ? 'Sent' : 'Sending…';
     li.append(
       el('div', { className: 'msg-meta' }, [
         el('span', { className: 'msg-author', text: meName || 'You' }),
@@ -196,14 +202,19 @@ export class PendingListView {
       ]),
       el('p', { className: 'msg-body', text: entry.body }),
     );
+    if (held) li.append(el('p', { className: 'msg-note', text: 'Only you can see this for now. A moderator will review it before others can see it.' }));
     if (failed) {
-      const retry = el('button', { className: 'btn btn-small btn-primary', text: 'Retry', attrs: { type: 'button' } });
+      const error = entry.error || {};
       const discard = el('button', { className: 'btn btn-small btn-quiet', text: 'Discard', attrs: { type: 'button' } });
-      retry.addEventListener('click', () => this.onRetry(entry.clientId));
       discard.addEventListener('click', () => this.onDiscard(entry.clientId));
+      let retry = null;
+      if (!NO_RETRY.has(error.code)) {
+        retry = el('button', { className: 'btn btn-small btn-primary', text: 'Retry', attrs: { type: 'button' } });
+        retry.addEventListener('click', () => this.onRetry(entry.clientId));
+      }
       li.append(
         el('div', { className: 'msg-failure' }, [
-          el('p', { className: 'msg-error', text: friendlyError(entry.error && entry.error.code, entry.error && entry.error.retryAfter) }),
+          el('p', { className: 'msg-error', text: friendlyError(error.code, error.retryAfter, error.until) }),
           el('div', { className: 'msg-actions' }, [retry, discard]),
         ]),
       );
@@ -212,18 +223,33 @@ export class PendingListView {
   }
 }
 
-/** The room list (buttons; aria-current on the open one). */
-export function renderRoomList(listEl, rooms, openKey, onSelect) {
-  const items = rooms.map((room) => {
-    const btn = el('button', { className: 'room-button', attrs: { type: 'button', 'data-room': room.key } }, [
-      el('span', { className: 'room-name', text: room.name || 'Untitled room' }),
-      el('span', { className: 'room-kind', text: kindLabel(room.kind) }),
+/**
+ * The room list: one titled list per group (see room_groups.js), each room a
+ * button (aria-current on the open one), read-only rooms marked as such.
+ */
+export function renderRoomList(container, groups, openKey, onSelect) {
+  const focused = container.contains(document.activeElement) ? document.activeElement.dataset.room : undefined;
+  const sections = groups.map((group) => {
+    const titleId = `room-group-${group.id}`;
+    const items = group.rooms.map((room) => {
+      const btn = el('button', { className: 'room-button', attrs: { type: 'button', 'data-room': room.key } }, [
+        el('span', { className: 'room-name', text: room.name || 'Untitled room' }),
+        room.role === 'reader' ? el('span', { className: 'room-note', text: 'Read only' }) : null,
+      ]);
+      if (room.key === openKey) btn.setAttribute('aria-current', 'true');
+      btn.addEventListener('click', () => onSelect(room.key));
+      return el('li', {}, [btn]);
+    });
+    return el('section', { className: 'room-group', attrs: { 'aria-labelledby': titleId } }, [
+      el('h3', { className: 'room-group-title', text: group.title, attrs: { id: titleId } }),
+      el('ul', { className: 'room-list' }, items),
     ]);
-    if (room.key === openKey) btn.setAttribute('aria-current', 'true');
-    btn.addEventListener('click', () => onSelect(room.key));
-    return el('li', {}, [btn]);
   });
-  listEl.replaceChildren(...items);
+  container.replaceChildren(...sections);
+  if (focused !== undefined) {
+    const again = [...container.querySelectorAll('button[data-room]')].find((b) => b.dataset.room === focused);
+    if (again) again.focus(); // a refreshed list keeps the keyboard where it was
+  }
 }
 
 /** Crisis resources for the help dialog. */

@@ -11,7 +11,7 @@
 //   maxSeq   – highest seq held; greater than lastSeq only while a gap is open.
 //   firstSeq – lowest seq held (older pages extend it downwards).
 
-/** @param {{id:any,name?:string,kind?:string,role?:string,last_seq?:number}} meta */
+/** @param {{id:any,name?:string,kind?:string,role?:string,cohort?:any,last_seq?:number}} meta */
 export function createRoom(meta) {
   return {
     key: roomKey(meta.id),
@@ -19,6 +19,9 @@ export function createRoom(meta) {
     name: meta.name ?? '',
     kind: meta.kind ?? '',
     role: meta.role ?? 'member',
+    cohort: meta.cohort ?? null,
+    state: null, // the last `room_state` frame (is anyone watching the room)
+    observingUntil: null, // epoch ms while I listen only here
     serverLastSeq: Number.isInteger(meta.last_seq) ? meta.last_seq : 0,
     events: new Map(), // seq -> event
     redactions: new Map(), // target seq -> seq of the `redacted` event
@@ -166,4 +169,14 @@ export function clientIdsOf(events) {
   const ids = [];
   for (const ev of events) if (ev && ev.type === 'message' && typeof ev.client_id === 'string') ids.push(ev.client_id);
   return ids;
+}
+
+/** My role after these new events, when one of them changed it (`member_changed` about me), else null. */
+export function myNewRole(events, meId) {
+  let role = null;
+  if (meId === null || meId === undefined) return role;
+  for (const ev of events) {
+    if (ev && ev.type === 'member_changed' && ev.user && String(ev.user.id) === String(meId) && typeof ev.role === 'string') role = ev.role;
+  }
+  return role;
 }

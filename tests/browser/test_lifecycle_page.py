@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 from playwright.async_api import Browser, expect
 
-from tests.support.seed import PASSWORD
+from tests.browser.pages import Problems, new_page, sign_in
 from tests.support.world import World, program_world
 
 pytestmark = pytest.mark.browser
@@ -21,13 +21,9 @@ async def world(sqlite_url: str) -> AsyncIterator[World]:
 
 async def test_a_graduate_sees_the_alumni_room_appear_live(browser: Browser, world: World) -> None:
     cast = world.cast
-    problems: list[str] = []
-    page = await (await browser.new_context(viewport={"width": 1280, "height": 800})).new_page()
-    page.on("pageerror", lambda error: problems.append(f"pageerror: {error}"))
-    await page.goto(world.live.url + "/")
-    await page.get_by_label("Username").fill(cast.participant.username)
-    await page.get_by_label("Password").fill(PASSWORD)
-    await page.get_by_role("button", name="Sign in").click()
+    problems = Problems()
+    page = await new_page(browser, problems)
+    await sign_in(page, world.live.url, cast.participant)
     rooms = page.locator("#room-list .room-name")
     await expect(rooms.get_by_text("Mindfulness")).to_have_count(1)
     await expect(rooms.get_by_text("Alumni", exact=True)).to_have_count(0)

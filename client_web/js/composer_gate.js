@@ -1,0 +1,42 @@
+// The composer, or what stands in its place when I may not post in the open
+// room: a short explanation (read-only room, or listening only until a time,
+// with "Post again now"). A draft in the composer is kept while it is hidden.
+// Focus never falls to the page: if it was in the part that disappears, it
+// moves to the part that appears.
+
+import { blockText, postingBlock } from './posting.js';
+
+export class ComposerGate {
+  /** @param {{composer: HTMLElement, composerInput: HTMLElement, closed: HTMLElement, closedText: HTMLElement,
+   *           closedAction: HTMLButtonElement, closedError: HTMLElement}} dom */
+  constructor(dom, { onStopObserving }) {
+    this.dom = dom;
+    dom.closedAction.addEventListener('click', () => onStopObserving(dom.closedError));
+  }
+
+  /** Show the composer or the explanation for `room`. */
+  render(room, now = Date.now()) {
+    const d = this.dom;
+    const block = postingBlock(room, now);
+    const active = document.activeElement;
+    const focusWasInComposer = !!active && d.composer.contains(active);
+    const focusWasInClosed = !!active && d.closed.contains(active);
+    if (block) {
+      d.closedText.textContent = blockText(block, room.kind, new Date(now));
+      d.closedAction.hidden = block.reason !== 'observing';
+    }
+    const changing = d.closed.hidden !== !block;
+    if (changing) d.closedError.textContent = '';
+    d.composer.hidden = !!block;
+    d.closed.hidden = !block;
+    if (block && focusWasInComposer) d.closed.focus();
+    if (!block && focusWasInClosed) d.composerInput.focus();
+  }
+
+  /** No room is open. */
+  clear() {
+    this.dom.composer.hidden = false;
+    this.dom.closed.hidden = true;
+    this.dom.closedError.textContent = '';
+  }
+}

@@ -1,0 +1,51 @@
+"""What browser tests do with a page: open it with its problems collected, sign in, open a room."""
+
+from __future__ import annotations
+
+from playwright.async_api import Browser, Page, expect
+
+from tests.support.seed import Account
+
+PHONE = 360
+DESKTOP = 1280
+
+
+class Problems(list[str]):
+    """Script errors and CSP violations seen by pages; HTTP refusals a test expects are not problems."""
+
+    def watch(self, page: Page, expected_statuses: tuple[int, ...] = (401,)) -> None:
+        expected = tuple(f"status of {status}" for status in expected_statuses)
+
+        def console(kind: str, text: str) -> None:
+            if kind == "error" and not any(status in text for status in expected):
+                self.append(f"console: {text}")
+
+        page.on("pageerror", lambda error: self.append(f"pageerror: {error}"))
+        page.on("console", lambda message: console(message.type, message.text))
+
+
+async def new_page(browser: Browser, problems: Problems, width: int = DESKTOP, **watch: tuple[int, ...]) -> Page:
+    context = await browser.new_context(viewport={"width": width, "height": 800})
+    page = await context.new_page()
+    problems.watch(page, **watch)
+    return page
+
+
+async def sign_in(page: Page, base_url: str, who: Account) -> None:
+    await page.goto(base_url + "/")
+    form = page.locator("#login-form")
+    await form.get_by_label("Username").fill(who.username)
+    await form.get_by_label("Password").fill(who.password)
+    await form.get_by_role("button", name="Sign in").click()
+    await expect(page.locator("#app-view")).to_be_visible()
+
+
+async def open_room(page: Page, name: str) -> None:
+    """Open the room from the list (on a phone the list and the room take turns)."""
+    entry = page.locator("#room-list .room-name").get_by_text(name, exact=True)
+    await expect(entry).to_have_count(1)
+    if not await entry.is_visible():
+        await page.locator("#back-to-rooms").click()
+    await entry.click()
+    await expect(page.locator("#room-title")).to_have_text(name)
+    await expect(page.locator("#room-content")).to_be_visible()
