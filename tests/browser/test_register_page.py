@@ -115,6 +115,20 @@ async def test_registering_through_an_invite_lands_in_the_cohort_room(
     history = await world.call(world.cast.staff_here, "GET", f"/api/rooms/{world.cast.cohort_room}/messages")
     assert [m["body"] for m in history.json()["messages"] if m["type"] == "message"] == ["Hello, I am new here"]
 
+    # Another invite opened while signed in: it says so, and nothing changes unless asked.
+    other = (await _invite(world))["url"]
+    await page.goto(other)
+    await expect(page.locator("#register-signed-in-text")).to_have_text(
+        "You are signed in as Riley on this device. This invite is for creating a new account."
+    )
+    await page.get_by_role("button", name="Go to my rooms").click()
+    await expect(page.locator("#room-title")).to_have_text("Spring")
+    assert "invite=" not in page.url
+    await page.goto(other)
+    await page.get_by_role("button", name="Sign out and use this invite").click()
+    await expect(page.locator("#register-invite")).to_have_text("You are invited to join Spring in Evening IOP.")
+    await expect(page.locator("#whoami")).to_be_hidden()
+
     # The same (single-use) link again: used up, and says what to do.
     again = await new_page(browser, problems)
     await again.goto(link)
