@@ -240,9 +240,9 @@ export function renderRoomList(container, groups, openKey, onSelect) {
       btn.addEventListener('click', () => onSelect(room.key));
       return el('li', {}, [btn]);
     });
-    return el('section', { className: 'room-group', attrs: { 'aria-labelledby': titleId } }, [
+    return el('div', { className: 'room-group' }, [
       el('h3', { className: 'room-group-title', text: group.title, attrs: { id: titleId } }),
-      el('ul', { className: 'room-list' }, items),
+      el('ul', { className: 'room-list', attrs: { 'aria-labelledby': titleId } }, items),
     ]);
   });
   container.replaceChildren(...sections);
