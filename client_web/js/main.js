@@ -125,6 +125,7 @@ const register = new RegisterView(
     showPassword: $('register-show-password'),
     formError: $('register-error'),
     submit: $('register-submit'),
+    haveAccount: $('register-have-account'),
   },
   {
     onRegistered: (answer, preview) => {

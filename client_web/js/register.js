@@ -55,6 +55,7 @@ export class RegisterView {
     });
     d.retry.addEventListener('click', () => this.loadPreview(true));
     d.toLogin.addEventListener('click', () => this.hooks.onSignIn());
+    d.haveAccount.addEventListener('click', () => this.hooks.onSignIn());
     d.stay.addEventListener('click', () => this.hooks.onStay(this.me));
     d.switchAccount.addEventListener('click', () => this.switchAccount());
   }
