@@ -214,6 +214,8 @@ async def test_observing_refuses_sends_on_every_own_client_until_lifted(ward: Wa
     assert (await ria.say(ward.room, "others still post"))["type"] == "ack"
     detail = await ward.ok(ward.cast.participant, "GET", f"/api/rooms/{ward.room}")
     assert detail["observing_until"] == until
+    listed = await ward.ok(ward.cast.participant, "GET", "/api/rooms")
+    assert {r["id"]: r["observing_until"] for r in listed["rooms"]}[ward.room] == until
     rejoined = await ward.client(ward.cast.participant)  # a new client learns it on join
     await rejoined.join(ward.room)
     observing = await rejoined.until(lambda f: f.get("type") == "observing")
@@ -224,6 +226,8 @@ async def test_observing_refuses_sends_on_every_own_client_until_lifted(ward: Wa
         frames = await client.until(lambda f: f.get("type") == "observing" and f.get("until") is None)
         assert frames[-1] == {"type": "observing", "room": ward.room, "until": None}
     assert (await phone.say(ward.room, "I'm back"))["type"] == "ack"
+    listed = await ward.ok(ward.cast.participant, "GET", "/api/rooms")
+    assert {r["id"]: r["observing_until"] for r in listed["rooms"]}[ward.room] is None
     for client in (phone, laptop, ria, rejoined):
         await client.close()
 

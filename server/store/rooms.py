@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from server.store.database import utcnow
-from server.store.events import append_event
+from server.store.database import as_utc, utcnow
+from server.store.events import append_event, iso
 from server.store.models import Membership, Room
 from server.store.users import Person
 
@@ -105,7 +106,8 @@ async def role_in(conn: AsyncConnection, room_id: int, user_id: int) -> str | No
 
 
 async def of_user(conn: AsyncConnection, user_id: int) -> list[dict[str, Any]]:
-    """The rooms a person belongs to: my role (``reader``: history only), latest seq, program, cohort."""
+    """The rooms a person belongs to: my role (``reader``: history only), latest seq, program, cohort,
+    and until when I listen only there (None: I may post)."""
     rows = await conn.execute(
         select(
             rooms.c.id,
@@ -115,11 +117,17 @@ async def of_user(conn: AsyncConnection, user_id: int) -> list[dict[str, Any]]:
             rooms.c.program_id,
             rooms.c.cohort_id,
             memberships.c.role,
+            memberships.c.listen_until,
         )
         .join(memberships, memberships.c.room_id == rooms.c.id)
         .where(memberships.c.user_id == user_id)
         .order_by(rooms.c.id)
     )
+    now = utcnow()
+
+    def observing(until: datetime | None) -> str | None:
+        return None if until is None or as_utc(until) <= now else iso(until)
+
     return [
         {
             "id": row.id,
@@ -129,6 +137,7 @@ async def of_user(conn: AsyncConnection, user_id: int) -> list[dict[str, Any]]:
             "last_seq": row.last_seq,
             "program": row.program_id,
             "cohort": row.cohort_id,
+            "observing_until": observing(row.listen_until),
         }
         for row in rows
     ]
