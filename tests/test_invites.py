@@ -88,6 +88,7 @@ async def test_registering_lands_the_person_in_their_rooms_signed_in(world: Worl
         "last_seq": 0,
         "program": cast.program,
         "cohort": cast.cohort,
+        "observing_until": None,
     }
     added = await peer.until(lambda f: f.get("type") == "member_added" and f["user"]["id"] == body["user"]["id"])
     assert added[-1]["user"] == {"id": body["user"]["id"], "display_name": "Sam 🌱"}  # peers: display name only

@@ -176,6 +176,7 @@ async def test_rooms_outside_programs_take_members_from_their_moderators_only(wo
     assert listed == {"id": room, "name": "Book club", "kind": "group", "role": "member", "last_seq": 4} | {
         "program": None,
         "cohort": None,
+        "observing_until": None,
     }
     missing = await world.call(cast.admin, "POST", "/api/rooms/999999/members", {"username": "alum"})
     assert (missing.status_code, missing.json()["code"]) == (404, "not_found")
