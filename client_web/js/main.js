@@ -194,7 +194,7 @@ function enterApp(user, csrfToken, options = {}) {
     return;
   }
   setCsrfToken(csrfToken);
-  if (lastUserId !== null && String(lastUserId) !== String(user.id)) chat.outbox.clear(); // someone else's drafts
+  if (lastUserId !== null && String(lastUserId) !== String(user.id)) chat.sending.outbox.clear(); // someone else's drafts
   currentUser = user;
   lastUserId = user.id;
   dom.whoami.textContent = `Signed in as ${user.display_name || user.username || ''}`;

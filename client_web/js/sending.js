@@ -1,0 +1,167 @@
+// Sending messages: from the composer into the outbox (outbox.js), onto the
+// socket, and through the server's answers (`ack`, `held`, a refusal) until
+// the stored message itself arrives in the room. A message keeps its client_id
+// through every re-send, so nothing is doubled; what the server refuses stays
+// on screen with Retry and Discard, so nothing is lost.
+
+import { friendlyError } from './format.js';
+import { Outbox, newClientId } from './outbox.js';
+import { clientIdsOf } from './room.js';
+
+const RESEND_AFTER_MS = 15000;
+const ACK_GRACE_MS = 3000; // the acked message normally follows at once; fetch it if not
+const AUTO_RETRY_CODES = new Set(['rate_limited', 'unavailable']); // the server says: retry later
+const MAX_AUTO_RETRIES = 3;
+
+export class Sending {
+  /**
+   * @param {object} chat  the Chat (rooms, openRoom(), conn, status, me, active, loadRooms())
+   * @param {{pendingView: object, pendingList: HTMLElement, composer: object, pane: object,
+   *          announce: (text: string) => void, fetchSoon: (room: object, delayMs: number) => void}} parts
+   */
+  constructor(chat, parts) {
+    this.chat = chat;
+    this.parts = parts;
+    this.outbox = new Outbox();
+  }
+
+  /** The composer's text becomes an outbox entry and goes out (if connected). */
+  sendFromComposer() {
+    const chat = this.chat;
+    const { composer } = this.parts;
+    const room = chat.openRoom();
+    if (!room) return;
+    const body = composer.text();
+    if (!body || !chat.status.mayPost()) return;
+    if (composer.overLimit(body) > 0) {
+      composer.checkLength();
+      return;
+    }
+    const entry = this.outbox.add(room.key, room.id, body, newClientId());
+    composer.sent(room.key);
+    this.renderPending();
+    this.parts.pane.scrollToBottom();
+    this.transmit(entry);
+  }
+
+  /** Send (or re-send, same client_id) one outbox entry if connected. */
+  transmit(entry) {
+    const frame = { type: 'send', room: entry.roomId, body: entry.body, client_id: entry.clientId, ref: entry.clientId };
+    if (this.chat.conn.send(frame)) this.outbox.markSent(entry.clientId);
+  }
+
+  /** Connected (again): everything not acknowledged goes out, oldest first. */
+  resendAll() {
+    for (const entry of this.outbox.unacked()) this.transmit(entry);
+  }
+
+  resendStale() {
+    if (!this.chat.conn.ready) return;
+    for (const e of this.outbox.stale(Date.now(), RESEND_AFTER_MS)) this.transmit(e);
+  }
+
+  retry(clientId, { auto = false } = {}) {
+    const e = this.outbox.markRetrying(clientId);
+    if (!e) return;
+    if (!auto) e.autoRetries = 0;
+    this.renderPending();
+    if (!auto) this.parts.composer.focus();
+    this.transmit(e);
+  }
+
+  discard(clientId) {
+    this.outbox.remove(clientId);
+    this.renderPending();
+    this.parts.composer.focus();
+  }
+
+  /** Pending sends whose message is now in the room are done. */
+  reconcile(room, added) {
+    let changed = false;
+    for (const id of clientIdsOf(added)) if (this.outbox.remove(id)) changed = true;
+    for (const e of this.outbox.forRoom(room.key)) {
+      if (e.status === 'acked' && room.events.has(e.seq)) {
+        this.outbox.remove(e.clientId);
+        changed = true;
+      }
+    }
+    return changed;
+  }
+
+  /** The room is gone: what was waiting for it cannot be sent. */
+  failRoom(key) {
+    for (const e of this.outbox.forRoom(key)) if (e.status !== 'failed') this.outbox.markFailed(e.clientId, { code: 'not_member' });
+  }
+
+  onAck(f) {
+    const chat = this.chat;
+    const id = typeof f.client_id === 'string' ? f.client_id : f.ref;
+    const entry = this.outbox.get(id);
+    if (!entry) return;
+    const room = chat.rooms.get(entry.roomKey);
+    if (!room || room.events.has(f.seq) || room.key !== chat.openKey) {
+      // Already shown, or it will arrive with the room's history when opened.
+      this.outbox.remove(id);
+    } else {
+      this.outbox.markAcked(id, f.seq);
+      if (Number.isInteger(f.seq) && f.seq > room.serverLastSeq) room.serverLastSeq = f.seq;
+      this.parts.fetchSoon(room, ACK_GRACE_MS);
+    }
+    if (entry.roomKey === chat.openKey) this.renderPending();
+  }
+
+  /** The message is kept for a moderator's review: only I see it, and it is not sent again. */
+  onHeld(f) {
+    const id = typeof f.client_id === 'string' ? f.client_id : f.ref;
+    const known = this.outbox.get(id);
+    if (!known || known.status === 'held') return; // a re-send answered again: nothing new
+    const entry = this.outbox.markHeld(id);
+    if (entry.roomKey !== this.chat.openKey) return;
+    this.renderPending();
+    this.parts.announce('Your message is waiting for a moderator’s review. Only you can see it for now.');
+  }
+
+  /** An error frame about one of my sends; false when it is about something else. */
+  onError(f) {
+    const chat = this.chat;
+    const id =
+      typeof f.client_id === 'string' && this.outbox.has(f.client_id) ? f.client_id : this.outbox.has(f.ref) ? f.ref : null;
+    if (!id) return false;
+    const entry = this.outbox.markFailed(id, { code: f.code, message: f.message, retryAfter: f.retry_after, until: f.until });
+    if (!entry || entry.status !== 'failed') return true;
+    const room = chat.rooms.get(entry.roomKey);
+    if (room) chat.status.refused(room, f.code, f.until);
+    if (f.code === 'read_only') chat.loadRooms(); // our idea of my role was out of date
+    // When the server says "later" (rate limit, storage briefly down), try again
+    // by ourselves a few times; the Retry button stays available meanwhile.
+    entry.autoRetries = entry.autoRetries || 0;
+    const firstFailure = entry.autoRetries === 0;
+    if (AUTO_RETRY_CODES.has(f.code) && entry.autoRetries < MAX_AUTO_RETRIES) {
+      entry.autoRetries += 1;
+      const waitMs = (Number(f.retry_after) > 0 ? Number(f.retry_after) * 1000 : 2000 * entry.autoRetries) + Math.random() * 500;
+      setTimeout(() => {
+        const e = this.outbox.get(id);
+        if (chat.active && e && e.status === 'failed') this.retry(id, { auto: true });
+      }, waitMs);
+    }
+    if (entry.roomKey === chat.openKey) {
+      this.renderPending();
+      if (firstFailure) this.parts.announce(`Message not sent. ${friendlyError(f.code, f.retry_after)}`);
+    }
+    return true;
+  }
+
+  /** Show the open room's outbox entries under its messages. */
+  renderPending() {
+    const { pendingView, pendingList, pane, composer } = this.parts;
+    const key = this.chat.openKey;
+    const entries = key ? this.outbox.forRoom(key) : [];
+    const active = document.activeElement;
+    const hadFocus = active && pendingList.contains(active);
+    const stick = pane.stickToBottom || pane.isNearBottom();
+    const me = this.chat.me;
+    pendingView.render(entries, { meName: me && me.display_name });
+    if (stick) pane.scrollToBottom(); // a failure note makes the item taller: keep it in view
+    if (hadFocus && !pendingList.contains(document.activeElement)) composer.focus();
+  }
+}
