@@ -12,6 +12,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from starlette.datastructures import Headers
@@ -30,6 +31,7 @@ from server.protocol import (
     Leave,
     Ping,
     ProtocolError,
+    React,
     Send,
     Typing,
     decode,
@@ -39,6 +41,7 @@ from server.protocol import (
 from server.rules.limits import take
 from server.services import Services
 from server.store import duty as duty_store
+from server.store import reactions as reaction_store
 from server.store.database import StoreUnavailable, utcnow
 from server.store.duty import Member
 from server.store.events import NewMessage, Posted, iso
@@ -175,6 +178,8 @@ async def handle(services: Services, conn: Connection, text: str) -> None:
             raise ProtocolError(ErrorCode.RATE_LIMITED, "slow down", retry_after=decision.retry_after)
         if isinstance(frame, Send):
             await _send(services, conn, frame)
+        elif isinstance(frame, React):
+            await _react(services, conn, frame)
         elif isinstance(frame, Join):
             member = await _check_member(services, conn, frame.room)
             await services.hub.join(conn, frame.room, frame.since, ref)
@@ -230,6 +235,7 @@ async def _send(services: Services, conn: Connection, frame: Send) -> None:
         author_name=conn.person.display_name,
         body=frame.body,
         client_id=client_id,
+        reply_to=frame.reply_to,
     )
     ref = frame.ref
 
@@ -254,6 +260,12 @@ REFUSALS = {
 }
 
 
+def _refusal(refused: str | None, until: datetime | None) -> tuple[ErrorCode, str, dict[str, Any]]:
+    """A store's refusal of a send or a reaction as an error's code, message and ``until``."""
+    code = ErrorCode(refused or ErrorCode.NOT_MEMBER)
+    return code, REFUSALS.get(code, REFUSALS[ErrorCode.NOT_MEMBER]), {"until": None if until is None else iso(until)}
+
+
 def _answer(posted: Posted, ref: Any, extra: dict[str, Any]) -> str:
     """The frame that answers a committed send: ``ack``, ``held`` (only its author sees it), or an error."""
     if posted.seq is not None:
@@ -261,6 +273,25 @@ def _answer(posted: Posted, ref: Any, extra: dict[str, Any]) -> str:
         return _with_ref(ack, ref)
     if posted.held:
         return _with_ref({"type": "held", **extra}, ref)
-    code = ErrorCode(posted.refused or ErrorCode.NOT_MEMBER)
-    until = None if posted.until is None else iso(posted.until)
-    return error_frame(code, REFUSALS.get(code, REFUSALS[ErrorCode.NOT_MEMBER]), ref, until=until, **extra)
+    if posted.refused == ErrorCode.INVALID:
+        return error_frame(ErrorCode.INVALID, "reply_to: not a message of this room", ref, field="reply_to", **extra)
+    code, message, until = _refusal(posted.refused, posted.until)
+    return error_frame(code, message, ref, **until, **extra)
+
+
+async def _react(services: Services, conn: Connection, frame: React) -> None:
+    """Store a reaction when it changes something, fan it out after commit, and answer ``ack``."""
+    async with services.db.write() as db:
+        reacted = await reaction_store.react(
+            db, room_id=frame.room, person=conn.person, target=frame.target, emoji=frame.emoji, on=frame.on
+        )
+    if reacted.refused == ErrorCode.INVALID:
+        raise ProtocolError(ErrorCode.INVALID, "target: not a message of this room", room=frame.room, field="target")
+    if reacted.refused is not None:
+        code, message, until = _refusal(reacted.refused, reacted.until)
+        raise ProtocolError(code, message, room=frame.room, **until)
+    seq = None
+    if reacted.frame is not None:
+        seq = reacted.frame["seq"]
+        services.hub.publish_stored(frame.room, seq, reacted.frame)
+    conn.push(_with_ref({"type": "ack", "room": frame.room, "seq": seq}, frame.ref))

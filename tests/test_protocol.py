@@ -7,7 +7,7 @@ import uuid
 import orjson
 import pytest
 
-from server.protocol import ErrorCode, Join, Ping, ProtocolError, Send, decode, error_frame
+from server.protocol import ErrorCode, Join, Ping, ProtocolError, React, Send, decode, error_frame
 
 LIMIT = 65536
 CID = str(uuid.uuid4())
@@ -20,6 +20,10 @@ CID = str(uuid.uuid4())
         ({"type": "join", "room": 1, "since": 0}, Join),
         ({"type": "join", "room": 7}, Join),
         ({"type": "send", "room": 1, "body": "hi", "client_id": CID, "ref": "a"}, Send),
+        ({"type": "send", "room": 1, "body": "hi", "client_id": CID, "reply_to": 4, "ref": "a"}, Send),
+        ({"type": "send", "room": 1, "body": "hi", "client_id": CID, "reply_to": None}, Send),
+        ({"type": "react", "room": 1, "target": 3, "emoji": "heart", "on": True, "ref": "r"}, React),
+        ({"type": "react", "room": 1, "target": 3, "emoji": "strong", "on": False}, React),
         ({"type": "ping"}, Ping),
     ],
 )
@@ -47,6 +51,57 @@ BAD = [
     ("extra field", '{"type": "ping", "evil": true}', ErrorCode.INVALID),
     ("lone surrogate", '{"type": "send", "room": 1, "body": "\\ud800", "client_id": "' + CID + '"}', ErrorCode.INVALID),
     ("too large", '{"type": "ping", "pad": "' + "x" * LIMIT + '"}', ErrorCode.TOO_LARGE),
+    (
+        "reply_to as string",
+        f'{{"type": "send", "room": 1, "body": "x", "client_id": "{CID}", "reply_to": "4"}}',
+        ErrorCode.INVALID,
+    ),
+    (
+        "reply_to zero",
+        f'{{"type": "send", "room": 1, "body": "x", "client_id": "{CID}", "reply_to": 0}}',
+        ErrorCode.INVALID,
+    ),
+    (
+        "reply_to as bool",
+        f'{{"type": "send", "room": 1, "body": "x", "client_id": "{CID}", "reply_to": true}}',
+        ErrorCode.INVALID,
+    ),
+    (
+        "reply_to as float",
+        f'{{"type": "send", "room": 1, "body": "x", "client_id": "{CID}", "reply_to": 4.0}}',
+        ErrorCode.INVALID,
+    ),
+    (
+        "reply_to as object",
+        f'{{"type": "send", "room": 1, "body": "x", "client_id": "{CID}", "reply_to": {{"seq": 4}}}}',
+        ErrorCode.INVALID,
+    ),
+    (
+        "unknown emoji",
+        '{"type": "react", "room": 1, "target": 3, "emoji": "thumbs_down", "on": true}',
+        ErrorCode.INVALID,
+    ),
+    (
+        "emoji as a character",
+        '{"type": "react", "room": 1, "target": 3, "emoji": "\u2764", "on": true}',
+        ErrorCode.INVALID,
+    ),
+    ("emoji in capitals", '{"type": "react", "room": 1, "target": 3, "emoji": "HEART", "on": true}', ErrorCode.INVALID),
+    ("missing emoji", '{"type": "react", "room": 1, "target": 3, "on": true}', ErrorCode.INVALID),
+    ("target as string", '{"type": "react", "room": 1, "target": "3", "emoji": "clap", "on": true}', ErrorCode.INVALID),
+    ("target zero", '{"type": "react", "room": 1, "target": 0, "emoji": "clap", "on": true}', ErrorCode.INVALID),
+    ("target as bool", '{"type": "react", "room": 1, "target": true, "emoji": "clap", "on": true}', ErrorCode.INVALID),
+    ("target as float", '{"type": "react", "room": 1, "target": 3.0, "emoji": "clap", "on": true}', ErrorCode.INVALID),
+    ("missing target", '{"type": "react", "room": 1, "emoji": "clap", "on": true}', ErrorCode.INVALID),
+    ("on as number", '{"type": "react", "room": 1, "target": 3, "emoji": "clap", "on": 1}', ErrorCode.INVALID),
+    ("on as string", '{"type": "react", "room": 1, "target": 3, "emoji": "clap", "on": "true"}', ErrorCode.INVALID),
+    ("missing on", '{"type": "react", "room": 1, "target": 3, "emoji": "clap"}', ErrorCode.INVALID),
+    (
+        "react extra field",
+        '{"type": "react", "room": 1, "target": 3, "emoji": "clap", "on": true, "by": 2}',
+        ErrorCode.INVALID,
+    ),
+    ("react without room", '{"type": "react", "target": 3, "emoji": "clap", "on": true}', ErrorCode.INVALID),
 ]
 
 
@@ -79,6 +134,10 @@ def test_error_frame_shape() -> None:
         {"type": "send", "room": 1, "body": "hi", "client_id": CID, "ref": 1.5},
         {"type": "send", "room": 1, "body": "hi", "client_id": CID, "extra": 1},
         {"type": "send", "room": 1, "body": "hi", "client_id": 5},
+        {"type": "send", "room": 1, "body": "hi", "client_id": CID, "reply_to": 9},
+        {"type": "send", "room": 1, "body": "hi", "client_id": CID, "reply_to": 9, "ref": "r"},
+        {"type": "send", "room": 1, "body": "hi", "client_id": CID, "reply_to": None},
+        {"type": "send", "room": 1, "body": "hi", "client_id": CID, "reply_to": True},
     ],
 )
 def test_the_fast_path_for_send_agrees_with_the_model(raw: dict[str, object]) -> None:
@@ -96,3 +155,18 @@ def test_the_fast_path_for_send_agrees_with_the_model(raw: dict[str, object]) ->
     assert got == expected
     if isinstance(got, Send):
         assert got.client_id == uuid.UUID(str(raw["client_id"]).strip("{}"))
+
+
+def test_a_reply_and_a_reaction_decode_to_what_they_say() -> None:
+    reply = decode(f'{{"type": "send", "room": 2, "body": "me too", "client_id": "{CID}", "reply_to": 7}}', LIMIT)
+    assert isinstance(reply, Send) and reply.reply_to == 7
+    plain = decode(f'{{"type": "send", "room": 2, "body": "me too", "client_id": "{CID}"}}', LIMIT)
+    assert isinstance(plain, Send) and plain.reply_to is None
+    reaction = decode('{"type": "react", "room": 2, "target": 7, "emoji": "pray", "on": false, "ref": 3}', LIMIT)
+    assert reaction == React(type="react", room=2, target=7, emoji="pray", on=False, ref=3)
+
+
+def test_an_unknown_emoji_names_the_field() -> None:
+    with pytest.raises(ProtocolError) as caught:
+        decode('{"type": "react", "room": 1, "target": 3, "emoji": "fire", "on": true, "ref": "x"}', LIMIT)
+    assert caught.value.message.startswith("emoji:") and caught.value.extra["ref"] == "x"

@@ -21,6 +21,7 @@ from server.rules.monitoring import hold_applies, holds, monitored, posting_refu
 from server.rules.schedule import stored_schedule
 from server.store.database import as_utc, utcnow
 from server.store.duty import rooms_on_duty
+from server.store.excerpts import quotes_of
 from server.store.models import Event, HeldMessage, Membership, Room, User
 
 events = Event.__table__  # type: ignore[attr-defined]
@@ -55,6 +56,8 @@ def frame_of(
     frame: dict[str, Any] = {"type": type_, "room": room_id, "seq": seq}
     if type_ == "message":
         frame.update(author=author, body=body, ts=stamp, client_id=client_id)
+        if data:
+            frame.update(orjson.loads(data))  # a reply: {"reply_to": {...}}
         return frame
     extra = orjson.loads(data) if data else {}
     if author is not None:
@@ -73,6 +76,7 @@ class NewMessage:
     author_name: str
     body: str
     client_id: str
+    reply_to: int | None = None  # the seq of a message of the same room
 
 
 @dataclass(frozen=True)
@@ -103,7 +107,9 @@ def append_messages(conn: Connection, batch: list[NewMessage]) -> list[Posted]:
     per statement.
 
     Authorisation happens here, against the rows being locked: members and moderators post;
-    readers get ``read_only``, people observing get ``observing``. Duplicates of an already
+    readers get ``read_only``, people observing get ``observing``; a reply whose ``reply_to``
+    is not a message of the same room gets ``invalid`` (the targets are read only when the
+    batch holds a reply, in one query). Duplicates of an already
     stored (room, author, client_id), within the batch or from before, are answered with the
     original seq. In a room whose hold mode applies now, a member's message goes to
     ``held_messages`` instead (no seq; a retry is answered ``held`` again). Rooms with hold
@@ -125,6 +131,8 @@ def append_messages(conn: Connection, batch: list[NewMessage]) -> list[Posted]:
     holding = _holding(conn, room_rows, now)
     # a held message's retry must be answered `held` even once the hold has stopped applying
     held = _held_client_ids(conn, batch, room_rows) if any(r.hold_mode != "off" for r in room_rows.values()) else set()
+    replying = {(m.room_id, m.reply_to) for m in batch if m.reply_to is not None}
+    quotes = quotes_of(conn, replying) if replying else {}
     rows: list[dict[str, Any]] = []
     held_rows: list[dict[str, Any]] = []
     results: list[Posted] = []
@@ -142,10 +150,16 @@ def append_messages(conn: Connection, batch: list[NewMessage]) -> list[Posted]:
         if refusal is not None:
             results.append(Posted(seq=None, refused=refusal, until=listen_until if refusal == "observing" else None))
             continue
+        data = None
+        if message.reply_to is not None:
+            data = quotes.get((message.room_id, message.reply_to))
+            if data is None:
+                results.append(Posted(seq=None, refused="invalid"))
+                continue
         if key in held or holds(role, message.room_id in holding):
             if key not in held:
                 held.add(key)
-                held_rows.append(_held_row(message, now))
+                held_rows.append(_held_row(message, now, data))
             results.append(Posted(seq=None, held=True))
             continue
         seq = last_seq[message.room_id] + 1
@@ -159,7 +173,7 @@ def append_messages(conn: Connection, batch: list[NewMessage]) -> list[Posted]:
                 "author_id": message.author_id,
                 "body": message.body,
                 "client_id": message.client_id,
-                "data": None,
+                "data": data,
                 "created_at": now,
             }
         )
@@ -175,7 +189,7 @@ def append_messages(conn: Connection, batch: list[NewMessage]) -> list[Posted]:
                     author=author,
                     body=message.body,
                     client_id=message.client_id,
-                    data=None,
+                    data=data,
                 ),
             )
         )
@@ -191,12 +205,13 @@ def append_messages(conn: Connection, batch: list[NewMessage]) -> list[Posted]:
     return results
 
 
-def _held_row(message: NewMessage, now: datetime) -> dict[str, Any]:
+def _held_row(message: NewMessage, now: datetime, data: str | None) -> dict[str, Any]:
     return {
         "room_id": message.room_id,
         "author_id": message.author_id,
         "body": message.body,
         "client_id": message.client_id,
+        "data": data,
         "status": "held",
         "created_at": now,
     }

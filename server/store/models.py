@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Column, Date, DateTime, Index, Text, UniqueConstraint, false
+from sqlalchemy import BigInteger, Column, Date, DateTime, ForeignKeyConstraint, Index, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 
@@ -73,6 +73,8 @@ class Membership(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_ts())
     # listen-only until then (the member chose to observe for a while); sends are refused
     listen_until: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    # the seq up to which the person has read the room (only moves forward); 0: never read
+    last_read_seq: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
 
 
 class Event(SQLModel, table=True):
@@ -88,8 +90,26 @@ class Event(SQLModel, table=True):
     author_id: int | None = Field(default=None, foreign_key="users.id")
     body: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     client_id: str | None = Field(default=None, max_length=36)
+    # JSON: a non-message event's fields; a reply's {"reply_to": {"seq", "author", "excerpt"}}
     data: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = Field(sa_column=_ts())
+
+
+class Reaction(SQLModel, table=True):
+    """A reaction someone gives a message now: the fold of the room's ``reaction`` events.
+
+    Kept as rows so "does this change anything?" is one primary-key lookup.
+    """
+
+    __tablename__ = "reactions"
+    __table_args__ = (
+        ForeignKeyConstraint(["room_id", "target_seq"], ["events.room_id", "events.seq"], name="fk_reactions_target"),
+    )
+
+    room_id: int = Field(primary_key=True)
+    target_seq: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    user_id: int = Field(foreign_key="users.id", primary_key=True)
+    emoji: str = Field(max_length=16, primary_key=True)
 
 
 class Program(SQLModel, table=True):
@@ -190,6 +210,7 @@ class HeldMessage(SQLModel, table=True):
     author_id: int = Field(foreign_key="users.id")
     body: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     client_id: str = Field(max_length=36)
+    data: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # as events.data (a reply)
     status: str = Field(default="held", max_length=16)  # held, approved, rejected
     seq: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))  # once approved
     created_at: datetime = Field(sa_column=_ts())

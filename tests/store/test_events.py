@@ -1,4 +1,4 @@
-"""The storage suite, run on SQLite and on PostgreSQL: seqs, idempotency, history."""
+"""The storage suite, run on SQLite and on PostgreSQL: seqs, idempotency, replies, history."""
 
 from __future__ import annotations
 
@@ -6,8 +6,11 @@ import asyncio
 import uuid
 from functools import partial
 
+from sqlalchemy import select
+
+from server.store import duty as duty_store
 from server.store.database import Database
-from server.store.events import NewMessage, Posted, append_messages, history
+from server.store.events import NewMessage, Posted, append_messages, held_messages, history
 from tests.support.seed import create_room, create_user
 
 
@@ -15,9 +18,16 @@ async def _post(db: Database, messages: list[NewMessage]) -> list[Posted]:
     return await db.run_write(partial(append_messages, batch=messages))
 
 
-def _message(room: int, author_id: int, body: str, client_id: str | None = None) -> NewMessage:
+def _message(
+    room: int, author_id: int, body: str, client_id: str | None = None, reply_to: int | None = None
+) -> NewMessage:
     return NewMessage(
-        room_id=room, author_id=author_id, author_name="x", body=body, client_id=client_id or str(uuid.uuid4())
+        room_id=room,
+        author_id=author_id,
+        author_name="x",
+        body=body,
+        client_id=client_id or str(uuid.uuid4()),
+        reply_to=reply_to,
     )
 
 
@@ -103,3 +113,61 @@ async def test_history_pages_forwards_and_backwards(db: Database) -> None:
     assert set(message) == {"type", "room", "seq", "author", "body", "ts", "client_id"}
     assert message["author"] == {"id": staff.person.id, "display_name": staff.person.display_name}
     assert message["ts"].endswith("Z")
+
+
+async def test_replies_in_one_batch_quote_their_targets_and_other_targets_are_refused(db: Database) -> None:
+    staff = await create_user(db, "staff", "staff", "Kim")
+    ann, ben = await create_user(db, "ann", display_name="Ann"), await create_user(db, "ben")
+    room = await create_room(db, staff, [ann, ben])
+    long_body = "🌱" * 150
+    targets = await _post(db, [_message(room, ann.person.id, long_body), _message(room, staff.person.id, "hi")])
+    first, second = targets[0].seq, targets[1].seq
+    assert first is not None and second is not None
+    posted = await _post(
+        db,
+        [
+            _message(room, ben.person.id, "me too", reply_to=first),
+            _message(room, ben.person.id, "a member_added", reply_to=1),
+            _message(room, ben.person.id, "past the end", reply_to=10**6),
+            _message(room, ben.person.id, "plain"),
+            _message(room, ann.person.id, "thanks", reply_to=second),
+        ],
+    )
+    assert [p.refused for p in posted] == [None, "invalid", "invalid", None, None]
+    quote = {"seq": first, "author": {"id": ann.person.id, "display_name": "Ann"}, "excerpt": "🌱" * 140}
+    assert posted[0].frame is not None and posted[0].frame["reply_to"] == quote
+    assert posted[3].frame is not None and "reply_to" not in posted[3].frame
+    assert posted[4].frame is not None and posted[4].frame["reply_to"]["author"]["display_name"] == "Kim"
+    async with db.read() as conn:
+        stored, _ = await history(conn, room, after=second)
+    live = [p.frame for p in posted if p.frame is not None]
+    assert [(e["seq"], e.get("reply_to")) for e in stored] == [(e["seq"], e.get("reply_to")) for e in live]
+
+
+async def test_a_reply_to_a_message_of_another_room_is_refused(db: Database) -> None:
+    staff = await create_user(db, "staff", "staff")
+    ann = await create_user(db, "ann")
+    room = await create_room(db, staff, [ann])
+    other = await create_room(db, staff, [ann], name="Other")
+    for _ in range(5):
+        await _post(db, [_message(other, ann.person.id, "filler")])
+    elsewhere = (await _post(db, [_message(other, ann.person.id, "elsewhere")]))[0].seq
+    async with db.read() as conn:
+        mine, _ = await history(conn, room, after=0)
+    assert elsewhere is not None and elsewhere > mine[-1]["seq"]  # no event of this room has that seq
+    posted = await _post(db, [_message(room, ann.person.id, "re", reply_to=elsewhere)])
+    assert posted[0].refused == "invalid"
+
+
+async def test_a_held_reply_keeps_its_quote_for_review(db: Database) -> None:
+    staff = await create_user(db, "staff", "staff")
+    ann = await create_user(db, "ann", display_name="Ann")
+    room = await create_room(db, staff, [ann])
+    target = (await _post(db, [_message(room, staff.person.id, "welcome")]))[0].seq
+    async with db.write() as conn:
+        await duty_store.set_options(conn, room, hold_mode="always", schedule=None, set_schedule=False)
+    posted = await _post(db, [_message(room, ann.person.id, "thank you", reply_to=target)])
+    assert posted[0].held
+    async with db.read() as conn:
+        row = (await conn.execute(select(held_messages.c.data).where(held_messages.c.room_id == room))).one()
+    assert row.data is not None and '"reply_to"' in row.data and f'"seq":{target}' in row.data
