@@ -163,6 +163,7 @@ def create_app(settings: Settings) -> Alongside:
         Route("/api/rooms", rooms.create_room, methods=["POST"]),
         Route("/api/rooms/{room_id}/members", rooms.add_member, methods=["POST"]),
         Route("/api/rooms/{room_id}/messages", rooms.history, methods=["GET"]),
+        Route("/api/rooms/{room_id}/read", rooms.mark_read, methods=["POST"]),
         *programs.ROUTES,
         *invites.ROUTES,
         *lifecycle.ROUTES,

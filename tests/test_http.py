@@ -153,6 +153,9 @@ async def test_rooms_members_and_history(api: Api) -> None:
             "program": None,  # a room made by hand belongs to no program
             "cohort": None,
             "observing_until": None,
+            "last_read_seq": 0,
+            "unread": 0,  # membership events are not messages
+            "latest": None,
         } in mine
         assert room not in [r["id"] for r in (await http.get("/api/rooms", headers=ben)).json()["rooms"]]
         history = (await http.get(f"/api/rooms/{room}/messages?after=0", headers=ann)).json()

@@ -89,6 +89,9 @@ async def test_registering_lands_the_person_in_their_rooms_signed_in(world: Worl
         "program": cast.program,
         "cohort": cast.cohort,
         "observing_until": None,
+        "last_read_seq": 0,
+        "unread": 0,
+        "latest": None,
     }
     added = await peer.until(lambda f: f.get("type") == "member_added" and f["user"]["id"] == body["user"]["id"])
     assert added[-1]["user"] == {"id": body["user"]["id"], "display_name": "Sam 🌱"}  # peers: display name only

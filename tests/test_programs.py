@@ -177,6 +177,9 @@ async def test_rooms_outside_programs_take_members_from_their_moderators_only(wo
         "program": None,
         "cohort": None,
         "observing_until": None,
+        "last_read_seq": 0,
+        "unread": 0,
+        "latest": None,
     }
     missing = await world.call(cast.admin, "POST", "/api/rooms/999999/members", {"username": "alum"})
     assert (missing.status_code, missing.json()["code"]) == (404, "not_found")

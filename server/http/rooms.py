@@ -1,8 +1,9 @@
-"""Rooms: create (staff), list mine, add members (moderators, program staff), read history (members)."""
+"""Rooms: create (staff), list mine, add members (moderators, program staff), read history and
+mark it read (members)."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
@@ -12,6 +13,7 @@ from server.http.common import ApiError, json, parse, services_of, session_of, s
 from server.http.program_access import may_run_room, room_path_id
 from server.protocol import ErrorCode
 from server.store import events as event_store
+from server.store import reading
 from server.store import rooms as room_store
 from server.store import users as user_store
 
@@ -20,6 +22,11 @@ class RoomBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=100)
     kind: Literal["group", "cohort", "topic", "alumni", "direct"] = "group"
+
+
+class ReadBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    seq: Annotated[int, Field(strict=True, ge=0, le=2**62)]
 
 
 class MemberBody(BaseModel):
@@ -93,3 +100,22 @@ async def history(request: Request) -> Response:
             raise ApiError(ErrorCode.NOT_MEMBER, "no such room, or you are not a member of it")
         frames, has_more = await event_store.history(conn, room_id, after=after, before=before, limit=limit)
     return json({"messages": frames, "has_more": has_more})
+
+
+async def mark_read(request: Request) -> Response:
+    """POST /api/rooms/{id}/read {seq}: I have read up to here (any role); my other clients hear of it."""
+    services = services_of(request)
+    session = await session_of(request)
+    room_id = room_path_id(request)
+    seq = (await parse(request, ReadBody)).seq
+    me = session.person.id
+    async with services.db.write() as conn:
+        if await room_store.role_in(conn, room_id, me) is None:
+            raise ApiError(ErrorCode.NOT_MEMBER, "no such room, or you are not a member of it")
+        last = (await event_store.last_seqs(conn, [room_id]))[room_id]
+        if seq > last:
+            raise ApiError(ErrorCode.INVALID, f"seq: the room's last seq is {last}", field="seq")
+        marker, moved = await reading.mark_read(conn, room_id, me, seq)
+    if moved:
+        services.hub.notify_user(me, {"type": "read", "room": room_id, "last_read_seq": marker})
+    return json({"room": room_id, "last_read_seq": marker})

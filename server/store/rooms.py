@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from server.store import reading
 from server.store.database import as_utc, utcnow
 from server.store.events import append_event, iso
 from server.store.models import Membership, Room
@@ -107,7 +108,8 @@ async def role_in(conn: AsyncConnection, room_id: int, user_id: int) -> str | No
 
 async def of_user(conn: AsyncConnection, user_id: int) -> list[dict[str, Any]]:
     """The rooms a person belongs to: my role (``reader``: history only), latest seq, program, cohort,
-    and until when I listen only there (None: I may post)."""
+    until when I listen only there (None: I may post), how far I have read, how many messages by
+    others came after that (capped, see ``server.store.reading``) and the latest message. One query."""
     rows = await conn.execute(
         select(
             rooms.c.id,
@@ -118,8 +120,11 @@ async def of_user(conn: AsyncConnection, user_id: int) -> list[dict[str, Any]]:
             rooms.c.cohort_id,
             memberships.c.role,
             memberships.c.listen_until,
+            memberships.c.last_read_seq,
+            reading.unread_of(user_id).label("unread"),
+            *reading.LATEST_COLUMNS,
         )
-        .join(memberships, memberships.c.room_id == rooms.c.id)
+        .select_from(reading.with_latest(rooms.join(memberships, memberships.c.room_id == rooms.c.id), rooms.c.id))
         .where(memberships.c.user_id == user_id)
         .order_by(rooms.c.id)
     )
@@ -138,6 +143,9 @@ async def of_user(conn: AsyncConnection, user_id: int) -> list[dict[str, Any]]:
             "program": row.program_id,
             "cohort": row.cohort_id,
             "observing_until": observing(row.listen_until),
+            "last_read_seq": row.last_read_seq,
+            "unread": row.unread,
+            "latest": reading.latest_line(row),
         }
         for row in rows
     ]
