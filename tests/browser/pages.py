@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from playwright.async_api import Browser, Page, expect
 
 from tests.support.seed import Account
@@ -11,20 +13,24 @@ DESKTOP = 1280
 
 
 class Problems(list[str]):
-    """Script errors and CSP violations seen by pages; HTTP refusals a test expects are not problems."""
+    """Script errors and CSP violations seen by pages; HTTP refusals a test expects are not problems,
+    nor console errors containing one of ``expected_texts`` (e.g. a refused connection while a test
+    has stopped the server)."""
 
-    def watch(self, page: Page, expected_statuses: tuple[int, ...] = (401,)) -> None:
-        expected = tuple(f"status of {status}" for status in expected_statuses)
+    def watch(
+        self, page: Page, expected_statuses: tuple[int, ...] = (401,), expected_texts: tuple[str, ...] = ()
+    ) -> None:
+        expected = (*(f"status of {status}" for status in expected_statuses), *expected_texts)
 
         def console(kind: str, text: str) -> None:
-            if kind == "error" and not any(status in text for status in expected):
+            if kind == "error" and not any(part in text for part in expected):
                 self.append(f"console: {text}")
 
         page.on("pageerror", lambda error: self.append(f"pageerror: {error}"))
         page.on("console", lambda message: console(message.type, message.text))
 
 
-async def new_page(browser: Browser, problems: Problems, width: int = DESKTOP, **watch: tuple[int, ...]) -> Page:
+async def new_page(browser: Browser, problems: Problems, width: int = DESKTOP, **watch: Any) -> Page:
     context = await browser.new_context(viewport={"width": width, "height": 800})
     page = await context.new_page()
     problems.watch(page, **watch)
@@ -32,10 +38,15 @@ async def new_page(browser: Browser, problems: Problems, width: int = DESKTOP, *
 
 
 async def sign_in(page: Page, base_url: str, who: Account) -> None:
+    await sign_in_as(page, base_url, who.username, who.password)
+
+
+async def sign_in_as(page: Page, base_url: str, username: str, password: str) -> None:
+    """Through the login form, for someone who has no Account (e.g. registered over HTTP by the test)."""
     await page.goto(base_url + "/")
     form = page.locator("#login-form")
-    await form.get_by_label("Username").fill(who.username)
-    await form.get_by_label("Password").fill(who.password)
+    await form.get_by_label("Username").fill(username)
+    await form.get_by_label("Password").fill(password)
     await form.get_by_role("button", name="Sign in").click()
     await expect(page.locator("#app-view")).to_be_visible()
 

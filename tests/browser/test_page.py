@@ -56,6 +56,7 @@ async def test_two_people_chat_live_with_typing_and_presence(browser: Browser, s
     await ben.locator("#composer-input").press("Enter")
     line = ann.locator("#message-list .msg-body").filter(has_text="Hello from Ben")
     await expect(line).to_have_text("Hello from Ben <b>bold?</b>")  # as text, not markup
+    await expect(ann.locator("#typing")).to_be_empty()  # the message ends its "is typing"
     assert await ann.locator("#message-list b").count() == 0
     assert await ann.locator("#message-list img").count() == 0
 
@@ -66,6 +67,9 @@ async def test_two_people_chat_live_with_typing_and_presence(browser: Browser, s
 
     await ann.screenshot(path=str(artifacts / "core-conversation-1280.png"))
     await ben.screenshot(path=str(artifacts / "core-conversation-360.png"))
+
+    await ben.context.close()  # Ben leaves: Ann sees him go
+    await expect(ann.locator("#presence")).not_to_contain_text("Ben")
     assert scene.problems == []
 
 
