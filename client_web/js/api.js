@@ -84,5 +84,7 @@ export const api = {
   /** opts: {after?, before?, limit?} */
   messages: (roomId, opts = {}) =>
     request('GET', `/api/rooms/${rid(roomId)}/messages${query({ after: opts.after, before: opts.before, limit: opts.limit })}`),
+  /** My read marker: I have seen the room up to `seq`. */
+  markRead: (roomId, seq) => request('POST', `/api/rooms/${rid(roomId)}/read`, { seq }),
   crisisResources: () => request('GET', '/api/crisis-resources', undefined, { quiet401: true }),
 };

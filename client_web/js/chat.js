@@ -1,25 +1,33 @@
 // The chat screen: wires its parts together and routes what the WebSocket
 // says to them. The parts: the room list (rooms_panel.js), the open room's
-// messages (conversation.js), joining it (joins.js), filling holes
-// (catch_up.js), sending (sending.js, with outbox.js), the message box
-// (composer.js), presence and typing (presence.js), the room's standing
-// (room_status.js). Room bookkeeping lives in room.js, the connection in
-// socket.js, DOM building in render.js.
+// messages (conversation.js) and what can be done with one
+// (message_actions.js, reacting.js), how far I have read (read_marker.js),
+// joining the room (joins.js), filling holes (catch_up.js), sending
+// (sending.js, with outbox.js), the message box (composer.js), presence and
+// typing (presence.js), the room's standing (room_status.js). Room
+// bookkeeping lives in room.js, the connection in socket.js, DOM building in
+// render.js and the *_view.js modules.
 
+import { arrivalAnnouncements, messagesFromOthers } from './announcements.js';
 import { CatchUp } from './catch_up.js';
 import { Composer } from './composer.js';
 import { Conversation } from './conversation.js';
-import { clip, displayName } from './format.js';
+import { excerpt } from './format.js';
 import { Joins } from './joins.js';
+import { MessageActions } from './message_actions.js';
+import { PendingListView } from './pending_view.js';
 import { Presence } from './presence.js';
-import { PendingListView } from './render.js';
+import { Reacting } from './reacting.js';
+import { ReadMarker } from './read_marker.js';
 import { applyLive, isHistoryEvent, isRemoved, myNewRole, roomKey } from './room.js';
 import { RoomStatus } from './room_status.js';
 import { RoomsPanel } from './rooms_panel.js';
 import { Sending } from './sending.js';
 import { Connection } from './socket.js';
+import { applyRead, countIsOurs } from './unread.js';
 
 const RESEND_CHECK_EVERY_MS = 5000;
+const ROOMS_REFRESH_EVERY_MS = 60000; // unread counts of the rooms not joined (only the open one is)
 
 export class Chat {
   /**
@@ -53,7 +61,19 @@ export class Chat {
       focusComposer: () => dom.composerInput.focus(),
     });
     this.roomsPanel = new RoomsPanel(dom, this);
-    this.conversation = new Conversation(dom, this);
+    this.readMarker = new ReadMarker({
+      stillSeen: (room) => room === this.openRoom() && this.conversation.latestSeen(),
+      moved: (room) => this.readMoved(room),
+    });
+    this.conversation = new Conversation(dom, this, { seen: (room) => this.readMarker.seen(room) });
+    this.reacting = new Reacting(this, (text) => this.say(text));
+    this.actions = new MessageActions(dom.messageList, {
+      room: () => this.openRoom(),
+      meId: () => (this.me ? this.me.id : null),
+      react: (room, seq, emoji, on) => this.reacting.react(room, seq, emoji, on),
+      reply: (room, seq) => this.startReply(room, seq),
+      jump: (seq) => this.conversation.jumpTo(seq) || this.say('That message is further back. Scroll up to load earlier messages.'),
+    });
     this.catchUp = new CatchUp(this, (room, added) => this.afterAdded(room, added));
     this.joins = new Joins(this, { conversation: this.conversation, historyStatus: dom.historyStatus });
     this.presence = new Presence(dom, { openKey: () => this.openKey, meId: () => (this.me ? this.me.id : null) });
@@ -86,6 +106,11 @@ export class Chat {
     this.active = true;
     this.conn.start();
     this.timers.push(setInterval(() => this.sending.resendStale(), RESEND_CHECK_EVERY_MS));
+    this.timers.push(
+      setInterval(() => {
+        if (document.visibilityState === 'visible' && this.conn.ready) this.loadRooms();
+      }, ROOMS_REFRESH_EVERY_MS),
+    );
     this.loadRooms();
   }
 
@@ -96,6 +121,9 @@ export class Chat {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     this.catchUp.stop();
+    this.readMarker.stop();
+    this.reacting.clear();
+    this.actions.close(false);
     this.conversation.stop();
     this.rooms.clear();
     this.roomOrder = [];
@@ -118,11 +146,15 @@ export class Chat {
     const d = this.dom;
     d.backToRooms.addEventListener('click', () => {
       d.app.classList.remove('room-open');
+      this.roomsPanel.render(); // the room left on screen may have new messages now
       d.roomsHeading.focus();
     });
     window.addEventListener('online', () => this.conn.reconnectNow());
+    window.addEventListener('focus', () => this.active && this.conversation.checkSeen());
     document.addEventListener('visibilitychange', () => {
       if (document.visibilityState !== 'visible' || !this.active) return;
+      this.conversation.refreshDivider(); // what came while I was away
+      this.conversation.checkSeen();
       if (!this.conn.ready) this.conn.reconnectNow();
       else this.loadRooms(); // someone may have added us to a room meanwhile
     });
@@ -175,12 +207,13 @@ export class Chat {
       this.joins.leave(prev);
     }
     this.composer.switchRoom(prev ? prev.key : null, key);
+    this.actions.close(false);
     this.openKey = key;
     this.joins.joinedKey = null;
-    this.roomsPanel.render();
 
     d.roomTitle.textContent = room.name || 'Untitled room';
     this.showRoomContent(true);
+    this.roomsPanel.render();
     this.status.show(room);
     this.composer.autosize();
     this.pendingView.clear();
@@ -204,6 +237,24 @@ export class Chat {
 
   joinOpenRoom() {
     this.joins.joinOpenRoom();
+  }
+
+  /** Answer a message of the open room: the composer shows its quote. */
+  startReply(room, seq) {
+    const ev = room.events.get(seq);
+    if (!ev || ev.type !== 'message' || isRemoved(room, ev)) return;
+    this.composer.startReply({ seq, author: ev.author, excerpt: excerpt(ev.body) });
+  }
+
+  /** A short note under the composer (announced: the line is a polite live region). */
+  say(text) {
+    this.dom.composerError.textContent = text;
+  }
+
+  /** My read marker in a room moved (here or on another device of mine). */
+  readMoved(room) {
+    this.roomsPanel.render();
+    if (!countIsOurs(room)) this.loadRooms(); // the server knows how many are left unread
   }
 
   sendTyping() {
@@ -257,8 +308,13 @@ export class Chat {
         break;
       }
       case 'ack':
-        this.sending.onAck(f);
+        if (!this.reacting.onAck(f)) this.sending.onAck(f);
         break;
+      case 'read': {
+        const room = this.rooms.get(roomKey(f.room));
+        if (room && applyRead(room, f.last_read_seq)) this.readMoved(room);
+        break;
+      }
       case 'held':
         this.sending.onHeld(f);
         break;
@@ -309,6 +365,7 @@ export class Chat {
   /** Newly held events (live or from a gap fetch): reconcile, show, announce. */
   afterAdded(room, added) {
     this.sending.reconcile(room, added);
+    if (added.some((ev) => ev.type === 'message' || ev.type === 'redacted')) this.roomsPanel.render();
     const role = myNewRole(added, this.me && this.me.id);
     if (role && role !== room.role) {
       const before = room.role;
@@ -317,15 +374,11 @@ export class Chat {
       this.status.roleChanged(room, before);
     }
     if (room.key !== this.openKey) return;
-    const meId = this.me ? String(this.me.id) : null;
-    const mineArrived = added.some((ev) => ev.type === 'message' && ev.author && String(ev.author.id) === meId);
+    const meId = this.me ? this.me.id : null;
+    const mineArrived = added.some((ev) => ev.type === 'message' && ev.author && String(ev.author.id) === String(meId));
     this.conversation.showAdded(room, added, mineArrived);
-
-    const fromOthers = added.filter((ev) => ev.type === 'message' && !(ev.author && String(ev.author.id) === meId) && !isRemoved(room, ev));
-    this.presence.stoppedTyping(room.key, fromOthers.map((ev) => ev.author));
-    if (fromOthers.length > 3) this.hooks.announce(`${fromOthers.length} new messages in ${room.name}.`);
-    else for (const ev of fromOthers) this.hooks.announce(`${displayName(ev.author)}: ${clip(ev.body)}`);
-    if (added.some((ev) => ev.type === 'redacted')) this.hooks.announce('A message was removed by a moderator.');
+    this.presence.stoppedTyping(room.key, messagesFromOthers(room, added, meId).map((ev) => ev.author));
+    for (const text of arrivalAnnouncements(room, added, meId)) this.hooks.announce(text);
   }
 
   onEnrollment(f) {
@@ -343,7 +396,7 @@ export class Chat {
   }
 
   onError(f) {
-    if (this.sending.onError(f)) return;
+    if (this.sending.onError(f) || this.reacting.onError(f)) return;
     if (f.code === 'unauthorized') {
       this.hooks.onSessionEnded();
       return;

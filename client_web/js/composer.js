@@ -1,14 +1,17 @@
 // The message box of the open room: Enter sends (Shift+Enter a new line), it
 // grows with its text up to a limit, says plainly when the text is over the
 // server's length limit, sends `typing` now and then, and keeps each room's
-// unsent draft while another room is open.
+// unsent draft (and the message it replies to) while another room is open.
+
+import { quoteNode } from './render.js';
 
 const TYPING_SEND_EVERY_MS = 2000;
 const MAX_HEIGHT_PX = 160;
 
 export class Composer {
   /**
-   * @param {{composer: HTMLFormElement, composerInput: HTMLTextAreaElement, composerError: HTMLElement}} dom
+   * @param {{composer: HTMLFormElement, composerInput: HTMLTextAreaElement, composerError: HTMLElement,
+   *          replyBar: HTMLElement, replyQuote: HTMLElement, replyCancel: HTMLButtonElement}} dom
    * @param {{onSubmit: () => void, sendTyping: () => boolean, maxChars: () => number}} hooks
    *   sendTyping: sends a `typing` frame for the open room when it is joined; false when it could not
    */
@@ -16,7 +19,11 @@ export class Composer {
     this.dom = dom;
     this.hooks = hooks;
     this.drafts = new Map(); // room key -> unsent text
+    this.replies = new Map(); // room key -> quote of the message being answered
+    this.openKey = null;
     this.lastTypingSentAt = 0;
+    this.describedBy = dom.composerInput.getAttribute('aria-describedby') || '';
+    dom.replyCancel.addEventListener('click', () => this.cancelReply());
     dom.composer.addEventListener('submit', (ev) => {
       ev.preventDefault();
       hooks.onSubmit();
@@ -25,6 +32,9 @@ export class Composer {
       if (ev.key === 'Enter' && !ev.shiftKey && !ev.ctrlKey && !ev.altKey && !ev.metaKey && !ev.isComposing) {
         ev.preventDefault();
         hooks.onSubmit();
+      } else if (ev.key === 'Escape' && this.reply()) {
+        ev.preventDefault();
+        this.cancelReply();
       }
     });
     dom.composerInput.addEventListener('input', () => {
@@ -46,9 +56,39 @@ export class Composer {
   /** Another room opens: keep the draft of `fromKey` (null: none was open), show the one of `toKey`. */
   switchRoom(fromKey, toKey) {
     if (fromKey !== null) this.drafts.set(fromKey, this.dom.composerInput.value);
+    this.openKey = toKey;
     this.dom.composerInput.value = this.drafts.get(toKey) || '';
     this.dom.composerError.textContent = '';
     this.lastTypingSentAt = 0;
+    this.showReply();
+  }
+
+  /** Answer a message of the open room: its quote shows above the box until sent or cancelled. */
+  startReply(quote) {
+    if (this.openKey === null) return;
+    this.replies.set(this.openKey, quote);
+    this.showReply();
+    this.focus();
+  }
+
+  /** The quote of the message the open room's draft answers, or null. */
+  reply() {
+    return this.openKey === null ? null : this.replies.get(this.openKey) || null;
+  }
+
+  cancelReply() {
+    if (this.openKey !== null) this.replies.delete(this.openKey);
+    this.showReply();
+    this.focus();
+  }
+
+  showReply() {
+    const d = this.dom;
+    const quote = this.reply();
+    d.replyBar.hidden = !quote;
+    d.replyQuote.replaceChildren(...(quote ? [quoteNode(quote)] : []));
+    const described = quote ? `${d.replyQuote.id} ${this.describedBy}` : this.describedBy;
+    d.composerInput.setAttribute('aria-describedby', described.trim());
   }
 
   /** The message went into the outbox: empty the box and forget the draft. */
@@ -56,11 +96,16 @@ export class Composer {
     this.dom.composerInput.value = '';
     this.dom.composerError.textContent = '';
     this.drafts.delete(roomKey);
+    this.replies.delete(roomKey);
+    this.showReply();
     this.autosize();
   }
 
   clear() {
     this.drafts.clear();
+    this.replies.clear();
+    this.openKey = null;
+    this.showReply();
     this.lastTypingSentAt = 0;
     this.dom.composerInput.value = '';
     this.dom.composerError.textContent = '';

@@ -2,13 +2,14 @@
 // room: a short explanation (read-only room, or listening only until a time,
 // with "Post again now"). A draft in the composer is kept while it is hidden.
 // Focus never falls to the page: if it was in the part that disappears, it
-// moves to the part that appears.
+// moves to the part that appears. React and Reply on messages are offered
+// only where I may post (the list's data-posting).
 
 import { blockText, postingBlock } from './posting.js';
 
 export class ComposerGate {
   /** @param {{composer: HTMLElement, composerInput: HTMLElement, closed: HTMLElement, closedText: HTMLElement,
-   *           closedAction: HTMLButtonElement, closedError: HTMLElement}} dom */
+   *           closedAction: HTMLButtonElement, closedError: HTMLElement, list: HTMLElement}} dom */
   constructor(dom, { onStopObserving }) {
     this.dom = dom;
     dom.closedAction.addEventListener('click', () => onStopObserving(dom.closedError));
@@ -29,6 +30,7 @@ export class ComposerGate {
     if (changing) d.closedError.textContent = '';
     d.composer.hidden = !!block;
     d.closed.hidden = !block;
+    d.list.dataset.posting = block ? 'closed' : 'open';
     if (block && focusWasInComposer) d.closed.focus();
     if (!block && focusWasInClosed) d.composerInput.focus();
   }

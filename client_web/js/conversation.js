@@ -2,36 +2,52 @@
 // scrolls up, new events as they arrive, and where the view stays (at the
 // bottom while the reader is there; put nowhere else without asking: a
 // "New messages" button appears instead).
+//
+// The page stays light however long the room: at most WINDOW_MAX events are
+// rendered. Scrolling up renders older ones (held, or fetched a page at a
+// time) and drops the newest; scrolling back down renders them again and drops
+// the oldest. While the newest are not rendered, live events are held but not
+// shown, and "New messages" brings the latest back.
 
 import { api } from './api.js';
 import { friendlyError } from './format.js';
-import { MessageListView } from './render.js';
+import { MessageListView, isShown } from './message_list.js';
+import { el } from './render.js';
+import { reactionSummary } from './reactions.js';
 import { applyBeforePage, applyLatestPage, heldEvents, isRemoved } from './room.js';
+import { firstUnreadSeq } from './timeline.js';
+import { firstPageSize } from './unread.js';
 
 const PAGE_SIZE = 50;
+const FIRST_PAGE_MAX = 200;
+const WINDOW_MAX = 200; // rendered events at most (a few more while the latest stream in)
+const CHUNK = 25; // events rendered or dropped at a time: small, so no step is long
+const FIRST_RENDER = 100; // events rendered when a room opens
+const EDGE_PX = 300; // render or load more when the reader is this close to an end
 const NEAR_BOTTOM_PX = 80;
-const LOAD_EARLIER_WITHIN_PX = 40;
+const MAX_EMPTY_PAGES = 10; // pages of reactions only, fetched in a row before waiting for the reader
 
 export class Conversation {
   /**
    * @param {object} dom  elements (see main.js)
    * @param {object} chat  the Chat (active, me, rooms, openKey, openRoom(), joinOpenRoom(), removeRoom(), sending)
+   * @param {{seen: (room: object) => void}} hooks  seen: the room's latest event is on screen
    */
-  constructor(dom, chat) {
+  constructor(dom, chat, hooks) {
     this.dom = dom;
     this.chat = chat;
+    this.hooks = hooks;
     this.listView = new MessageListView(dom.messageList);
     this.loading = new Map(); // room key -> promise of the first page
+    this.atLatest = true; // the newest held events are rendered
+    this.dividerAfter = 0; // my read marker when I came to the room
+    this.shownCache = null; // the open room's shown events, ascending (see shownEvents)
     // When the visible area changes size (the on-screen keyboard, a longer
     // composer, the presence line), a reader at the bottom stays at the bottom.
     this.stickToBottom = true;
     const d = dom;
     d.loadEarlier.addEventListener('click', () => this.loadEarlier(true));
-    d.scroller.addEventListener('scroll', () => {
-      this.stickToBottom = this.isNearBottom();
-      if (d.scroller.scrollTop < LOAD_EARLIER_WITHIN_PX) this.loadEarlier(false);
-      if (this.stickToBottom) d.jumpLatest.hidden = true;
-    }, { passive: true });
+    d.scroller.addEventListener('scroll', () => this.onScroll(), { passive: true });
     if (typeof ResizeObserver === 'function') {
       new ResizeObserver(() => {
         if (this.stickToBottom && !d.roomContent.hidden) d.scroller.scrollTop = d.scroller.scrollHeight;
@@ -39,7 +55,6 @@ export class Conversation {
     }
     d.jumpLatest.addEventListener('click', () => {
       this.scrollToBottom();
-      d.jumpLatest.hidden = true;
       d.composerInput.focus();
     });
   }
@@ -47,6 +62,7 @@ export class Conversation {
   /** Nothing is shown (no room open, or another one opens). */
   clear() {
     this.listView.clear();
+    this.setAtLatest(true);
   }
 
   stop() {
@@ -60,9 +76,9 @@ export class Conversation {
     d.historyStatus.textContent = '';
     d.jumpLatest.hidden = true;
     this.clear();
+    this.dividerAfter = room.lastReadSeq;
     if (room.loaded) {
-      this.renderFull();
-      this.scrollToBottom();
+      this.showLatest(room, { landing: true });
       this.chat.joinOpenRoom();
       return;
     }
@@ -78,7 +94,7 @@ export class Conversation {
     const p = (async () => {
       let data;
       try {
-        data = await api.messages(room.id, { limit: PAGE_SIZE });
+        data = await api.messages(room.id, { limit: firstPageSize(room, PAGE_SIZE, FIRST_PAGE_MAX) });
       } catch (err) {
         if (!chat.active || chat.rooms.get(room.key) !== room) return;
         this.onHistoryError(room, err);
@@ -89,8 +105,7 @@ export class Conversation {
       chat.sending.reconcile(room, added);
       if (chat.openKey === room.key) {
         this.dom.historyStatus.textContent = '';
-        this.renderFull();
-        this.scrollToBottom();
+        this.showLatest(room, { landing: true });
       }
       chat.joinOpenRoom();
     })().finally(() => this.loading.delete(room.key));
@@ -109,22 +124,67 @@ export class Conversation {
     }
   }
 
-  renderFull() {
-    const room = this.chat.openRoom();
-    if (!room) return;
-    this.listView.clear();
-    this.listView.insert(heldEvents(room), this.renderCtx(room));
-    this.chat.sending.renderPending();
-    this.updateEarlierControls();
-  }
-
   renderCtx(room) {
     const me = this.chat.me;
+    const meId = me ? me.id : null;
     return {
-      meId: me ? me.id : null,
+      meId,
       isRemoved: (ev) => isRemoved(room, ev),
       getEvent: (seq) => room.events.get(seq),
+      reactions: (seq) => reactionSummary(room.reactions, seq, meId),
     };
+  }
+
+  /**
+   * Render the newest events. Landing (the room just opened): from the
+   * "new since you were here" line when there is one, which is scrolled to.
+   */
+  showLatest(room, { landing = false } = {}) {
+    const shown = this.shownEvents(room);
+    let from = Math.max(0, shown.length - FIRST_RENDER);
+    const divider = this.dividerSeq(room);
+    if (landing && divider !== null) {
+      const at = shown.findIndex((ev) => ev.seq === divider);
+      if (at >= 0 && at < from) from = Math.max(0, Math.min(at - 3, shown.length - WINDOW_MAX));
+    }
+    this.listView.clear();
+    this.setAtLatest(true);
+    this.listView.insert(shown.slice(from), this.renderCtx(room));
+    this.listView.setDivider(divider);
+    this.stickToBottom = !(landing && this.listView.has(divider));
+    this.chat.sending.renderPending();
+    this.updateEarlierControls();
+    if (this.stickToBottom) this.scrollToBottom();
+    else this.scrollToDivider();
+    this.checkSeen();
+  }
+
+  dividerSeq(room) {
+    const me = this.chat.me;
+    return firstUnreadSeq(this.shownEvents(room), this.dividerAfter, me ? me.id : null);
+  }
+
+  /**
+   * The room's held events that get a node, ascending. Kept between calls
+   * while the room holds the same events (they are only ever added, so the
+   * count and the ends tell), so a long room is not sorted on every page.
+   */
+  shownEvents(room) {
+    const c = this.shownCache;
+    if (c && c.room === room && c.size === room.events.size && c.first === room.firstSeq && c.max === room.maxSeq) return c.list;
+    const list = heldEvents(room).filter(isShown);
+    this.shownCache = { room, size: room.events.size, first: room.firstSeq, max: room.maxSeq, list };
+    return list;
+  }
+
+  /** Back to the page after a while away: mark where the unread messages start now. */
+  refreshDivider() {
+    const room = this.chat.openRoom();
+    if (!room || !room.loaded) return;
+    const me = this.chat.me;
+    if (firstUnreadSeq(this.shownEvents(room), room.lastReadSeq, me ? me.id : null) === null) return;
+    this.dividerAfter = room.lastReadSeq;
+    this.listView.setDivider(this.dividerSeq(room));
   }
 
   /**
@@ -132,11 +192,46 @@ export class Conversation {
    * bottom when the reader was there or the new message is mine.
    */
   showAdded(room, added, mineArrived) {
-    const wasNearBottom = this.isNearBottom();
-    const nodes = this.listView.insert(added, this.renderCtx(room));
+    const ctx = this.renderCtx(room);
+    if (!this.atLatest) {
+      this.listView.insert(added.filter((ev) => !isShown(ev)), ctx); // reactions and removals of what is shown
+      if (mineArrived) this.scrollToBottom();
+      else if (added.some(isShown)) this.showJump('New messages');
+      return;
+    }
+    const wasAtBottom = this.isAtBottom();
+    const nodes = this.listView.insert(added, ctx);
+    if (wasAtBottom && this.listView.size > WINDOW_MAX + CHUNK) {
+      this.listView.dropBefore(this.newest(room, WINDOW_MAX));
+      this.updateEarlierControls();
+    }
     this.chat.sending.renderPending();
-    if (wasNearBottom || mineArrived) this.scrollToBottom();
-    else if (nodes.length) this.dom.jumpLatest.hidden = false;
+    if (wasAtBottom || mineArrived) this.scrollToBottom();
+    else if (nodes.length) this.showJump('New messages');
+    this.checkSeen();
+  }
+
+  /** The seq from which the newest `count` rendered events start. */
+  newest(room, count) {
+    const seqs = [...this.listView.nodes.keys()].sort((a, b) => a - b);
+    return seqs[Math.max(0, seqs.length - count)];
+  }
+
+  /** Shown events older than the rendered ones (all of them when none is rendered). */
+  olderShown(room) {
+    const shown = this.shownEvents(room);
+    const bounds = this.listView.bounds();
+    if (!bounds) return shown;
+    const at = shown.findIndex((ev) => ev.seq >= bounds.lo);
+    return at < 0 ? shown : shown.slice(0, at);
+  }
+
+  newerShown(room) {
+    const shown = this.shownEvents(room);
+    const bounds = this.listView.bounds();
+    if (!bounds) return shown;
+    const at = shown.findIndex((ev) => ev.seq > bounds.hi);
+    return at < 0 ? [] : shown.slice(at);
   }
 
   updateEarlierControls() {
@@ -146,31 +241,55 @@ export class Conversation {
       d.loadEarlier.hidden = true;
       return;
     }
-    d.loadEarlier.hidden = !room.hasMoreBefore;
-    if (!room.hasMoreBefore) d.historyStatus.textContent = room.events.size ? 'This is the beginning of the conversation.' : 'No messages yet. You could say hello.';
+    const hasOlder = room.hasMoreBefore || this.olderShown(room).length > 0;
+    d.loadEarlier.hidden = !hasOlder;
+    if (!hasOlder) d.historyStatus.textContent = room.events.size ? 'This is the beginning of the conversation.' : 'No messages yet. You could say hello.';
   }
 
+  onScroll() {
+    const sc = this.dom.scroller;
+    this.stickToBottom = this.isAtBottom();
+    if (sc.scrollTop < EDGE_PX) this.loadEarlier(false);
+    else if (!this.atLatest && sc.scrollHeight - sc.scrollTop - sc.clientHeight < EDGE_PX) this.showLater();
+    if (this.stickToBottom) this.dom.jumpLatest.hidden = true;
+    else if (!this.atLatest && this.dom.jumpLatest.hidden) this.showJump('Latest messages');
+    this.checkSeen();
+  }
+
+  /** The button back to the latest messages, saying why it is there. */
+  showJump(words) {
+    const button = this.dom.jumpLatest;
+    button.replaceChildren(`${words} `, el('span', { text: '↓', attrs: { 'aria-hidden': 'true' } }));
+    button.hidden = false;
+  }
+
+  /** Render older events: held ones first, else the page before the oldest held. */
   async loadEarlier(fromButton) {
     const chat = this.chat;
     const room = chat.openRoom();
-    if (!room || !room.loaded || !room.hasMoreBefore || room.loadingEarlier || room.firstSeq === null) return;
+    if (!room || !room.loaded || room.loadingEarlier) return;
     const d = this.dom;
+    const held = this.olderShown(room);
+    if (held.length) {
+      this.prepend(room, held.slice(-CHUNK), fromButton);
+      return;
+    }
+    if (!room.hasMoreBefore || room.firstSeq === null) return;
     room.loadingEarlier = true;
     d.historyStatus.textContent = 'Loading earlier messages…';
     try {
-      const data = await api.messages(room.id, { before: room.firstSeq, limit: PAGE_SIZE });
-      if (!chat.active || chat.rooms.get(room.key) !== room) return;
-      const added = applyBeforePage(room, data && data.messages, data && data.has_more);
-      if (chat.openKey === room.key) {
-        d.historyStatus.textContent = '';
-        this.updateEarlierControls();
-        const sc = d.scroller;
-        const prevHeight = sc.scrollHeight;
-        const prevTop = sc.scrollTop;
-        this.listView.insert(added, this.renderCtx(room));
-        sc.scrollTop = prevTop + (sc.scrollHeight - prevHeight); // keep what the reader was looking at
-        if (fromButton && d.loadEarlier.hidden) d.scroller.focus();
+      for (let i = 0; i < MAX_EMPTY_PAGES && room.hasMoreBefore; i += 1) {
+        const data = await api.messages(room.id, { before: room.firstSeq, limit: PAGE_SIZE });
+        if (!chat.active || chat.rooms.get(room.key) !== room) return;
+        const added = applyBeforePage(room, data && data.messages, data && data.has_more).filter(isShown);
+        if (chat.openKey !== room.key) return;
+        if (added.length || !room.hasMoreBefore) {
+          d.historyStatus.textContent = '';
+          this.prepend(room, added.slice(-CHUNK), fromButton); // the rest waits, held, for the next step
+          return;
+        }
       }
+      d.historyStatus.textContent = '';
     } catch (err) {
       if (chat.openKey === room.key && err.status !== 401) d.historyStatus.textContent = 'We could not load earlier messages. Please try again.';
     } finally {
@@ -178,15 +297,126 @@ export class Conversation {
     }
   }
 
-  isNearBottom() {
+  prepend(room, events, fromButton) {
+    const d = this.dom;
+    const bounds = this.listView.bounds();
+    this.keepInPlace(bounds && this.listView.node(bounds.lo), () => {
+      this.listView.insert(events, this.renderCtx(room));
+      if (this.listView.size > WINDOW_MAX) {
+        const seqs = [...this.listView.nodes.keys()].sort((a, b) => a - b);
+        this.listView.dropAfter(seqs[WINDOW_MAX - 1]);
+        this.setAtLatest(false);
+      }
+      this.listView.setDivider(this.dividerSeq(room));
+    });
+    this.updateEarlierControls();
+    if (fromButton && d.loadEarlier.hidden) d.scroller.focus();
+  }
+
+  /** Render the next newer held events (the reader scrolls back down). */
+  showLater() {
+    const room = this.chat.openRoom();
+    if (!room || this.atLatest) return;
+    const newer = this.newerShown(room);
+    const bounds = this.listView.bounds();
+    this.keepInPlace(bounds && this.listView.node(bounds.hi), () => {
+      this.listView.insert(newer.slice(0, CHUNK), this.renderCtx(room));
+      if (this.listView.size > WINDOW_MAX) this.listView.dropBefore(this.newest(room, WINDOW_MAX));
+    });
+    if (newer.length <= CHUNK) {
+      this.setAtLatest(true);
+      this.chat.sending.renderPending();
+    }
+    this.updateEarlierControls();
+  }
+
+  /** Change what is rendered without moving what the reader sees (anchored on a node that stays). */
+  keepInPlace(anchor, change) {
     const sc = this.dom.scroller;
-    return sc.scrollHeight - sc.scrollTop - sc.clientHeight < NEAR_BOTTOM_PX;
+    const before = anchor ? anchor.getBoundingClientRect().top : 0;
+    change();
+    if (anchor && anchor.isConnected) sc.scrollTop += anchor.getBoundingClientRect().top - before;
+  }
+
+  setAtLatest(on) {
+    this.atLatest = on;
+    if (!on) this.stickToBottom = false;
+    this.dom.pendingList.hidden = !on; // my messages on their way belong after the latest
+  }
+
+  /** Bring a message into view and give it focus (a reply's original). False when it is not held. */
+  jumpTo(seq) {
+    const room = this.chat.openRoom();
+    if (!room || !room.events.has(seq)) return false;
+    if (!this.listView.has(seq)) {
+      const shown = this.shownEvents(room);
+      const at = shown.findIndex((ev) => ev.seq === seq);
+      if (at < 0) return false;
+      const to = Math.min(shown.length, at + CHUNK);
+      this.listView.clear();
+      this.setAtLatest(to === shown.length);
+      this.listView.insert(shown.slice(Math.max(0, at - CHUNK), to), this.renderCtx(room));
+      this.listView.setDivider(this.dividerSeq(room));
+      this.chat.sending.renderPending();
+      this.updateEarlierControls();
+    }
+    const node = this.listView.node(seq);
+    if (!node) return false;
+    node.scrollIntoView({ block: 'center' });
+    node.focus({ preventScroll: true });
+    node.classList.add('msg-highlight');
+    setTimeout(() => node.classList.remove('msg-highlight'), 2500);
+    this.stickToBottom = this.isAtBottom();
+    if (this.stickToBottom) this.dom.jumpLatest.hidden = true;
+    else this.showJump('Latest messages');
+    return true;
+  }
+
+  /** The reader sees the room's latest event (and the page is visible). */
+  latestSeen() {
+    const room = this.chat.openRoom();
+    const sc = this.dom.scroller;
+    if (!room || !room.loaded || !this.atLatest || document.visibilityState !== 'visible' || !sc.getClientRects().length) return false;
+    const bounds = this.listView.bounds();
+    if (!bounds) return true;
+    const last = this.listView.node(bounds.hi).getBoundingClientRect();
+    const view = sc.getBoundingClientRect();
+    return last.top < view.bottom - 4 && last.bottom > view.top;
+  }
+
+  checkSeen() {
+    const room = this.chat.openRoom();
+    if (room && this.latestSeen()) this.hooks.seen(room);
+  }
+
+  /** Is the open room on screen (on a phone the room list may be showing instead)? */
+  onScreen() {
+    return !!this.chat.openRoom() && this.dom.scroller.getClientRects().length > 0;
+  }
+
+  isAtBottom() {
+    const sc = this.dom.scroller;
+    return this.atLatest && sc.scrollHeight - sc.scrollTop - sc.clientHeight < NEAR_BOTTOM_PX;
   }
 
   scrollToBottom() {
+    const room = this.chat.openRoom();
+    if (!this.atLatest && room) {
+      this.showLatest(room);
+      return;
+    }
     const sc = this.dom.scroller;
     sc.scrollTop = sc.scrollHeight;
     this.stickToBottom = true;
     this.dom.jumpLatest.hidden = true;
+  }
+
+  scrollToDivider() {
+    const sc = this.dom.scroller;
+    const divider = this.listView.divider;
+    sc.scrollTop += divider.getBoundingClientRect().top - sc.getBoundingClientRect().top - 8;
+    this.stickToBottom = this.isAtBottom();
+    if (this.stickToBottom) this.dom.jumpLatest.hidden = true;
+    else this.showJump('Latest messages');
   }
 }

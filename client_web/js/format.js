@@ -12,6 +12,7 @@ const ERROR_TEXT = {
   internal: 'Something went wrong on our side. Please try again.',
   invalid: 'This message could not be sent.',
   read_only: 'This room is read-only for you now, so the message was not sent.',
+  reply_gone: 'The message you replied to is no longer there. Retry sends yours without the quote.',
   observing: 'You chose to listen only in this room for now, so the message was not sent.',
   unauthorized: 'Your session has ended. Please sign in again.',
   network: 'We cannot reach Alongside right now. Check your connection and try again.',
@@ -31,6 +32,24 @@ export function friendlyError(code, retryAfter, until) {
   return ERROR_TEXT[code] || 'Something went wrong. Please try again.';
 }
 
+const formatters = new Map();
+
+/**
+ * One Intl.DateTimeFormat per set of options, in the browser's language and
+ * timezone (making one is slow, and a long room formats thousands of times).
+ */
+function dateFormat(options) {
+  const key = JSON.stringify(options);
+  let format = formatters.get(key);
+  if (!format) {
+    format = new Intl.DateTimeFormat(undefined, options);
+    formatters.set(key, format);
+  }
+  return format;
+}
+
+const HOUR_MINUTE = { hour: '2-digit', minute: '2-digit' };
+
 function sameDay(a, b) {
   return a.getFullYear() === b.getFullYear() && a.getMonth() === b.getMonth() && a.getDate() === b.getDate();
 }
@@ -40,14 +59,14 @@ export function formatTime(ts, now = new Date()) {
   if (!ts) return '';
   const d = new Date(ts);
   if (Number.isNaN(d.getTime())) return '';
-  const time = d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+  const time = dateFormat(HOUR_MINUTE).format(d);
   if (sameDay(d, now)) return time;
   const yesterday = new Date(now);
   yesterday.setDate(now.getDate() - 1);
   if (sameDay(d, yesterday)) return `Yesterday, ${time}`;
   const opts = { day: 'numeric', month: 'short' };
   if (d.getFullYear() !== now.getFullYear()) opts.year = 'numeric';
-  return `${d.toLocaleDateString(undefined, opts)}, ${time}`;
+  return `${dateFormat(opts).format(d)}, ${time}`;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -59,22 +78,22 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 export function formatUntil(ts, now = new Date()) {
   const d = new Date(ts ?? NaN);
   if (Number.isNaN(d.getTime())) return '';
-  const time = d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+  const time = dateFormat(HOUR_MINUTE).format(d);
   if (sameDay(d, now)) return `until ${time}`;
   const tomorrow = new Date(now);
   tomorrow.setDate(now.getDate() + 1);
   if (sameDay(d, tomorrow)) return `until tomorrow at ${time}`;
-  if (d > now && d - now < 6 * DAY_MS) return `until ${d.toLocaleDateString(undefined, { weekday: 'long' })} at ${time}`;
+  if (d > now && d - now < 6 * DAY_MS) return `until ${dateFormat({ weekday: 'long' }).format(d)} at ${time}`;
   const opts = { day: 'numeric', month: 'long' };
   if (d.getFullYear() !== now.getFullYear()) opts.year = 'numeric';
-  return `until ${d.toLocaleDateString(undefined, opts)} at ${time}`;
+  return `until ${dateFormat(opts).format(d)} at ${time}`;
 }
 
 /** Full date and time, for a tooltip / the <time> title. */
 export function formatFullTime(ts) {
   const d = new Date(ts);
   if (Number.isNaN(d.getTime())) return '';
-  return d.toLocaleString(undefined, { dateStyle: 'full', timeStyle: 'short' });
+  return dateFormat({ dateStyle: 'full', timeStyle: 'short' }).format(d);
 }
 
 export function displayName(peer) {
@@ -121,4 +140,9 @@ export function presenceText(peers, meId) {
 export function clip(text, max = 160) {
   const t = String(text ?? '').replace(/\s+/g, ' ').trim();
   return t.length > max ? `${t.slice(0, max - 1)}…` : t;
+}
+
+/** The start of a message as a reply quotes it: its first 140 characters, as the server takes them. */
+export function excerpt(text, max = 140) {
+  return Array.from(typeof text === 'string' ? text : '').slice(0, max).join('');
 }

@@ -15,12 +15,14 @@ export class Outbox {
     this.entries = new Map();
   }
 
-  add(roomKey, roomId, body, clientId) {
+  /** replyTo: the quote of the message it answers ({seq, author, excerpt}), or null. */
+  add(roomKey, roomId, body, clientId, replyTo = null) {
     const entry = {
       clientId,
       roomKey,
       roomId,
       body,
+      replyTo,
       status: 'sending',
       seq: null,
       error: null,

@@ -1,8 +1,9 @@
 // DOM building. Every piece of user-provided text (message bodies, display
 // names, room names, resource names) goes in through textContent or
-// createTextNode, never innerHTML.
+// createTextNode, never innerHTML; links only through links.js.
 
-import { displayName, formatFullTime, formatTime, friendlyError } from './format.js';
+import { displayName, formatFullTime, formatTime } from './format.js';
+import { httpHref, linkSegments } from './links.js';
 
 /** document.createElement with classes, text and attributes. */
 export function el(tag, { className, text, attrs } = {}, children = []) {
@@ -20,25 +21,109 @@ function timeNode(ts) {
   return el('time', { className: 'msg-time', text: label, attrs: { datetime: ts, title: formatFullTime(ts) } });
 }
 
-/** A stored message (or its tombstone). */
-export function messageNode(ev, { meId, removed }) {
+/**
+ * A stored message (or its tombstone): who and when, the message it answers,
+ * its text (http(s) links clickable), its reactions, and React / Reply.
+ * The buttons carry data-action; the conversation listens on the whole list.
+ * ctx: {meId, removed, reactions: reactionSummary(...)}
+ */
+export function messageNode(ev, { meId, removed, reactions = [] }) {
   const mine = ev.author && meId !== null && meId !== undefined && String(ev.author.id) === String(meId);
-  const li = el('li', { className: `msg${mine ? ' msg-mine' : ''}${removed ? ' msg-removed' : ''}`, attrs: { 'data-seq': ev.seq } });
+  const li = el('li', {
+    className: `msg${mine ? ' msg-mine' : ''}${removed ? ' msg-removed' : ''}`,
+    attrs: { 'data-seq': ev.seq, tabindex: '-1' },
+  });
   if (ev.author && ev.author.id !== undefined && ev.author.id !== null) li.dataset.author = String(ev.author.id);
   const t = Date.parse(ev.ts);
   if (!Number.isNaN(t)) li.dataset.time = String(t);
+  const author = displayName(ev.author);
   const meta = el('div', { className: 'msg-meta' }, [
-    el('span', { className: 'msg-author', text: displayName(ev.author) }),
+    el('span', { className: 'msg-author', text: author }),
     mine ? el('span', { className: 'msg-you', text: '(you)' }) : null,
     timeNode(ev.ts),
   ]);
-  li.append(meta, bodyNode(ev, removed));
+  li.append(meta);
+  if (!removed && ev.reply_to && typeof ev.reply_to === 'object') li.append(quoteNode(ev.reply_to, { jump: true }));
+  li.append(bodyNode(ev, removed));
+  if (removed) return li;
+  const bar = el('div', { className: 'msg-reactions', attrs: { role: 'group', 'aria-label': 'Reactions' } });
+  li.append(bar);
+  refreshReactions(li, reactions);
+  li.append(
+    el('div', { className: 'msg-tools' }, [
+      el('button', { className: 'msg-tool', attrs: { type: 'button', 'data-action': 'pick', 'aria-expanded': 'false' } }, [
+        'React',
+        el('span', { className: 'visually-hidden', text: mine ? ' to your message' : ` to ${author}` }),
+      ]),
+      el('button', { className: 'msg-tool', attrs: { type: 'button', 'data-action': 'reply' } }, [
+        'Reply',
+        el('span', { className: 'visually-hidden', text: mine ? ' to your message' : ` to ${author}` }),
+      ]),
+    ]),
+  );
   return li;
 }
 
 function bodyNode(ev, removed) {
   if (removed) return el('p', { className: 'msg-body msg-tombstone', text: 'This message was removed by a moderator.' });
-  return el('p', { className: 'msg-body', text: typeof ev.body === 'string' ? ev.body : '' });
+  const p = el('p', { className: 'msg-body' });
+  for (const part of linkSegments(typeof ev.body === 'string' ? ev.body : '')) {
+    p.append(part.href ? el('a', { className: 'msg-link', text: part.text, attrs: { href: part.href, target: '_blank', rel: 'noopener noreferrer' } }) : part.text);
+  }
+  return p;
+}
+
+/**
+ * The message a reply answers, as the reply carries it ({seq, author, excerpt}).
+ * jump: a button that brings the original into view (data-action="jump").
+ */
+export function quoteNode(quote, { jump = false } = {}) {
+  const excerpt = typeof quote.excerpt === 'string' ? quote.excerpt : '';
+  const author = displayName(quote.author);
+  const label = `In reply to ${author}: ${excerpt}`;
+  const parts = [el('span', { className: 'quote-author', text: author }), el('span', { className: 'quote-text', text: excerpt })];
+  if (!jump || !Number.isInteger(quote.seq)) return el('div', { className: 'msg-quote', attrs: { role: 'note', 'aria-label': label } }, parts);
+  const attrs = { type: 'button', 'data-action': 'jump', 'data-target': quote.seq, 'aria-label': label, title: 'Show the original message' };
+  return el('button', { className: 'msg-quote', attrs }, parts);
+}
+
+/**
+ * Show a message's reactions (reactionSummary order): one toggle button per
+ * reaction given, updated in place so a focused one keeps its focus.
+ */
+export function refreshReactions(li, summary) {
+  const bar = li.querySelector(':scope > .msg-reactions');
+  if (!bar) return;
+  const existing = new Map([...bar.children].map((b) => [b.dataset.emoji, b]));
+  let cursor = bar.firstElementChild;
+  for (const r of summary) {
+    let button = existing.get(r.key);
+    existing.delete(r.key);
+    if (!button) {
+      button = el('button', { className: 'reaction', attrs: { type: 'button', 'data-action': 'toggle', 'data-emoji': r.key } }, [
+        el('span', { className: 'reaction-emoji', text: r.emoji, attrs: { 'aria-hidden': 'true' } }),
+        el('span', { className: 'reaction-count', attrs: { 'aria-hidden': 'true' } }),
+      ]);
+    }
+    button.setAttribute('aria-pressed', r.mine ? 'true' : 'false');
+    button.setAttribute('aria-label', reactionLabel(r));
+    const people = r.mine ? ['you', ...r.people] : r.people;
+    button.title = people.join(', ');
+    button.querySelector('.reaction-count').textContent = String(r.count);
+    if (button === cursor) cursor = cursor.nextElementSibling;
+    else bar.insertBefore(button, cursor);
+  }
+  for (const gone of existing.values()) {
+    if (gone.contains(document.activeElement)) li.querySelector('[data-action="pick"]')?.focus();
+    gone.remove();
+  }
+  bar.hidden = summary.length === 0;
+}
+
+/** "Heart, 2 people, including you" */
+export function reactionLabel(r) {
+  const people = r.count === 1 ? '1 person' : `${r.count} people`;
+  return `${r.name}, ${people}${r.mine ? (r.count === 1 ? ', you' : ', including you') : ''}`;
 }
 
 /** A small system line (membership changes). */
@@ -57,199 +142,11 @@ export function systemNode(ev) {
     return null;
   }
   const li = el('li', { className: 'msg-system', attrs: { 'data-seq': ev.seq } }, [el('span', { text })]);
+  const at = Date.parse(ev.ts);
+  if (!Number.isNaN(at)) li.dataset.time = String(at);
   const t = timeNode(ev.ts);
   if (t) li.append(' · ', t);
   return li;
-}
-
-const GROUP_WITHIN_MS = 5 * 60 * 1000;
-
-/**
- * Consecutive messages by the same person within a few minutes form a group:
- * the name and time are shown once (and stay available to screen readers).
- */
-function groupWithPrevious(node) {
-  const prev = node.previousElementSibling;
-  const same =
-    !!prev &&
-    !!node.dataset.author &&
-    prev.dataset.author === node.dataset.author &&
-    Math.abs(Number(node.dataset.time) - Number(prev.dataset.time)) < GROUP_WITHIN_MS;
-  node.classList.toggle('msg-continued', same);
-}
-
-/** The list of a room's stored events, kept sorted by seq, one node per seq. */
-export class MessageListView {
-  constructor(listEl) {
-    this.list = listEl;
-    /** @type {Map<number, HTMLElement>} */
-    this.nodes = new Map();
-  }
-
-  clear() {
-    this.list.replaceChildren();
-    this.nodes.clear();
-  }
-
-  /**
-   * Insert events (any order). `ctx` = {meId, isRemoved(ev)}.
-   * Returns the nodes that were inserted.
-   */
-  insert(events, ctx) {
-    const inserted = [];
-    for (const ev of events) {
-      if (ev.type === 'redacted') {
-        this.refresh(ev.target, ctx);
-        continue;
-      }
-      if (this.nodes.has(ev.seq)) continue;
-      const node = ev.type === 'message' ? messageNode(ev, { meId: ctx.meId, removed: ctx.isRemoved(ev) }) : systemNode(ev);
-      if (!node) continue;
-      this.list.insertBefore(node, this._nodeAfter(ev.seq));
-      this.nodes.set(ev.seq, node);
-      groupWithPrevious(node);
-      if (node.nextElementSibling) groupWithPrevious(node.nextElementSibling);
-      inserted.push(node);
-    }
-    return inserted;
-  }
-
-  /** Re-render one message in place (e.g. it became a tombstone). */
-  refresh(seq, ctx) {
-    const old = this.nodes.get(seq);
-    const ev = ctx.getEvent(seq);
-    if (!old || !ev || ev.type !== 'message') return;
-    const node = messageNode(ev, { meId: ctx.meId, removed: ctx.isRemoved(ev) });
-    old.replaceWith(node);
-    this.nodes.set(seq, node);
-    groupWithPrevious(node);
-  }
-
-  // The first rendered node with a greater seq (insertion point); usually none.
-  _nodeAfter(seq) {
-    let best = null;
-    let bestSeq = Infinity;
-    const last = this.list.lastElementChild;
-    if (!last || Number(last.dataset.seq) < seq) return null;
-    for (const [s, node] of this.nodes) {
-      if (s > seq && s < bestSeq) {
-        best = node;
-        bestSeq = s;
-      }
-    }
-    return best;
-  }
-}
-
-const NO_RETRY = new Set(['read_only']); // sending it again cannot help
-
-/** Messages being sent: "Sending…", held for review, or failed with Retry / Discard. */
-export class PendingListView {
-  constructor(listEl, { onRetry, onDiscard }) {
-    this.list = listEl;
-    this.onRetry = onRetry;
-    this.onDiscard = onDiscard;
-    /** @type {Map<string, {node: HTMLElement, key: string}>} */
-    this.items = new Map();
-  }
-
-  clear() {
-    this.list.replaceChildren();
-    this.items.clear();
-  }
-
-  /** Show exactly `entries` (outbox entries of the open room, oldest first). */
-  render(entries, { meName }) {
-    const keep = new Set(entries.map((e) => e.clientId));
-    for (const [id, item] of this.items) {
-      if (!keep.has(id)) {
-        item.node.remove();
-        this.items.delete(id);
-      }
-    }
-    let cursor = this.list.firstElementChild;
-    for (const entry of entries) {
-      const stateKey = `${entry.status}|${entry.error ? entry.error.code : ''}`;
-      let item = this.items.get(entry.clientId);
-      if (!item || item.key !== stateKey) {
-        const node = this._node(entry, meName);
-        if (item) {
-          if (cursor === item.node) cursor = node;
-          item.node.replaceWith(node);
-        }
-        item = { node, key: stateKey };
-        this.items.set(entry.clientId, item);
-      }
-      // Move nodes only when out of order, so a focused button keeps its focus.
-      if (item.node === cursor) cursor = cursor.nextElementSibling;
-      else this.list.insertBefore(item.node, cursor);
-    }
-  }
-
-  _node(entry, meName) {
-    const failed = entry.status === 'failed';
-    const held = entry.status === 'held';
-    const li = el('li', {
-      className: `msg msg-mine msg-pending${failed ? ' msg-failed' : ''}${held ? ' msg-held' : ''}`,
-      attrs: { 'data-client-id': entry.clientId },
-    });
-    const statusText = failed ? 'Not sent' : held ? 'Waiting for a moderator’s review' : entry.status === 'acked' ? 'Sent' : 'Sending…';
-    li.append(
-      el('div', { className: 'msg-meta' }, [
-        el('span', { className: 'msg-author', text: meName || 'You' }),
-        el('span', { className: 'msg-you', text: '(you)' }),
-        el('span', { className: 'msg-status', text: statusText }),
-      ]),
-      el('p', { className: 'msg-body', text: entry.body }),
-    );
-    if (held) li.append(el('p', { className: 'msg-note', text: 'Only you can see this for now. A moderator will review it before others can see it.' }));
-    if (failed) {
-      const error = entry.error || {};
-      const discard = el('button', { className: 'btn btn-small btn-quiet', text: 'Discard', attrs: { type: 'button' } });
-      discard.addEventListener('click', () => this.onDiscard(entry.clientId));
-      let retry = null;
-      if (!NO_RETRY.has(error.code)) {
-        retry = el('button', { className: 'btn btn-small btn-primary', text: 'Retry', attrs: { type: 'button' } });
-        retry.addEventListener('click', () => this.onRetry(entry.clientId));
-      }
-      li.append(
-        el('div', { className: 'msg-failure' }, [
-          el('p', { className: 'msg-error', text: friendlyError(error.code, error.retryAfter, error.until) }),
-          el('div', { className: 'msg-actions' }, [retry, discard]),
-        ]),
-      );
-    }
-    return li;
-  }
-}
-
-/**
- * The room list: one titled list per group (see room_groups.js), each room a
- * button (aria-current on the open one), read-only rooms marked as such.
- */
-export function renderRoomList(container, groups, openKey, onSelect) {
-  const focused = container.contains(document.activeElement) ? document.activeElement.dataset.room : undefined;
-  const sections = groups.map((group) => {
-    const titleId = `room-group-${group.id}`;
-    const items = group.rooms.map((room) => {
-      const btn = el('button', { className: 'room-button', attrs: { type: 'button', 'data-room': room.key } }, [
-        el('span', { className: 'room-name', text: room.name || 'Untitled room' }),
-        room.role === 'reader' ? el('span', { className: 'room-note', text: 'Read only' }) : null,
-      ]);
-      if (room.key === openKey) btn.setAttribute('aria-current', 'true');
-      btn.addEventListener('click', () => onSelect(room.key));
-      return el('li', {}, [btn]);
-    });
-    return el('div', { className: 'room-group' }, [
-      el('h3', { className: 'room-group-title', text: group.title, attrs: { id: titleId } }),
-      el('ul', { className: 'room-list', attrs: { 'aria-labelledby': titleId } }, items),
-    ]);
-  });
-  container.replaceChildren(...sections);
-  if (focused !== undefined) {
-    const again = [...container.querySelectorAll('button[data-room]')].find((b) => b.dataset.room === focused);
-    if (again) again.focus(); // a refreshed list keeps the keyboard where it was
-  }
 }
 
 /** Crisis resources for the help dialog. */
@@ -276,15 +173,7 @@ export function resourceNode(res) {
  * ("1-800-662-4357", "Call 911", "Call or text 988"). Anything else stays text.
  */
 export function contactHref(contact) {
-  if (/^https?:\/\/\S+$/i.test(contact)) {
-    try {
-      const u = new URL(contact);
-      if (u.protocol === 'http:' || u.protocol === 'https:') return u.href;
-    } catch {
-      return null;
-    }
-    return null;
-  }
+  if (/^https?:\/\/\S+$/i.test(contact)) return httpHref(contact);
   const m = /^(?:(?:call|phone|dial)(?: or text)?:?\s+)?(\+?[0-9][0-9 ().-]{1,20})$/i.exec(contact);
   if (!m) return null;
   const digits = m[1].replace(/[^0-9+]/g, '');

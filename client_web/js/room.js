@@ -10,8 +10,14 @@
 //              as `since` when (re)joining and as `after` when fetching a gap.
 //   maxSeq   – highest seq held; greater than lastSeq only while a gap is open.
 //   firstSeq – lowest seq held (older pages extend it downwards).
+//   lastReadSeq – my read marker (the server's; it only moves forward).
+//
+// `reaction` events are held like any other and folded into `reactions`
+// (reactions.js) as they are stored, whatever order they arrive in.
 
-/** @param {{id:any,name?:string,kind?:string,role?:string,cohort?:any,last_seq?:number}} meta */
+import { foldReaction, newReactions } from './reactions.js';
+
+/** @param {{id:any,name?:string,kind?:string,role?:string,cohort?:any,last_seq?:number}} meta  a room of the listing */
 export function createRoom(meta) {
   return {
     key: roomKey(meta.id),
@@ -25,6 +31,11 @@ export function createRoom(meta) {
     serverLastSeq: Number.isInteger(meta.last_seq) ? meta.last_seq : 0,
     events: new Map(), // seq -> event
     redactions: new Map(), // target seq -> seq of the `redacted` event
+    reactions: newReactions(),
+    lastReadSeq: 0,
+    listedUnread: 0, // from the listing (unread.js)
+    listedAt: 0, // the room's last seq when it was listed
+    listedLatest: null,
     firstSeq: null,
     lastSeq: 0,
     maxSeq: 0,
@@ -53,6 +64,7 @@ function store(room, ev, added) {
   if (ev.seq > room.maxSeq) room.maxSeq = ev.seq;
   if (room.firstSeq === null || ev.seq < room.firstSeq) room.firstSeq = ev.seq;
   if (ev.type === 'redacted' && isSeq(ev.target)) room.redactions.set(ev.target, ev.seq);
+  if (ev.type === 'reaction') foldReaction(room.reactions, ev);
   added.push(ev);
 }
 
@@ -68,6 +80,7 @@ function sorted(list) {
 export function resetRoom(room) {
   room.events.clear();
   room.redactions.clear();
+  room.reactions.clear();
   room.firstSeq = null;
   room.lastSeq = 0;
   room.maxSeq = 0;

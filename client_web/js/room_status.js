@@ -55,6 +55,7 @@ export class RoomStatus {
         closedText: dom.composerClosedText,
         closedAction: dom.composerClosedAction,
         closedError: dom.composerClosedError,
+        list: dom.messageList,
       },
       { onStopObserving: (errorEl) => this.controls.stop(errorEl) },
     );

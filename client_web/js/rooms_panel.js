@@ -1,20 +1,22 @@
 // The rooms I belong to (GET /api/rooms), merged into what we already hold of
-// each, listed in groups, and which room opens by itself: the cohort room just
-// registered into, or on a wide screen (or with a single room) the first room
-// I can post in.
+// each, listed in groups with their unread counts and latest lines, and which
+// room opens by itself: the cohort room just registered into, or on a wide
+// screen (or with a single room) the first room I can post in.
 
 import { api } from './api.js';
 import { SYNC_GRACE_MS } from './catch_up.js';
-import { renderRoomList } from './render.js';
-import { createRoom, isBehind, roomKey } from './room.js';
+import { createRoom, isBehind, isRemoved, roomKey } from './room.js';
 import { groupRooms, preferredRoom } from './room_groups.js';
+import { renderRoomList } from './room_list_view.js';
+import { applyListing, latestLine, unreadCount } from './unread.js';
 
 const WIDE = '(min-width: 720px)';
 
 export class RoomsPanel {
   /**
    * @param {object} dom  elements (see main.js)
-   * @param {object} chat  the Chat (active, rooms, roomOrder, openKey, openRoom(), selectRoom(), removeRoom(), status, catchUp)
+   * @param {object} chat  the Chat (active, me, rooms, roomOrder, openKey, openRoom(), selectRoom(), removeRoom(), status,
+   *                       catchUp, conversation)
    */
   constructor(dom, chat) {
     this.dom = dom;
@@ -52,9 +54,10 @@ export class RoomsPanel {
     for (const meta of metas) {
       const key = roomKey(meta.id);
       seen.add(key);
-      const room = chat.rooms.get(key);
+      let room = chat.rooms.get(key);
       if (room) this.merge(room, meta);
-      else chat.rooms.set(key, createRoom(meta));
+      else chat.rooms.set(key, (room = createRoom(meta)));
+      applyListing(room, meta);
     }
     for (const key of [...chat.rooms.keys()]) if (!seen.has(key)) chat.removeRoom(key, 'You are no longer a member of this room.');
     chat.roomOrder = metas.map((m) => roomKey(m.id));
@@ -98,7 +101,14 @@ export class RoomsPanel {
   }
 
   render() {
-    renderRoomList(this.dom.roomList, groupRooms(this.listed()), this.chat.openKey, (key) => this.chat.selectRoom(key));
+    const chat = this.chat;
+    const meId = chat.me ? chat.me.id : null;
+    const describe = (room) => ({
+      // The room on screen shows its new messages itself.
+      unread: room.key === chat.openKey && chat.conversation.onScreen() ? 0 : unreadCount(room, meId),
+      latest: latestLine(room, meId, (ev) => isRemoved(room, ev)),
+    });
+    renderRoomList(this.dom.roomList, groupRooms(this.listed()), chat.openKey, (key) => chat.selectRoom(key), describe);
   }
 
   clear() {

@@ -37,7 +37,7 @@ export class Sending {
       composer.checkLength();
       return;
     }
-    const entry = this.outbox.add(room.key, room.id, body, newClientId());
+    const entry = this.outbox.add(room.key, room.id, body, newClientId(), composer.reply());
     composer.sent(room.key);
     this.renderPending();
     this.parts.pane.scrollToBottom();
@@ -47,6 +47,7 @@ export class Sending {
   /** Send (or re-send, same client_id) one outbox entry if connected. */
   transmit(entry) {
     const frame = { type: 'send', room: entry.roomId, body: entry.body, client_id: entry.clientId, ref: entry.clientId };
+    if (entry.replyTo) frame.reply_to = entry.replyTo.seq;
     if (this.chat.conn.send(frame)) this.outbox.markSent(entry.clientId);
   }
 
@@ -129,6 +130,11 @@ export class Sending {
     if (!id) return false;
     const entry = this.outbox.markFailed(id, { code: f.code, message: f.message, retryAfter: f.retry_after, until: f.until });
     if (!entry || entry.status !== 'failed') return true;
+    if (f.code === 'invalid' && f.field === 'reply_to' && entry.replyTo) {
+      // The message it answered is gone (removed): Retry sends it without the quote.
+      entry.replyTo = null;
+      entry.error.code = 'reply_gone';
+    }
     const room = chat.rooms.get(entry.roomKey);
     if (room) chat.status.refused(room, f.code, f.until);
     if (f.code === 'read_only') chat.loadRooms(); // our idea of my role was out of date
@@ -158,7 +164,7 @@ export class Sending {
     const entries = key ? this.outbox.forRoom(key) : [];
     const active = document.activeElement;
     const hadFocus = active && pendingList.contains(active);
-    const stick = pane.stickToBottom || pane.isNearBottom();
+    const stick = pane.stickToBottom || pane.isAtBottom();
     const me = this.chat.me;
     pendingView.render(entries, { meName: me && me.display_name });
     if (stick) pane.scrollToBottom(); // a failure note makes the item taller: keep it in view

@@ -1,0 +1,34 @@
+// What a screen reader hears when events arrive in the open room: others'
+// messages (or how many, when several come at once), a removal, a reaction
+// to one of my messages. Pure.
+
+import { clip, displayName } from './format.js';
+import { REACTIONS } from './reactions.js';
+import { isRemoved } from './room.js';
+
+const MANY = 3;
+
+function isMe(peer, meId) {
+  return !!peer && meId !== null && meId !== undefined && String(peer.id) === String(meId);
+}
+
+/** Others' messages among newly held events (shown, not removed), in order. */
+export function messagesFromOthers(room, added, meId) {
+  return added.filter((ev) => ev.type === 'message' && !isMe(ev.author, meId) && !isRemoved(room, ev));
+}
+
+/** @returns {string[]} announcements, in order */
+export function arrivalAnnouncements(room, added, meId) {
+  const said = [];
+  const fromOthers = messagesFromOthers(room, added, meId);
+  if (fromOthers.length > MANY) said.push(`${fromOthers.length} new messages in ${room.name}.`);
+  else for (const ev of fromOthers) said.push(`${displayName(ev.author)}: ${clip(ev.body)}`);
+  if (added.some((ev) => ev.type === 'redacted')) said.push('A message was removed by a moderator.');
+  for (const ev of added) {
+    if (ev.type !== 'reaction' || !ev.on || isMe(ev.user, meId)) continue;
+    const target = room.events.get(ev.target);
+    const reaction = REACTIONS.find((r) => r.key === ev.emoji);
+    if (target && reaction && isMe(target.author, meId)) said.push(`${displayName(ev.user)} reacted to your message: ${reaction.name}.`);
+  }
+  return said;
+}
