@@ -1,6 +1,7 @@
 """The main screens in Chromium at phone and desktop width: axe-core finds no serious or critical
-violation on any of them, in the light and the dark colour scheme, and each is photographed into
-test-artifacts/screenshots/ (<screen>-<width>.png) for a reviewer to look at."""
+violation on any of them, in the light and the dark colour scheme, their layout holds (nothing
+scrolls sideways), and each is photographed into test-artifacts/screenshots/ (<screen>-<width>.png)
+for a reviewer to look at."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from tests.browser.axe import axe_source, serious_violations
+from tests.browser.layout import layout_problems
 from tests.browser.pages import DESKTOP, PHONE, Problems, new_page, open_room, sign_in
 from tests.support.world import World, program_world
 
@@ -39,7 +41,8 @@ async def world(sqlite_url: str) -> AsyncIterator[World]:
 
 
 class Tour:
-    """One page walked through the screens; what axe says about each, by screen and scheme."""
+    """One page walked through the screens; what axe says about each, by screen and scheme, and
+    what breaks its layout."""
 
     def __init__(self, page: Page, width: int, source: str, artifacts: Path) -> None:
         self.page = page
@@ -53,6 +56,7 @@ class Tour:
             await self.page.emulate_media(color_scheme=scheme)
             await self.page.evaluate(SETTLED)
             self.found[f"{screen} at {self.width}px, {scheme}"] = await serious_violations(self.page, self.source)
+        self.found[f"{screen} at {self.width}px, layout"] = await layout_problems(self.page)
         await self.page.screenshot(path=str(self.artifacts / f"{screen}-{self.width}.png"))
 
     def violations(self) -> dict[str, list[str]]:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, Dialog, Page, expect
 
+from tests.browser.layout import layout_problems
 from tests.browser.pages import DESKTOP, PHONE, Problems, new_page, open_room, sign_in, sign_in_as
 from tests.support.client import WsClient
 from tests.support.world import World, program_world
@@ -49,34 +50,6 @@ NAMES = [
 RTL_OVERRIDE_NAME = "\u202eevil"  # refused by the server: bidi controls would reverse text around the name
 FROM_THE_COMPOSER = "<img src=x onerror=\"window.__pwned = 'composer'\"> typed in the page"
 
-# Why the layout broke, if it did: the page scrolls sideways, something reaches past the viewport's
-# edges, or an element's content overflows its box. Elements inside a box of at most 1 px (shown to
-# screen readers only) and boxes that clip on purpose (an ellipsis) are not layout.
-LAYOUT_PROBLEMS = """() => {
-  const width = document.documentElement.clientWidth;
-  const found = [];
-  const whole = document.documentElement.scrollWidth;
-  if (whole > width) found.push(`the page scrolls sideways (${whole} > ${width})`);
-  const name = (el) => el.tagName.toLowerCase() + (el.id ? `#${el.id}` : '')
-    + [...el.classList].map((c) => `.${c}`).join('');
-  const readerOnly = (el) => {
-    for (let a = el; a; a = a.parentElement) if (a.getBoundingClientRect().width <= 1) return true;
-    return false;
-  };
-  for (const el of document.querySelectorAll('body > header *, #app-view *')) {
-    if (!el.getClientRects().length || readerOnly(el)) continue;
-    const box = el.getBoundingClientRect();
-    if (box.left < -1 || box.right > width + 1) {
-      found.push(`${name(el)} spans ${Math.round(box.left)}..${Math.round(box.right)} of ${width}`);
-    }
-    const clips = ['hidden', 'clip'].includes(getComputedStyle(el).overflowX);
-    if (!clips && el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1) {
-      found.push(`${name(el)} overflows (${el.scrollWidth} > ${el.clientWidth})`);
-    }
-  }
-  return found;
-}"""
-
 # Anything that is not the text people sent: elements or links their text would make if parsed.
 INJECTED = """() => {
   const made = document.querySelectorAll('#app-view script, #app-view img, #app-view svg, #app-view iframe');
@@ -86,8 +59,8 @@ INJECTED = """() => {
     const web = url.protocol === 'http:' || url.protocol === 'https:';
     if (!web && url.protocol !== 'tel:') found.push(`link to ${a.getAttribute('href').slice(0, 80)}`);
     const rel = (a.getAttribute('rel') || '').split(/\\s+/);
-    const safe = rel.includes('noopener') && rel.includes('noreferrer');
-    if (web && url.origin !== location.origin && !safe) found.push(`link without noopener noreferrer: ${a.href.slice(0, 80)}`);
+    const safe = url.origin === location.origin || (rel.includes('noopener') && rel.includes('noreferrer'));
+    if (web && !safe) found.push(`link without noopener noreferrer: ${a.href.slice(0, 80)}`);
   }
   return found;
 }"""
@@ -190,7 +163,7 @@ async def test_hostile_messages_and_names_render_as_text_run_nothing_and_keep_th
         await typist.socket.send({"type": "typing", "room": world.cast.cohort_room})
     for page, width in pages:
         await expect(page.locator("#typing")).to_contain_text("are typing")
-        broken = await page.evaluate(LAYOUT_PROBLEMS)
+        broken = await layout_problems(page)
         assert broken == [], f"at {width} px: " + "; ".join(broken)
         for bubble in await page.locator("#message-list .msg").all():
             box = await bubble.bounding_box()
