@@ -4,11 +4,13 @@
 // (message_actions.js, reacting.js), how far I have read (read_marker.js),
 // joining the room (joins.js), filling holes (catch_up.js), sending
 // (sending.js, with outbox.js), the message box (composer.js), presence and
-// typing (presence.js), the room's standing (room_status.js). Room
+// typing (presence.js), the room's standing (room_status.js), the connection
+// banner (banner.js). Room
 // bookkeeping lives in room.js, the connection in socket.js, DOM building in
 // render.js and the *_view.js modules.
 
 import { arrivalAnnouncements, messagesFromOthers } from './announcements.js';
+import { ConnectionBanner } from './banner.js';
 import { CatchUp } from './catch_up.js';
 import { Composer } from './composer.js';
 import { Conversation } from './conversation.js';
@@ -46,7 +48,7 @@ export class Chat {
     this.openKey = null;
     this.wasDown = false;
     this.timers = [];
-    this.bannerTimer = null;
+    this.banner = new ConnectionBanner(dom.banner);
 
     this.conn = new Connection({
       onReady: (hello) => this.onReady(hello),
@@ -139,7 +141,7 @@ export class Chat {
     this.showRoomContent(false);
     this.dom.noRoom.firstElementChild.textContent = 'Choose a room to start.';
     this.dom.app.classList.remove('room-open');
-    this.setBanner('');
+    this.banner.clear();
   }
 
   bindDom() {
@@ -272,9 +274,7 @@ export class Chat {
     this.joins.reset();
     if (this.wasDown) {
       this.wasDown = false;
-      this.setBanner('Connected again.', 'ok');
-      clearTimeout(this.bannerTimer);
-      this.bannerTimer = setTimeout(() => this.setBanner(''), 3000);
+      this.banner.back();
       this.loadRooms();
       const open = this.openRoom();
       if (open && !open.loaded) this.conversation.loadLatest(open);
@@ -288,15 +288,7 @@ export class Chat {
     this.wasDown = true;
     this.joins.reset();
     this.presence.down();
-    clearTimeout(this.bannerTimer);
-    this.setBanner('Connection lost — reconnecting…', 'warn');
-  }
-
-  setBanner(text, tone) {
-    const b = this.dom.banner;
-    b.textContent = text;
-    b.dataset.tone = tone || '';
-    b.classList.toggle('banner-visible', !!text);
+    this.banner.down();
   }
 
   onFrame(f) {

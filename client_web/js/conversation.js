@@ -14,7 +14,8 @@ import { friendlyError } from './format.js';
 import { MessageListView, isShown } from './message_list.js';
 import { el } from './render.js';
 import { reactionSummary } from './reactions.js';
-import { applyBeforePage, applyLatestPage, heldEvents, isRemoved } from './room.js';
+import { RenderWindow } from './render_window.js';
+import { applyBeforePage, applyLatestPage, isRemoved } from './room.js';
 import { firstUnreadSeq } from './timeline.js';
 import { firstPageSize } from './unread.js';
 
@@ -38,20 +39,32 @@ export class Conversation {
     this.chat = chat;
     this.hooks = hooks;
     this.listView = new MessageListView(dom.messageList);
+    this.window = new RenderWindow(this.listView);
     this.loading = new Map(); // room key -> promise of the first page
     this.atLatest = true; // the newest held events are rendered
     this.dividerAfter = 0; // my read marker when I came to the room
-    this.shownCache = null; // the open room's shown events, ascending (see shownEvents)
     // When the visible area changes size (the on-screen keyboard, a longer
-    // composer, the presence line), a reader at the bottom stays at the bottom.
+    // composer, the room's notice), a reader at the bottom stays at the bottom,
+    // and one who just arrived keeps "new since you were here" in view until
+    // they move (holdDivider).
     this.stickToBottom = true;
+    this.holdDivider = false;
     const d = dom;
     d.loadEarlier.addEventListener('click', () => this.loadEarlier(true));
     d.scroller.addEventListener('scroll', () => this.onScroll(), { passive: true });
+    for (const type of ['wheel', 'touchstart', 'pointerdown', 'keydown']) {
+      d.scroller.addEventListener(type, () => (this.holdDivider = false), { passive: true });
+    }
+    // The list grows too when a message off screen is first laid out at its
+    // real height (styles.css: content-visibility), e.g. the newest one.
     if (typeof ResizeObserver === 'function') {
-      new ResizeObserver(() => {
-        if (this.stickToBottom && !d.roomContent.hidden) d.scroller.scrollTop = d.scroller.scrollHeight;
-      }).observe(d.scroller);
+      const keep = new ResizeObserver(() => {
+        if (d.roomContent.hidden) return;
+        if (this.holdDivider) this.scrollToDivider();
+        else if (this.stickToBottom) d.scroller.scrollTop = d.scroller.scrollHeight;
+      });
+      keep.observe(d.scroller);
+      keep.observe(d.messageList);
     }
     d.jumpLatest.addEventListener('click', () => {
       this.scrollToBottom();
@@ -63,6 +76,7 @@ export class Conversation {
   clear() {
     this.listView.clear();
     this.setAtLatest(true);
+    this.holdDivider = false;
   }
 
   stop() {
@@ -140,7 +154,7 @@ export class Conversation {
    * "new since you were here" line when there is one, which is scrolled to.
    */
   showLatest(room, { landing = false } = {}) {
-    const shown = this.shownEvents(room);
+    const shown = this.window.shown(room);
     let from = Math.max(0, shown.length - FIRST_RENDER);
     const divider = this.dividerSeq(room);
     if (landing && divider !== null) {
@@ -151,30 +165,18 @@ export class Conversation {
     this.setAtLatest(true);
     this.listView.insert(shown.slice(from), this.renderCtx(room));
     this.listView.setDivider(divider);
-    this.stickToBottom = !(landing && this.listView.has(divider));
+    this.holdDivider = landing && this.listView.has(divider);
+    this.stickToBottom = !this.holdDivider;
     this.chat.sending.renderPending();
     this.updateEarlierControls();
-    if (this.stickToBottom) this.scrollToBottom();
-    else this.scrollToDivider();
+    if (this.holdDivider) this.scrollToDivider();
+    else this.scrollToBottom();
     this.checkSeen();
   }
 
   dividerSeq(room) {
     const me = this.chat.me;
-    return firstUnreadSeq(this.shownEvents(room), this.dividerAfter, me ? me.id : null);
-  }
-
-  /**
-   * The room's held events that get a node, ascending. Kept between calls
-   * while the room holds the same events (they are only ever added, so the
-   * count and the ends tell), so a long room is not sorted on every page.
-   */
-  shownEvents(room) {
-    const c = this.shownCache;
-    if (c && c.room === room && c.size === room.events.size && c.first === room.firstSeq && c.max === room.maxSeq) return c.list;
-    const list = heldEvents(room).filter(isShown);
-    this.shownCache = { room, size: room.events.size, first: room.firstSeq, max: room.maxSeq, list };
-    return list;
+    return firstUnreadSeq(this.window.shown(room), this.dividerAfter, me ? me.id : null);
   }
 
   /** Back to the page after a while away: mark where the unread messages start now. */
@@ -182,7 +184,7 @@ export class Conversation {
     const room = this.chat.openRoom();
     if (!room || !room.loaded) return;
     const me = this.chat.me;
-    if (firstUnreadSeq(this.shownEvents(room), room.lastReadSeq, me ? me.id : null) === null) return;
+    if (firstUnreadSeq(this.window.shown(room), room.lastReadSeq, me ? me.id : null) === null) return;
     this.dividerAfter = room.lastReadSeq;
     this.listView.setDivider(this.dividerSeq(room));
   }
@@ -202,36 +204,13 @@ export class Conversation {
     const wasAtBottom = this.isAtBottom();
     const nodes = this.listView.insert(added, ctx);
     if (wasAtBottom && this.listView.size > WINDOW_MAX + CHUNK) {
-      this.listView.dropBefore(this.newest(room, WINDOW_MAX));
+      this.listView.dropBefore(this.window.renderedSeq(this.listView.size - WINDOW_MAX));
       this.updateEarlierControls();
     }
     this.chat.sending.renderPending();
-    if (wasAtBottom || mineArrived) this.scrollToBottom();
+    if (mineArrived || (wasAtBottom && !this.holdDivider)) this.scrollToBottom();
     else if (nodes.length) this.showJump('New messages');
     this.checkSeen();
-  }
-
-  /** The seq from which the newest `count` rendered events start. */
-  newest(room, count) {
-    const seqs = [...this.listView.nodes.keys()].sort((a, b) => a - b);
-    return seqs[Math.max(0, seqs.length - count)];
-  }
-
-  /** Shown events older than the rendered ones (all of them when none is rendered). */
-  olderShown(room) {
-    const shown = this.shownEvents(room);
-    const bounds = this.listView.bounds();
-    if (!bounds) return shown;
-    const at = shown.findIndex((ev) => ev.seq >= bounds.lo);
-    return at < 0 ? shown : shown.slice(0, at);
-  }
-
-  newerShown(room) {
-    const shown = this.shownEvents(room);
-    const bounds = this.listView.bounds();
-    if (!bounds) return shown;
-    const at = shown.findIndex((ev) => ev.seq > bounds.hi);
-    return at < 0 ? [] : shown.slice(at);
   }
 
   updateEarlierControls() {
@@ -241,7 +220,7 @@ export class Conversation {
       d.loadEarlier.hidden = true;
       return;
     }
-    const hasOlder = room.hasMoreBefore || this.olderShown(room).length > 0;
+    const hasOlder = room.hasMoreBefore || this.window.older(room).length > 0;
     d.loadEarlier.hidden = !hasOlder;
     if (!hasOlder) d.historyStatus.textContent = room.events.size ? 'This is the beginning of the conversation.' : 'No messages yet. You could say hello.';
   }
@@ -269,7 +248,7 @@ export class Conversation {
     const room = chat.openRoom();
     if (!room || !room.loaded || room.loadingEarlier) return;
     const d = this.dom;
-    const held = this.olderShown(room);
+    const held = this.window.older(room);
     if (held.length) {
       this.prepend(room, held.slice(-CHUNK), fromButton);
       return;
@@ -303,8 +282,7 @@ export class Conversation {
     this.keepInPlace(bounds && this.listView.node(bounds.lo), () => {
       this.listView.insert(events, this.renderCtx(room));
       if (this.listView.size > WINDOW_MAX) {
-        const seqs = [...this.listView.nodes.keys()].sort((a, b) => a - b);
-        this.listView.dropAfter(seqs[WINDOW_MAX - 1]);
+        this.listView.dropAfter(this.window.renderedSeq(WINDOW_MAX - 1));
         this.setAtLatest(false);
       }
       this.listView.setDivider(this.dividerSeq(room));
@@ -317,11 +295,11 @@ export class Conversation {
   showLater() {
     const room = this.chat.openRoom();
     if (!room || this.atLatest) return;
-    const newer = this.newerShown(room);
+    const newer = this.window.newer(room);
     const bounds = this.listView.bounds();
     this.keepInPlace(bounds && this.listView.node(bounds.hi), () => {
       this.listView.insert(newer.slice(0, CHUNK), this.renderCtx(room));
-      if (this.listView.size > WINDOW_MAX) this.listView.dropBefore(this.newest(room, WINDOW_MAX));
+      if (this.listView.size > WINDOW_MAX) this.listView.dropBefore(this.window.renderedSeq(this.listView.size - WINDOW_MAX));
     });
     if (newer.length <= CHUNK) {
       this.setAtLatest(true);
@@ -349,7 +327,7 @@ export class Conversation {
     const room = this.chat.openRoom();
     if (!room || !room.events.has(seq)) return false;
     if (!this.listView.has(seq)) {
-      const shown = this.shownEvents(room);
+      const shown = this.window.shown(room);
       const at = shown.findIndex((ev) => ev.seq === seq);
       if (at < 0) return false;
       const to = Math.min(shown.length, at + CHUNK);
@@ -362,6 +340,7 @@ export class Conversation {
     }
     const node = this.listView.node(seq);
     if (!node) return false;
+    this.holdDivider = false;
     node.scrollIntoView({ block: 'center' });
     node.focus({ preventScroll: true });
     node.classList.add('msg-highlight');
@@ -394,6 +373,11 @@ export class Conversation {
     return !!this.chat.openRoom() && this.dom.scroller.getClientRects().length > 0;
   }
 
+  /** Should what grows at the bottom (my messages on their way) stay in view? */
+  keepsBottom() {
+    return !this.holdDivider && (this.stickToBottom || this.isAtBottom());
+  }
+
   isAtBottom() {
     const sc = this.dom.scroller;
     return this.atLatest && sc.scrollHeight - sc.scrollTop - sc.clientHeight < NEAR_BOTTOM_PX;
@@ -408,6 +392,7 @@ export class Conversation {
     const sc = this.dom.scroller;
     sc.scrollTop = sc.scrollHeight;
     this.stickToBottom = true;
+    this.holdDivider = false;
     this.dom.jumpLatest.hidden = true;
   }
 

@@ -164,7 +164,7 @@ export class Sending {
     const entries = key ? this.outbox.forRoom(key) : [];
     const active = document.activeElement;
     const hadFocus = active && pendingList.contains(active);
-    const stick = pane.stickToBottom || pane.isAtBottom();
+    const stick = pane.keepsBottom();
     const me = this.chat.me;
     pendingView.render(entries, { meName: me && me.display_name });
     if (stick) pane.scrollToBottom(); // a failure note makes the item taller: keep it in view

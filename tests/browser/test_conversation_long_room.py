@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -121,7 +122,9 @@ SCROLL_TO_THE_TOP = """async () => {
 }"""
 
 
-async def test_scrolling_to_the_top_of_a_long_room_never_freezes(browser: Browser, long_room: LongRoom) -> None:
+async def test_scrolling_to_the_top_of_a_long_room_never_freezes(
+    browser: Browser, long_room: LongRoom, artifacts: Path
+) -> None:
     problems = Problems()
     page = await new_page(browser, problems, DESKTOP)
     await sign_in(page, long_room.live.url, long_room.reader)
@@ -134,6 +137,7 @@ async def test_scrolling_to_the_top_of_a_long_room_never_freezes(browser: Browse
     assert climbed["first"] == body(1), climbed
     assert climbed["most"] <= MOST_RENDERED, climbed
     assert climbed["days"] == DAYS, climbed  # every day had its separator on the way up
+    await page.screenshot(path=str(artifacts / "conversation-long-room-top-1280.png"))
     long_tasks: list[int] = await page.evaluate("() => window.__longTasks")
     assert max(long_tasks, default=0) < LONG_TASK_MS, (long_tasks, climbed)
 

@@ -142,7 +142,9 @@ async def test_two_people_react_and_reply_live(browser: Browser, scene: Scene, a
     assert scene.problems == []
 
 
-async def test_unread_count_latest_line_and_new_divider_after_time_away(browser: Browser, scene: Scene) -> None:
+async def test_unread_count_latest_line_and_new_divider_after_time_away(
+    browser: Browser, scene: Scene, artifacts: Path
+) -> None:
     ben = await scene.socket(scene.ben)
     first = await ben.say(scene.room, "Morning, all")
     assert first["type"] == "ack"
@@ -168,12 +170,17 @@ async def test_unread_count_latest_line_and_new_divider_after_time_away(browser:
         re.compile(rf"^{ROOM}\s*, 3 unread messages\s*\. Latest: Ben: Calling my sponsor later")
     )
     await expect(ann.locator("#room-list button", has_text=OTHER_ROOM).locator(".room-unread")).to_have_count(0)
+    await ann.screenshot(path=str(artifacts / "room-list-unread-360.png"))
 
     await open_room(ann, ROOM)
     divider = ann.locator("#message-list .unread-divider")
     await expect(divider).to_have_text("New since you were here")
     after_divider = await divider.evaluate("(li) => li.nextElementSibling.querySelector('.msg-body').textContent")
     assert after_divider == said[0]
+    await expect(ann.locator("#unwatched")).to_be_visible()  # the room's notice takes its room above...
+    await expect(divider).to_be_in_viewport()  # ...and the line stays in view
+    await ann.screenshot(path=str(artifacts / "conversation-new-since-360.png"))
+    await ann.get_by_role("button", name="Latest messages").click()  # read on to the latest: now it is read
     await ann_elsewhere.until(lambda f: f["type"] == "read" and f["last_read_seq"] == acks[-1]["seq"])
 
     await ann.locator("#back-to-rooms").click()
