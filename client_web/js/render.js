@@ -79,11 +79,17 @@ function bodyNode(ev, removed) {
  */
 export function quoteNode(quote, { jump = false } = {}) {
   const excerpt = typeof quote.excerpt === 'string' ? quote.excerpt : '';
-  const author = displayName(quote.author);
-  const label = `In reply to ${author}: ${excerpt}`;
-  const parts = [el('span', { className: 'quote-author', text: author }), el('span', { className: 'quote-text', text: excerpt })];
-  if (!jump || !Number.isInteger(quote.seq)) return el('div', { className: 'msg-quote', attrs: { role: 'note', 'aria-label': label } }, parts);
-  const attrs = { type: 'button', 'data-action': 'jump', 'data-target': quote.seq, 'aria-label': label, title: 'Show the original message' };
+  // Read as "In reply to Ann: So proud of you…"; the name holds all the visible text.
+  const parts = [
+    el('span', { className: 'visually-hidden', text: 'In reply to ' }),
+    el('span', { className: 'quote-line' }, [
+      el('span', { className: 'quote-author', text: displayName(quote.author) }),
+      ': ',
+      el('span', { className: 'quote-text', text: excerpt }),
+    ]),
+  ];
+  if (!jump || !Number.isInteger(quote.seq)) return el('div', { className: 'msg-quote' }, parts);
+  const attrs = { type: 'button', 'data-action': 'jump', 'data-target': quote.seq, title: 'Show the original message' };
   return el('button', { className: 'msg-quote', attrs }, parts);
 }
 

@@ -13,6 +13,7 @@ import pytest
 from playwright.async_api import Browser, Locator, Page, expect
 
 from server.store.database import Database
+from tests.browser.axe import axe_source, serious_violations
 from tests.browser.pages import DESKTOP, PHONE, Problems, new_page, open_room, sign_in
 from tests.support.client import WsClient, login
 from tests.support.live import Live, live_server, settings_for
@@ -51,6 +52,16 @@ async def scene(sqlite_url: str) -> AsyncIterator[Scene]:
     await db.dispose()
     async with live_server(settings_for(sqlite_url)) as live:
         yield Scene(live, cast.ann, cast.ben, cast.room)
+
+
+async def no_serious_violations(page: Page) -> None:
+    """axe-core finds nothing serious on the page as it is, in light and in dark."""
+    source = axe_source()
+    for scheme in ("light", "dark"):
+        # Reduced motion: no colour is caught halfway through a transition to the other scheme.
+        await page.emulate_media(color_scheme=scheme, reduced_motion="reduce")
+        assert await serious_violations(page, source) == [], scheme
+    await page.emulate_media(color_scheme=None, reduced_motion=None)
 
 
 def message(page: Page, body: str) -> Locator:
@@ -122,11 +133,18 @@ async def test_two_people_react_and_reply_live(browser: Browser, scene: Scene, a
     await expect(ben.locator("#reply-bar")).to_be_hidden()
     for page in (ann, ben):
         reply = message(page, "Thank you, it means a lot")
-        quote = reply.get_by_role("button", name="In reply to Ann: So proud of you, Ben. One day at a time.")
+        quote = reply.get_by_role(
+            "button", name=re.compile(r"^In reply to Ann\s*: So proud of you, Ben\. One day at a time\.$")
+        )
         await expect(quote).to_be_visible()
 
     await ann.screenshot(path=str(artifacts / "conversation-reactions-replies-1280.png"))
     await ben.screenshot(path=str(artifacts / "conversation-reactions-replies-360.png"))
+    mine_reply = message(ann, "So proud of you")
+    await mine_reply.hover()
+    await mine_reply.get_by_role("button", name="React to your message").click()
+    await no_serious_violations(ann)  # reactions, a reply, and the picker open
+    await ann.keyboard.press("Escape")
 
     # The quote leads back to the original message.
     await message(ann, "Thank you, it means a lot").locator(".msg-quote").click()
@@ -171,6 +189,7 @@ async def test_unread_count_latest_line_and_new_divider_after_time_away(
     )
     await expect(ann.locator("#room-list button", has_text=OTHER_ROOM).locator(".room-unread")).to_have_count(0)
     await ann.screenshot(path=str(artifacts / "room-list-unread-360.png"))
+    await no_serious_violations(ann)
 
     await open_room(ann, ROOM)
     divider = ann.locator("#message-list .unread-divider")
@@ -180,6 +199,7 @@ async def test_unread_count_latest_line_and_new_divider_after_time_away(
     await expect(ann.locator("#unwatched")).to_be_visible()  # the room's notice takes its room above...
     await expect(divider).to_be_in_viewport()  # ...and the line stays in view
     await ann.screenshot(path=str(artifacts / "conversation-new-since-360.png"))
+    await no_serious_violations(ann)
     await ann.get_by_role("button", name="Latest messages").click()  # read on to the latest: now it is read
     await ann_elsewhere.until(lambda f: f["type"] == "read" and f["last_read_seq"] == acks[-1]["seq"])
 
