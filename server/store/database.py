@@ -75,7 +75,17 @@ class Database:
         self.is_sqlite = url.startswith("sqlite")
         kwargs: dict[str, Any] = {"echo": echo}
         if not self.is_sqlite:
-            kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True, pool_timeout=5)
+            # Plan every statement with its real parameters and the table as it is now. asyncpg
+            # prepares statements, and PostgreSQL may keep a generic plan made when a table was
+            # empty: a sequential scan of `events` that grows with the history (bench/README.md,
+            # W5), worse where autovacuum rarely analyzes.
+            kwargs.update(
+                pool_size=10,
+                max_overflow=10,
+                pool_pre_ping=True,
+                pool_timeout=5,
+                connect_args={"server_settings": {"plan_cache_mode": "force_custom_plan"}},
+            )
         else:
             kwargs.update(connect_args={"timeout": 10})
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
