@@ -155,8 +155,7 @@ export class Chat {
     window.addEventListener('focus', () => this.active && this.conversation.checkSeen());
     document.addEventListener('visibilitychange', () => {
       if (document.visibilityState !== 'visible' || !this.active) return;
-      this.conversation.refreshDivider(); // what came while I was away
-      this.conversation.checkSeen();
+      this.conversation.onVisible(); // what came while I was away
       if (!this.conn.ready) this.conn.reconnectNow();
       else this.loadRooms(); // someone may have added us to a room meanwhile
     });

@@ -179,7 +179,16 @@ export class Conversation {
     return firstUnreadSeq(this.window.shown(room), this.dividerAfter, me ? me.id : null);
   }
 
-  /** Back to the page after a while away: mark where the unread messages start now. */
+  /**
+   * Back to the page after a while away: the days may have changed names, and
+   * the line goes where the messages I have not seen start now.
+   */
+  onVisible() {
+    this.listView.relabelDays();
+    this.refreshDivider();
+    this.checkSeen();
+  }
+
   refreshDivider() {
     const room = this.chat.openRoom();
     if (!room || !room.loaded) return;

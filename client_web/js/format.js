@@ -54,19 +54,12 @@ function sameDay(a, b) {
   return a.getFullYear() === b.getFullYear() && a.getMonth() === b.getMonth() && a.getDate() === b.getDate();
 }
 
-/** Short local time for a message: "14:05" today, "3 Mar, 14:05" otherwise. */
-export function formatTime(ts, now = new Date()) {
+/** Short local time for a message, "14:05" (its day is said by the day separator above it). */
+export function formatTime(ts) {
   if (!ts) return '';
   const d = new Date(ts);
   if (Number.isNaN(d.getTime())) return '';
-  const time = dateFormat(HOUR_MINUTE).format(d);
-  if (sameDay(d, now)) return time;
-  const yesterday = new Date(now);
-  yesterday.setDate(now.getDate() - 1);
-  if (sameDay(d, yesterday)) return `Yesterday, ${time}`;
-  const opts = { day: 'numeric', month: 'short' };
-  if (d.getFullYear() !== now.getFullYear()) opts.year = 'numeric';
-  return `${dateFormat(opts).format(d)}, ${time}`;
+  return dateFormat(HOUR_MINUTE).format(d);
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;

@@ -130,6 +130,14 @@ export class MessageListView {
     this.decorate();
   }
 
+  /** Say the days again ("Today" becomes "Yesterday" after midnight). */
+  relabelDays() {
+    for (const sep of this.separators.values()) {
+      const first = sep.nextElementSibling === this.divider ? this.divider.nextElementSibling : sep.nextElementSibling;
+      if (first) sep.firstElementChild.textContent = dayLabel(Number(first.dataset.time));
+    }
+  }
+
   /** Put separators and the divider where they belong, and group consecutive messages. */
   decorate() {
     const order = [...this.nodes.keys()].sort((a, b) => a - b);
