@@ -31,15 +31,6 @@ async def world(sqlite_url: str) -> AsyncIterator[World]:
         yield running
 
 
-async def new_invite(world: World, **body: Any) -> dict[str, Any]:
-    """An invite made by the program's staff (participant, for the cast's cohort, unless told)."""
-    body = {"role": "participant", "cohort": world.cast.cohort, **body}
-    answer = await world.call(world.cast.staff_here, "POST", f"/api/programs/{world.cast.program}/invites", body)
-    assert answer.status_code == 201, answer.text
-    created: dict[str, Any] = answer.json()
-    return created
-
-
 async def register(world: World, invite: str, username: str, **extra: str) -> httpx.Response:
     body = {"username": username, "password": PASSWORD, "display_name": username.title(), "invite": invite, **extra}
     return await world.call(None, "POST", "/api/auth/register", body)
@@ -58,7 +49,7 @@ async def test_registering_lands_the_person_in_their_rooms_signed_in(world: Worl
     cast = world.cast
     peer = await world.socket(cast.participant)
     await peer.join(cast.cohort_room, since=None)
-    invite = await new_invite(world, real_name="Sam Rivera")
+    invite = await world.invite(real_name="Sam Rivera")
     assert invite["url"] == f"{world.live.url}/#invite={invite['token']}"
     assert (invite["max_uses"], invite["uses"], invite["remaining"], invite["valid"]) == (1, 0, 1, True)
     assert invite["expires_at"] > (utcnow() + timedelta(days=6, hours=23)).isoformat()[:19]  # the default: 7 days
@@ -123,7 +114,7 @@ async def test_registering_lands_the_person_in_their_rooms_signed_in(world: Worl
 
 
 async def test_a_staff_invite_makes_program_staff(world: World) -> None:
-    invite = await new_invite(world, role="staff", cohort=None)
+    invite = await world.invite(role="staff", cohort=None)
     answer = await register(world, invite["token"], "dana")
     assert answer.status_code == 201, answer.text
     token = answer.json()["token"]
@@ -139,7 +130,7 @@ async def test_a_staff_invite_makes_program_staff(world: World) -> None:
 
 
 async def test_the_preview_says_what_the_link_is_for_and_not_who_made_it(world: World) -> None:
-    invite = await new_invite(world, real_name="Sam Rivera", max_uses=2)
+    invite = await world.invite(real_name="Sam Rivera", max_uses=2)
     answer = await world.call(None, "GET", f"/api/invites/{invite['token']}")
     assert answer.status_code == 200
     assert answer.json() == {
@@ -158,7 +149,7 @@ async def test_the_preview_says_what_the_link_is_for_and_not_who_made_it(world: 
 
 
 async def test_a_three_use_invite_takes_three_people_and_refuses_the_fourth(world: World) -> None:
-    invite = await new_invite(world, max_uses=3)
+    invite = await world.invite(max_uses=3)
     for name in ("amy", "bea", "cyd"):
         assert (await register(world, invite["token"], name)).status_code == 201
     before = await traces(world)
@@ -183,13 +174,13 @@ async def _expired(world: World) -> str:
 
 
 async def _used(world: World) -> str:
-    token: str = (await new_invite(world))["token"]
+    token: str = (await world.invite())["token"]
     assert (await register(world, token, "first")).status_code == 201
     return token
 
 
 async def _revoked(world: World) -> str:
-    invite = await new_invite(world)
+    invite = await world.invite()
     answer = await world.call(world.cast.staff_here, "DELETE", f"/api/invites/{invite['id']}")
     assert answer.status_code == 204
     token: str = invite["token"]
@@ -202,13 +193,13 @@ async def _cohort_deleted(world: World) -> str:
         cast.staff_here, "POST", f"/api/programs/{cast.program}/cohorts", {"name": "Autumn", "starts_on": "2026-09-07"}
     )
     cohort = answer.json()["id"]
-    token: str = (await new_invite(world, cohort=cohort))["token"]
+    token: str = (await world.invite(cohort=cohort))["token"]
     assert (await world.call(cast.staff_here, "DELETE", f"/api/cohorts/{cohort}")).status_code == 204
     return token
 
 
 async def _tampered(world: World) -> str:
-    token: str = (await new_invite(world))["token"]
+    token: str = (await world.invite())["token"]
     payload, stamp, signature = token.split(".")
     return f"{payload}.{stamp}.{signature[:-4]}{'AAAA' if not signature.endswith('AAAA') else 'BBBB'}"
 
@@ -218,7 +209,7 @@ async def _session_token(world: World) -> str:
 
 
 async def _export_token(world: World) -> str:
-    invite = await new_invite(world)
+    invite = await world.invite()
     return SIGNERS.export.sign(invite["id"])  # the right id, signed for another purpose
 
 
@@ -261,7 +252,7 @@ async def world_on_each_database(db_url: str) -> AsyncIterator[World]:
 
 async def test_only_one_of_racing_registrations_gets_a_single_use_invite(world_on_each_database: World) -> None:
     world = world_on_each_database
-    invite = await new_invite(world)
+    invite = await world.invite()
     before = await traces(world)
     answers = await asyncio.gather(*(register(world, invite["token"], name) for name in ("racer1", "racer2", "racer3")))
     assert sorted(a.status_code for a in answers) == [201, 410, 410]
@@ -288,7 +279,7 @@ async def test_only_one_of_racing_registrations_gets_a_single_use_invite(world_o
 async def test_account_problems_are_refused_and_keep_the_invite(
     world: World, change: dict[str, str], status: int, code: str, field: str
 ) -> None:
-    invite = await new_invite(world)
+    invite = await world.invite()
     before = await traces(world)
     body = {"username": "newcomer", "password": PASSWORD, "display_name": "Newcomer", "invite": invite["token"]}
     answer = await world.call(None, "POST", "/api/auth/register", {**body, **change})
@@ -329,7 +320,7 @@ async def test_invite_bodies_are_validated(world: World, body: dict[str, Any], f
 async def test_limits_expiry_and_revocation_show_in_the_list(world: World) -> None:
     cast = world.cast
     path = f"/api/programs/{cast.program}/invites"
-    invite = await new_invite(world, max_uses=5, expires_in_days=1, real_name="  ")
+    invite = await world.invite(max_uses=5, expires_in_days=1, real_name="  ")
     assert invite["real_name"] is None and invite["expires_at"] < (utcnow() + timedelta(days=1, minutes=1)).isoformat()
     assert (await register(world, invite["token"], "early")).status_code == 201
     assert (await world.call(cast.admin, "DELETE", f"/api/invites/{invite['id']}")).status_code == 204

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, insert, select, update
+from sqlalchemy import ColumnElement, Connection, and_, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.rules.monitoring import Duty, Setup
@@ -163,19 +163,20 @@ async def set_options(
         await conn.execute(update(rooms).where(rooms.c.id == room_id).values(**values))
 
 
+def _running(room_id: int, user_id: int, now: datetime) -> tuple[ColumnElement[bool], ...]:
+    """The person's check-in in the room that is still running at ``now``."""
+    return (
+        checkins.c.room_id == room_id,
+        checkins.c.user_id == user_id,
+        checkins.c.ended_at.is_(None),
+        checkins.c.expires_at > now,
+    )
+
+
 async def check_in(conn: AsyncConnection, room_id: int, user_id: int, now: datetime, until: datetime) -> None:
     """Start duty, or renew a running check-in so it now lasts until ``until``."""
     await _bump(conn, room_id)
-    renewed = await conn.execute(
-        update(checkins)
-        .where(
-            checkins.c.room_id == room_id,
-            checkins.c.user_id == user_id,
-            checkins.c.ended_at.is_(None),
-            checkins.c.expires_at > now,
-        )
-        .values(expires_at=until)
-    )
+    renewed = await conn.execute(update(checkins).where(*_running(room_id, user_id, now)).values(expires_at=until))
     if not renewed.rowcount:
         await conn.execute(insert(checkins).values(room_id=room_id, user_id=user_id, started_at=now, expires_at=until))
 
@@ -183,16 +184,7 @@ async def check_in(conn: AsyncConnection, room_id: int, user_id: int, now: datet
 async def check_out(conn: AsyncConnection, room_id: int, user_id: int, now: datetime) -> bool:
     """End the person's running check-in; False when they were not on duty."""
     await _bump(conn, room_id)
-    ended = await conn.execute(
-        update(checkins)
-        .where(
-            checkins.c.room_id == room_id,
-            checkins.c.user_id == user_id,
-            checkins.c.ended_at.is_(None),
-            checkins.c.expires_at > now,
-        )
-        .values(ended_at=now)
-    )
+    ended = await conn.execute(update(checkins).where(*_running(room_id, user_id, now)).values(ended_at=now))
     return bool(ended.rowcount)
 
 

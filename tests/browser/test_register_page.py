@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from playwright.async_api import Browser, Page, expect
@@ -25,14 +24,6 @@ PASSWORD = "a-new-long-password"
 async def world(sqlite_url: str) -> AsyncIterator[World]:
     async with program_world(sqlite_url) as running:
         yield running
-
-
-async def _invite(world: World, **body: Any) -> dict[str, Any]:
-    body = {"role": "participant", "cohort": world.cast.cohort, **body}
-    answer = await world.call(world.cast.staff_here, "POST", f"/api/programs/{world.cast.program}/invites", body)
-    assert answer.status_code == 201, answer.text
-    created: dict[str, Any] = answer.json()
-    return created
 
 
 async def _expired_link(world: World) -> str:
@@ -67,7 +58,7 @@ async def test_registering_through_an_invite_lands_in_the_cohort_room(
     browser: Browser, world: World, artifacts: Path
 ) -> None:
     problems = Problems()
-    link = (await _invite(world))["url"]
+    link = (await world.invite())["url"]
     assert "#invite=" in link
     phone = await new_page(browser, problems, PHONE)
     await phone.goto(link)
@@ -116,7 +107,7 @@ async def test_registering_through_an_invite_lands_in_the_cohort_room(
     assert [m["body"] for m in history.json()["messages"] if m["type"] == "message"] == ["Hello, I am new here"]
 
     # Another invite opened while signed in: it says so, and nothing changes unless asked.
-    other = (await _invite(world))["url"]
+    other = (await world.invite())["url"]
     await page.goto(other)
     await expect(page.locator("#register-signed-in-text")).to_have_text(
         "You are signed in as Riley on this device. This invite is for creating a new account."
@@ -150,7 +141,7 @@ async def test_an_expired_invite_says_so_and_a_revoked_one_creates_nothing(brows
     await expect(page.locator("#register-form")).to_be_hidden()
 
     # Withdrawn while the form is open: the refusal replaces the form, and no account exists.
-    invite = await _invite(world)
+    invite = await world.invite()
     await page.goto(invite["url"])
     await expect(page.locator("#register-form")).to_be_visible()
     await _fill(page, "Sam", "sam")

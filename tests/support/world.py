@@ -51,6 +51,14 @@ class World:
         assert (await client.next())["type"] == "hello"
         return client
 
+    async def invite(self, **body: Any) -> dict[str, Any]:
+        """An invite made by the program's staff (participant, for the cast's cohort, unless told)."""
+        body = {"role": "participant", "cohort": self.cast.cohort, **body}
+        answer = await self.call(self.cast.staff_here, "POST", f"/api/programs/{self.cast.program}/invites", body)
+        assert answer.status_code == 201, answer.text
+        created: dict[str, Any] = answer.json()
+        return created
+
     async def rooms(self, who: Account | str) -> dict[str, dict[str, Any]]:
         """The person's rooms by name, as GET /api/rooms lists them."""
         answer = await self.call(who, "GET", "/api/rooms")
