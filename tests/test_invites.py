@@ -15,7 +15,6 @@ import pytest
 from sqlalchemy import func, select
 
 from server.auth.tokens import Signers
-from server.store import invites as invite_store
 from server.store.database import utcnow
 from server.store.models import Enrollment, Invite, User
 from tests.support.live import TEST_KEYS
@@ -159,18 +158,7 @@ async def test_a_three_use_invite_takes_three_people_and_refuses_the_fourth(worl
 
 
 async def _expired(world: World) -> str:
-    async with world.db.write() as conn:
-        invite = await invite_store.create(
-            conn,
-            program_id=world.cast.program,
-            cohort_id=world.cast.cohort,
-            role="participant",
-            real_name=None,
-            max_uses=1,
-            expires_at=utcnow() - timedelta(seconds=1),
-            created_by=world.cast.staff_here.person.id,
-        )
-    return SIGNERS.invite.sign(invite.id)
+    return SIGNERS.invite.sign(await world.expired_invite())
 
 
 async def _used(world: World) -> str:

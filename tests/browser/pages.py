@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from playwright.async_api import Browser, Page, expect
 
+from tests.support.client import WsClient, login
+from tests.support.live import Live
 from tests.support.seed import Account
 
 PHONE = 360
@@ -60,3 +63,24 @@ async def open_room(page: Page, name: str) -> None:
     await entry.click()
     await expect(page.locator("#room-title")).to_have_text(name)
     await expect(page.locator("#room-content")).to_be_visible()
+
+
+@dataclass
+class Scene:
+    """Two people (Ann, Ben) in a room of a running server, and pages or sockets for them."""
+
+    live: Live
+    ann: Account
+    ben: Account
+    room: int
+    problems: Problems = field(default_factory=Problems)
+
+    async def open(self, browser: Browser, who: Account, width: int = DESKTOP) -> Page:
+        page = await new_page(browser, self.problems, width)
+        await sign_in(page, self.live.url, who)
+        return page
+
+    async def socket(self, who: Account) -> WsClient:
+        client = await WsClient.open(self.live.ws_url, await login(self.live.url, who.username, who.password))
+        assert (await client.next())["type"] == "hello"
+        return client

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -14,34 +13,14 @@ from playwright.async_api import Browser, Locator, Page, expect
 
 from server.store.database import Database
 from tests.browser.axe import axe_source, serious_violations
-from tests.browser.pages import DESKTOP, PHONE, Problems, new_page, open_room, sign_in
-from tests.support.client import WsClient, login
-from tests.support.live import Live, live_server, settings_for
-from tests.support.seed import Account, create_cast, create_room
+from tests.browser.pages import PHONE, Scene, open_room
+from tests.support.live import live_server, settings_for
+from tests.support.seed import create_cast, create_room
 
 ROOM = "Tuesday evening group"
 OTHER_ROOM = "Mindful mornings"
 
 pytestmark = pytest.mark.browser
-
-
-@dataclass
-class Scene:
-    live: Live
-    ann: Account
-    ben: Account
-    room: int
-    problems: Problems = field(default_factory=Problems)
-
-    async def open(self, browser: Browser, who: Account, width: int = DESKTOP) -> Page:
-        page = await new_page(browser, self.problems, width)
-        await sign_in(page, self.live.url, who)
-        return page
-
-    async def socket(self, who: Account) -> WsClient:
-        client = await WsClient.open(self.live.ws_url, await login(self.live.url, who.username, who.password))
-        assert (await client.next())["type"] == "hello"
-        return client
 
 
 @pytest.fixture

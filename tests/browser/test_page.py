@@ -3,34 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, expect
 
 from server.store.database import Database
-from tests.browser.pages import DESKTOP, PHONE, Problems, new_page, open_room, sign_in
-from tests.support.live import Live, live_server, settings_for
-from tests.support.seed import Account, create_cast
+from tests.browser.pages import PHONE, Scene, open_room
+from tests.support.live import live_server, settings_for
+from tests.support.seed import create_cast
 
 ROOM = "Tuesday evening group"
 
 pytestmark = pytest.mark.browser
-
-
-@dataclass
-class Scene:
-    live: Live
-    ann: Account
-    ben: Account
-    room: int
-    problems: Problems = field(default_factory=Problems)
-
-    async def open(self, browser: Browser, who: Account, width: int = DESKTOP) -> Page:
-        page = await new_page(browser, self.problems, width)
-        await sign_in(page, self.live.url, who)
-        return page
 
 
 @pytest.fixture

@@ -4,14 +4,11 @@ invite says why, kindly, and creates nothing."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from server.store import invites as invite_store
-from server.store.database import utcnow
 from tests.browser.pages import DESKTOP, PHONE, Problems, new_page
 from tests.support.world import World, program_world
 
@@ -27,18 +24,8 @@ async def world(sqlite_url: str) -> AsyncIterator[World]:
 
 
 async def _expired_link(world: World) -> str:
-    async with world.db.write() as conn:
-        invite = await invite_store.create(
-            conn,
-            program_id=world.cast.program,
-            cohort_id=world.cast.cohort,
-            role="participant",
-            real_name=None,
-            max_uses=1,
-            expires_at=utcnow() - timedelta(seconds=1),
-            created_by=world.cast.staff_here.person.id,
-        )
-    return f"{world.live.url}/#invite={world.live.app.state.services.signers.invite.sign(invite.id)}"
+    invite_id = await world.expired_invite()
+    return f"{world.live.url}/#invite={world.live.app.state.services.signers.invite.sign(invite_id)}"
 
 
 async def _fill(page: Page, display_name: str, username: str, password: str = PASSWORD) -> None:

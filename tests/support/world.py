@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import httpx
 
+from server.store import invites as invite_store
 from server.store import programs
-from server.store.database import Database
+from server.store.database import Database, utcnow
 from tests.support.client import WsClient
 from tests.support.lifecycle_cast import ProgramCast, create_program_cast
 from tests.support.live import Live, live_server, settings_for
@@ -58,6 +60,21 @@ class World:
         assert answer.status_code == 201, answer.text
         created: dict[str, Any] = answer.json()
         return created
+
+    async def expired_invite(self) -> str:
+        """The id of a participant invite of the cast's cohort that expired a second ago."""
+        async with self.db.write() as conn:
+            invite = await invite_store.create(
+                conn,
+                program_id=self.cast.program,
+                cohort_id=self.cast.cohort,
+                role="participant",
+                real_name=None,
+                max_uses=1,
+                expires_at=utcnow() - timedelta(seconds=1),
+                created_by=self.cast.staff_here.person.id,
+            )
+        return invite.id
 
     async def rooms(self, who: Account | str) -> dict[str, dict[str, Any]]:
         """The person's rooms by name, as GET /api/rooms lists them."""
