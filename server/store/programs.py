@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Select, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -94,12 +94,16 @@ async def get_program(conn: AsyncConnection, program_id: int) -> ProgramInfo | N
     row = (await conn.execute(select(programs).where(programs.c.id == program_id))).first()
     if row is None:
         return None
+    return _program(row)
+
+
+def _program(row: Any) -> ProgramInfo:
     return ProgramInfo(id=row.id, name=row.name, alumni_post_in_cohort=bool(row.alumni_post_in_cohort))
 
 
 async def all_programs(conn: AsyncConnection) -> list[ProgramInfo]:
     rows = await conn.execute(select(programs).order_by(programs.c.id))
-    return [ProgramInfo(id=r.id, name=r.name, alumni_post_in_cohort=bool(r.alumni_post_in_cohort)) for r in rows]
+    return [_program(row) for row in rows]
 
 
 async def set_program_options(conn: AsyncConnection, program_id: int, *, alumni_post_in_cohort: bool) -> None:
@@ -133,13 +137,13 @@ async def create_cohort(
     return info, frames
 
 
-async def get_cohort(conn: AsyncConnection, cohort_id: int) -> CohortInfo | None:
-    row = (await conn.execute(select(cohorts).where(cohorts.c.id == cohort_id))).first()
-    if row is None:
-        return None
-    room = (
-        await conn.execute(select(rooms.c.id).where(rooms.c.cohort_id == cohort_id, rooms.c.kind == "cohort"))
-    ).first()
+def _cohorts_with_rooms() -> Select[Any]:
+    """Cohorts with the id of their group room (None if it is missing)."""
+    room = rooms.c.id.label("room_id")
+    return select(cohorts, room).outerjoin(rooms, (rooms.c.cohort_id == cohorts.c.id) & (rooms.c.kind == "cohort"))
+
+
+def _cohort(row: Any) -> CohortInfo:
     return CohortInfo(
         id=row.id,
         program_id=row.program_id,
@@ -147,16 +151,23 @@ async def get_cohort(conn: AsyncConnection, cohort_id: int) -> CohortInfo | None
         starts_on=row.starts_on,
         ends_on=row.ends_on,
         deleted=row.deleted_at is not None,
-        room_id=None if room is None else room.id,
+        room_id=row.room_id,
     )
+
+
+async def get_cohort(conn: AsyncConnection, cohort_id: int) -> CohortInfo | None:
+    row = (await conn.execute(_cohorts_with_rooms().where(cohorts.c.id == cohort_id))).first()
+    return None if row is None else _cohort(row)
 
 
 async def cohorts_of(conn: AsyncConnection, program_id: int) -> list[CohortInfo]:
+    """The program's cohorts that are not deleted, in one query."""
     rows = await conn.execute(
-        select(cohorts.c.id).where(cohorts.c.program_id == program_id, cohorts.c.deleted_at.is_(None))
+        _cohorts_with_rooms()
+        .where(cohorts.c.program_id == program_id, cohorts.c.deleted_at.is_(None))
+        .order_by(cohorts.c.id)
     )
-    found = [await get_cohort(conn, row.id) for row in rows]
-    return [cohort for cohort in found if cohort is not None]
+    return [_cohort(row) for row in rows]
 
 
 async def delete_cohort(conn: AsyncConnection, cohort_id: int) -> None:
