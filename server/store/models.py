@@ -9,7 +9,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Column, Date, DateTime, ForeignKeyConstraint, Index, Text, UniqueConstraint, false
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    DateTime,
+    ForeignKeyConstraint,
+    Index,
+    Text,
+    UniqueConstraint,
+    false,
+    true,
+)
 from sqlmodel import Field, SQLModel
 
 
@@ -62,6 +73,11 @@ class Room(SQLModel, table=True):
     # bumped by every change to what decides the room's monitored state (schedule, hold mode,
     # duty check-ins), so each process notices one it was not told about on its periodic pass
     state_version: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
+    # locked: only moderators post; slow mode: one message per slow_seconds per person (0: off)
+    locked: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    slow_seconds: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # a staff back-channel room (kind "staff") names the group room it serves
+    parent_id: int | None = Field(default=None, foreign_key="rooms.id", index=True)
 
 
 class Membership(SQLModel, table=True):
@@ -75,6 +91,12 @@ class Membership(SQLModel, table=True):
     listen_until: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     # the seq up to which the person has read the room (only moves forward); 0: never read
     last_read_seq: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
+    # a moderator muted the person in this room until then; their sends get `muted`
+    muted_until: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    # when the person last posted here: written only in slow-mode rooms, where it decides
+    last_posted_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    # False while a new member's first posts wait for review (the program's hold_first_posts)
+    trusted: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
 
 
 class Event(SQLModel, table=True):
@@ -121,6 +143,8 @@ class Program(SQLModel, table=True):
     name: str = Field(max_length=100, unique=True)
     # may alumni keep posting in their cohort's room after graduation (else read-only)?
     alumni_post_in_cohort: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    # a new participant's messages are held for review until this many were approved (0: off)
+    hold_first_posts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_by: int | None = Field(default=None, foreign_key="users.id")
     created_at: datetime = Field(sa_column=_ts())
 
@@ -216,3 +240,110 @@ class HeldMessage(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_ts())
     decided_by: int | None = Field(default=None, foreign_key="users.id")
     decided_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class QueueItem(SQLModel, table=True):
+    """One thing in a program's moderation queue: a report, a crisis alert, a concern, a held message.
+
+    ``dedupe_key`` makes raising the same thing twice land on one item (e.g.
+    ``report:ROOM:SEQ``); a crisis item is also the alert, acknowledged and escalated here.
+    Message text is never copied here: the item points at the event or held message.
+    """
+
+    __tablename__ = "queue_items"
+    __table_args__ = (Index("ix_queue_open", "program_id", "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    program_id: int | None = Field(default=None, foreign_key="programs.id")
+    room_id: int = Field(foreign_key="rooms.id")
+    kind: str = Field(max_length=16)  # report, crisis, concern, held
+    dedupe_key: str | None = Field(default=None, max_length=80, unique=True)
+    target_seq: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    held_id: int | None = Field(default=None, foreign_key="held_messages.id")
+    subject_id: int | None = Field(default=None, foreign_key="users.id")  # whose message it is about
+    status: str = Field(default="open", max_length=16)  # open, resolved, dismissed
+    created_at: datetime = Field(sa_column=_ts())
+    acknowledged_by: int | None = Field(default=None, foreign_key="users.id")
+    acknowledged_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    escalated_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    resolved_by: int | None = Field(default=None, foreign_key="users.id")
+    resolved_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    resolution: str | None = Field(default=None, max_length=500)
+
+
+class QueueRaiser(SQLModel, table=True):
+    """Who raised a queue item and why (a report's reason); one row per person and item.
+
+    Never shown to the subject: a concern must not tell the writer who raised it.
+    """
+
+    __tablename__ = "queue_raisers"
+
+    item_id: int = Field(foreign_key="queue_items.id", primary_key=True)
+    user_id: int = Field(foreign_key="users.id", primary_key=True)
+    reason: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(sa_column=_ts())
+
+
+class ModerationWarning(SQLModel, table=True):
+    """A moderator's warning to a person in a program; it stops counting at expires_at."""
+
+    __tablename__ = "warnings"
+    __table_args__ = (Index("ix_warnings_person", "program_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    program_id: int = Field(foreign_key="programs.id")
+    room_id: int | None = Field(default=None, foreign_key="rooms.id")
+    user_id: int = Field(foreign_key="users.id")
+    by_user_id: int = Field(foreign_key="users.id")
+    reason: str = Field(max_length=500)
+    created_at: datetime = Field(sa_column=_ts())
+    expires_at: datetime = Field(sa_column=_ts())
+    # set when this warning tipped the ladder into a timed mute: its length
+    mute_minutes: int | None = Field(default=None)
+
+
+class PersonNote(SQLModel, table=True):
+    """A moderator's note on a person, visible to the program's moderators and staff only."""
+
+    __tablename__ = "person_notes"
+    __table_args__ = (Index("ix_person_notes_person", "program_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    program_id: int = Field(foreign_key="programs.id")
+    user_id: int = Field(foreign_key="users.id")
+    author_id: int = Field(foreign_key="users.id")
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(sa_column=_ts())
+
+
+class PersonalMute(SQLModel, table=True):
+    """A member chose not to see another member's messages; affects only their own view."""
+
+    __tablename__ = "personal_mutes"
+
+    user_id: int = Field(foreign_key="users.id", primary_key=True)
+    muted_id: int = Field(foreign_key="users.id", primary_key=True)
+    created_at: datetime = Field(sa_column=_ts())
+
+
+class AuditEntry(SQLModel, table=True):
+    """Append-only: every moderator and admin action, every staff read of a direct room, every export.
+
+    Written in the same transaction as the action it records; the product has no way to
+    change or delete a row (on PostgreSQL a trigger refuses it too). Never holds message text.
+    """
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_program_at", "program_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_column=_ts())
+    actor_id: int | None = Field(default=None, foreign_key="users.id", index=True)  # None: the system
+    action: str = Field(max_length=40, index=True)
+    program_id: int | None = Field(default=None, foreign_key="programs.id")
+    room_id: int | None = Field(default=None, foreign_key="rooms.id")
+    target_user_id: int | None = Field(default=None, foreign_key="users.id", index=True)
+    target: str | None = Field(default=None, max_length=100)  # e.g. "seq 12", "queue 4"
+    reason: str | None = Field(default=None, max_length=500)
+    detail: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # JSON, no message text
