@@ -14,6 +14,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from server.rules.ladder import Policy
+
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = ROOT / "config"
 DEV_SECRET_FILE = ROOT / ".alongside-dev-secret"
@@ -62,6 +64,7 @@ class Settings:
     duty_hours: float = 4.0
     limits: Limits = field(default_factory=Limits)
     crisis_resources: tuple[CrisisResource, ...] = ()
+    ladder: Policy = field(default_factory=Policy)
     log_level: str = "INFO"
 
     @property
@@ -127,6 +130,27 @@ def load_crisis_resources(config_dir: Path = CONFIG_DIR) -> tuple[CrisisResource
         raise ConfigError(f"config/crisis.toml: every resource needs a name and a contact ({exc})") from exc
 
 
+def load_ladder(config_dir: Path = CONFIG_DIR) -> Policy:
+    """The warning ladder from `[ladder]` of `config/moderation.toml` (defaults where a key is left out)."""
+    given = _load_toml(config_dir / "moderation.toml").get("ladder", {})
+    unknown = set(given) - set(Policy.__dataclass_fields__)
+    if unknown:
+        raise ConfigError(f"unknown keys in [ladder] of config/moderation.toml: {sorted(unknown)}")
+    try:
+        policy = Policy(
+            warning_hours=float(given.get("warning_hours", Policy.warning_hours)),
+            warnings_to_mute=int(given.get("warnings_to_mute", Policy.warnings_to_mute)),
+            mute_minutes=tuple(int(m) for m in given.get("mute_minutes", Policy.mute_minutes)),
+            memory_days=float(given.get("memory_days", Policy.memory_days)),
+        )
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"config/moderation.toml [ladder]: {exc}") from exc
+    problem = policy.problem()
+    if problem is not None:
+        raise ConfigError(f"config/moderation.toml [ladder]: {problem}")
+    return policy
+
+
 def load_settings(environ: Mapping[str, str] | None = None, config_dir: Path = CONFIG_DIR) -> Settings:
     """Read the environment and `config/` once; fail loudly on what cannot work."""
     env = os.environ if environ is None else environ
@@ -175,6 +199,7 @@ def load_settings(environ: Mapping[str, str] | None = None, config_dir: Path = C
             duty_hours=_positive("DUTY_HOURS", env.get("DUTY_HOURS", config.get("duty_hours", Settings.duty_hours))),
             limits=limits,
             crisis_resources=resources,
+            ladder=load_ladder(config_dir),
             log_level=env.get("LOG_LEVEL", "INFO"),
         )
     except ValueError as exc:

@@ -13,8 +13,9 @@ from starlette.requests import Request
 
 from server.http.common import ApiError
 from server.protocol import ErrorCode
-from server.rules.access import may_manage_program, may_moderate_room
+from server.rules.access import may_manage_program, may_moderate_program, may_moderate_room
 from server.store import enrollments
+from server.store import rooms as room_store
 from server.store.programs import ProgramInfo, get_program
 from server.store.users import Person
 
@@ -58,4 +59,26 @@ async def require_manager(
     program = None if program_id is None else await get_program(conn, program_id)
     if program is None:
         raise ApiError(ErrorCode.NOT_FOUND, f"no such {what}")
+    return program
+
+
+async def may_moderate(conn: AsyncConnection, person: Person, program_id: int) -> bool:
+    """Program-level moderation: ``server.rules.access.may_moderate_program``."""
+    standing = await enrollments.standing(conn, person.id, program_id)
+    return may_moderate_program(
+        person.role,
+        None if standing is None else standing.role,
+        None if standing is None else standing.status,
+        await room_store.moderates_in_program(conn, person.id, program_id),
+    )
+
+
+async def require_moderator(conn: AsyncConnection, person: Person, program_id: int | None) -> ProgramInfo:
+    """The program, if this person may moderate it; refused like ``require_manager`` otherwise."""
+    allowed = person.role == "admin" if program_id is None else await may_moderate(conn, person, program_id)
+    if not allowed:
+        raise ApiError(ErrorCode.FORBIDDEN, "only admins, this program's staff and its rooms' moderators may do this")
+    program = None if program_id is None else await get_program(conn, program_id)
+    if program is None:
+        raise ApiError(ErrorCode.NOT_FOUND, "no such program")
     return program

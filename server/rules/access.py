@@ -23,3 +23,11 @@ def may_manage_program(global_role: str, program_role: str | None, status: str |
 def may_moderate_room(global_role: str, room_role: str | None) -> bool:
     """Room-level tools (duty check-in, hold mode, schedule): the room's moderators and admins."""
     return global_role == "admin" or room_role == "moderator"
+
+
+def may_moderate_program(
+    global_role: str, program_role: str | None, status: str | None, moderates_a_room: bool
+) -> bool:
+    """Program-level moderation (warnings, notes, a person's history, bans, the queue): those who
+    manage the program, and moderators of any of its rooms (a room's moderator handles its people)."""
+    return may_manage_program(global_role, program_role, status) or moderates_a_room

@@ -155,3 +155,18 @@ async def program_of(conn: AsyncConnection, room_id: int) -> int | None:
     """The program a room belongs to (None for rooms outside any program, or no such room)."""
     row = (await conn.execute(select(rooms.c.program_id).where(rooms.c.id == room_id))).first()
     return None if row is None or row.program_id is None else int(row.program_id)
+
+
+async def moderates_in_program(conn: AsyncConnection, user_id: int, program_id: int) -> bool:
+    """Is the person a moderator of at least one room of the program?"""
+    row = (
+        await conn.execute(
+            select(memberships.c.room_id)
+            .join(rooms, rooms.c.id == memberships.c.room_id)
+            .where(
+                memberships.c.user_id == user_id, memberships.c.role == "moderator", rooms.c.program_id == program_id
+            )
+            .limit(1)
+        )
+    ).first()
+    return row is not None
