@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from server.rules.crisis import NO_DETECTION, Detector, compile_detector
 from server.rules.ladder import Policy
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,6 +51,14 @@ class CrisisResource:
 
 
 @dataclass(frozen=True)
+class CrisisSettings:
+    """Crisis detection (compiled once) and when an unacknowledged alert escalates."""
+
+    detector: Detector = NO_DETECTION
+    escalate_after_minutes: float = 5.0
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the process needs to know, fixed at start-up."""
 
@@ -64,6 +73,7 @@ class Settings:
     duty_hours: float = 4.0
     limits: Limits = field(default_factory=Limits)
     crisis_resources: tuple[CrisisResource, ...] = ()
+    crisis: CrisisSettings = field(default_factory=CrisisSettings)
     ladder: Policy = field(default_factory=Policy)
     log_level: str = "INFO"
 
@@ -151,6 +161,19 @@ def load_ladder(config_dir: Path = CONFIG_DIR) -> Policy:
     return policy
 
 
+def load_crisis_settings(config_dir: Path = CONFIG_DIR, escalate_after: str | None = None) -> CrisisSettings:
+    """``[detection.<language>]`` and ``[alerts]`` of `config/crisis.toml`, compiled now;
+    ``escalate_after`` (the environment's ``ESCALATE_AFTER_MINUTES``) overrides the config."""
+    crisis = _load_toml(config_dir / "crisis.toml")
+    try:
+        detector = compile_detector(crisis.get("detection", {}))
+        configured = crisis.get("alerts", {}).get("escalate_after_minutes", 5)
+        minutes = _positive("escalate_after_minutes", configured if escalate_after is None else escalate_after)
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise ConfigError(f"config/crisis.toml: {exc}") from exc
+    return CrisisSettings(detector=detector, escalate_after_minutes=minutes)
+
+
 def load_settings(environ: Mapping[str, str] | None = None, config_dir: Path = CONFIG_DIR) -> Settings:
     """Read the environment and `config/` once; fail loudly on what cannot work."""
     env = os.environ if environ is None else environ
@@ -199,6 +222,7 @@ def load_settings(environ: Mapping[str, str] | None = None, config_dir: Path = C
             duty_hours=_positive("DUTY_HOURS", env.get("DUTY_HOURS", config.get("duty_hours", Settings.duty_hours))),
             limits=limits,
             crisis_resources=resources,
+            crisis=load_crisis_settings(config_dir, env.get("ESCALATE_AFTER_MINUTES")),
             ladder=load_ladder(config_dir),
             log_level=env.get("LOG_LEVEL", "INFO"),
         )
