@@ -101,6 +101,11 @@ async def index(request: Request) -> Response:
     return FileResponse(CLIENT_DIR / "index.html", headers={"cache-control": "no-cache"})
 
 
+async def console(request: Request) -> Response:
+    """The moderator console; it signs in with the same session cookie as the chat."""
+    return FileResponse(CLIENT_DIR / "console.html", headers={"cache-control": "no-cache"})
+
+
 class Alongside:
     """The ASGI entry point: `/ws` goes straight to the WebSocket endpoint, the rest to Starlette.
 
@@ -153,6 +158,7 @@ def create_app(settings: Settings) -> Alongside:
 
     routes = [
         Route("/", index),
+        Route("/console", console),
         Route("/healthz", health.healthz),
         Route("/readyz", health.readyz),
         Route("/api/crisis-resources", health.crisis_resources),

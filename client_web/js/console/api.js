@@ -1,0 +1,35 @@
+// The moderation endpoints the console calls (docs/protocol.md), through the
+// chat's fetch wrapper (same cookie session and CSRF token). A reason is sent
+// only when one was written.
+
+import { request } from '../api.js';
+
+const id = (v) => encodeURIComponent(String(v));
+
+function withReason(body, reason) {
+  const r = typeof reason === 'string' ? reason.trim() : '';
+  return r ? { ...body, reason: r } : body;
+}
+
+export const modApi = {
+  queue: (status = 'open') => request('GET', `/api/queue?status=${id(status)}`),
+  ack: (item) => request('POST', `/api/queue/${id(item)}/ack`, {}),
+  resolve: (item, outcome, reason) => request('POST', `/api/queue/${id(item)}/resolve`, withReason({ outcome }, reason)),
+  removeMessage: (room, seq, reason) => request('DELETE', `/api/rooms/${id(room)}/messages/${id(seq)}`, withReason({}, reason)),
+  mute: (room, user, minutes, reason) => request('POST', `/api/rooms/${id(room)}/mutes`, withReason({ user, minutes }, reason)),
+  unmute: (room, user) => request('DELETE', `/api/rooms/${id(room)}/mutes/${id(user)}`),
+  removeMember: (room, user, reason) => request('DELETE', `/api/rooms/${id(room)}/members/${id(user)}`, withReason({}, reason)),
+  ban: (program, user, reason) => request('POST', `/api/programs/${id(program)}/bans`, withReason({ user }, reason)),
+  unban: (program, user) => request('DELETE', `/api/programs/${id(program)}/bans/${id(user)}`),
+  warn: (program, user, reason, room) =>
+    request('POST', `/api/programs/${id(program)}/warnings`, withReason(room ? { user, room } : { user }, reason)),
+  roomSettings: (room, changes, reason) => request('PATCH', `/api/rooms/${id(room)}`, withReason(changes, reason)),
+  approveHeld: (room, held) => request('POST', `/api/rooms/${id(room)}/held/${id(held)}/approve`, {}),
+  rejectHeld: (room, held, reason) => request('POST', `/api/rooms/${id(room)}/held/${id(held)}/reject`, withReason({}, reason)),
+  /** Everything moderators know of a person in a program: warnings, mutes, queue items, audit entries, notes. */
+  person: (program, user) => request('GET', `/api/programs/${id(program)}/people/${id(user)}/moderation`),
+  people: (program) => request('GET', `/api/programs/${id(program)}/people`),
+  addNote: (program, user, body) => request('POST', `/api/programs/${id(program)}/people/${id(user)}/notes`, { body }),
+  programs: () => request('GET', '/api/programs'),
+  audit: (query) => request('GET', `/api/audit${query}`),
+};

@@ -1,0 +1,148 @@
+"""The moderator console (/console) in Chromium: a moderator removes a message from a room they
+watch and a participant's open page shows the tombstone without reloading; a crisis alert
+appears live in the console's queue, is announced, and is acknowledged. axe-core finds no
+serious or critical violation on the screens visited (light and dark)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, Page, expect
+
+from tests.browser.axe import axe_source, serious_violations
+from tests.browser.pages import DESKTOP, Problems, new_page, open_room, sign_in
+from tests.browser.test_accessibility_page import SETTLED
+from tests.support.seed import Account
+from tests.support.world import World, program_world
+
+pytestmark = pytest.mark.browser
+
+HARMFUL = "You are all worthless and should give up"
+CRISIS = "I want to end it all tonight"
+
+
+@pytest.fixture
+async def world(sqlite_url: str) -> AsyncIterator[World]:
+    async with program_world(sqlite_url) as running:
+        yield running
+
+
+async def open_console(browser: Browser, world: World, who: Account, problems: Problems, width: int = DESKTOP) -> Page:
+    """The console's own sign-in form (the same session cookie as the chat)."""
+    page = await new_page(browser, problems, width)
+    await page.goto(world.live.url + "/console")
+    form = page.locator("#login-form")
+    await form.get_by_label("Username").fill(who.username)
+    await form.get_by_label("Password").fill(who.password)
+    await form.get_by_role("button", name="Sign in").click()
+    await expect(page.locator("#console-view")).to_be_visible()
+    return page
+
+
+async def no_serious_violations(page: Page, source: str, screen: str) -> list[str]:
+    found = []
+    for scheme in ("dark", "light"):
+        await page.emulate_media(color_scheme=scheme)
+        await page.evaluate(SETTLED)
+        found += [f"{screen}, {scheme}: {v}" for v in await serious_violations(page, source)]
+    return found
+
+
+async def test_a_moderator_removes_a_message_and_the_participants_page_shows_the_tombstone_live(
+    browser: Browser, world: World, artifacts: Path
+) -> None:
+    source = axe_source()
+    problems = Problems()
+    cast = world.cast
+    pat_socket = await world.socket(cast.participant)
+    assert (await pat_socket.say(cast.cohort_room, HARMFUL))["type"] == "ack"
+    assert (await pat_socket.say(cast.cohort_room, "Sorry, rough day."))["type"] == "ack"
+
+    pat = await new_page(browser, problems)
+    await sign_in(pat, world.live.url, cast.participant)
+    await open_room(pat, "Spring")
+    await expect(pat.locator("#message-list .msg-body")).to_have_text([HARMFUL, "Sorry, rough day."])
+
+    kim = await open_console(browser, world, cast.staff_here, problems)
+    await kim.get_by_role("button", name=re.compile("^Rooms")).click()
+    await expect(kim.locator("#rooms-title")).to_be_focused()
+    await kim.locator("#watch-list").get_by_role("button", name=re.compile("^Spring")).click()
+    await expect(kim.locator("#watch-room-title")).to_have_text("Spring")
+    await expect(kim.locator("#watch-room-online")).to_contain_text("Pat (@pat)")  # staff see usernames
+    message = kim.locator("#watch-messages li", has_text=HARMFUL)
+    await expect(message.locator(".watch-msg-author")).to_have_text("Pat (@pat)")
+
+    # Live activity: a new message reaches the console while it is open.
+    assert (await pat_socket.say(cast.cohort_room, "Is anyone else up?"))["type"] == "ack"
+    await expect(kim.locator("#watch-messages .watch-msg-body").last).to_have_text("Is anyone else up?")
+    await pat_socket.close()
+
+    await message.get_by_role("button", name=re.compile("^Remove")).click()
+    dialog = kim.get_by_role("dialog", name="Remove message")
+    await expect(dialog).to_be_visible()
+    await expect(dialog.locator("#action-about")).to_contain_text(HARMFUL)  # as text, quoted
+    await expect(dialog.get_by_label(re.compile("^Reason"))).to_be_focused()
+    found = await no_serious_violations(kim, source, "console remove dialog")
+    await kim.screenshot(path=str(artifacts / "console-remove-dialog-1280.png"))
+    await dialog.get_by_label(re.compile("^Reason")).fill("Hurtful to the group")
+    await dialog.get_by_role("button", name="Remove message").click()
+    await expect(dialog).to_be_hidden()
+
+    # The participant's page: the tombstone, no reload; the other messages stay.
+    await expect(pat.locator("#message-list .msg-tombstone")).to_have_count(1)
+    await expect(pat.locator("#message-list .msg-body")).to_have_text(
+        [re.compile("removed by a moderator", re.IGNORECASE), "Sorry, rough day.", "Is anyone else up?"]
+    )
+    await expect(pat.get_by_text(HARMFUL)).to_have_count(0)
+    # And the console's own view of the room.
+    await expect(kim.locator("#watch-messages .msg-tombstone")).to_have_text(["Removed by a moderator"])
+    await expect(kim.get_by_text(HARMFUL)).to_have_count(0)
+    await expect(kim.locator("#announcer")).to_contain_text("Message removed.")
+
+    found += await no_serious_violations(kim, source, "console rooms")
+    await kim.screenshot(path=str(artifacts / "console-rooms-1280.png"))
+    assert found == []
+    assert problems == []
+
+
+async def test_a_crisis_alert_appears_live_in_the_console_and_is_acknowledged(
+    browser: Browser, world: World, artifacts: Path
+) -> None:
+    source = axe_source()
+    problems = Problems()
+    cast = world.cast
+    kim = await open_console(browser, world, cast.staff_here, problems)
+    await expect(kim.locator("#queue-status")).to_have_text("Nothing waiting. The queue is clear.")
+
+    pat_socket = await world.socket(cast.participant)
+    assert (await pat_socket.say(cast.cohort_room, CRISIS))["type"] == "ack"
+    await pat_socket.close()
+
+    item = kim.locator("#queue-list .queue-item").first
+    await expect(item.locator(".queue-heading")).to_have_text("Crisis alert · Spring")
+    await expect(item.locator(".queue-subject")).to_have_text("About Pat (@pat)")
+    await expect(item.locator(".queue-excerpt")).to_have_text(CRISIS)
+    await expect(kim.locator("#alert-announcer")).to_contain_text("Crisis alert in Spring about Pat.")
+    await expect(kim.locator("#alert-strip-text")).to_have_text("1 alert is waiting for a moderator.")
+    await expect(kim.locator("#queue-count")).to_have_text("(1)")
+    found = await no_serious_violations(kim, source, "console queue with an alert")
+    await kim.screenshot(path=str(artifacts / "console-queue-alert-1280.png"))
+
+    await item.get_by_role("button", name="Acknowledge").click()
+    await expect(item.locator(".queue-meta")).to_contain_text("Acknowledged by Kim")
+    await expect(item.get_by_role("button", name="Acknowledge")).to_have_count(0)
+    await expect(kim.locator("#alert-strip")).to_be_hidden()
+
+    await item.get_by_role("button", name="Person").click()
+    await expect(kim.locator("#person-title")).to_have_text("Pat (@pat)")
+    await expect(kim.locator("#person-queue")).to_contain_text("Crisis alert in Spring")
+    await kim.get_by_label("Add a note for the program's moderators").fill("Called her counsellor at 9pm.")
+    await kim.get_by_role("button", name="Save note").click()
+    await expect(kim.locator("#person-notes .history-text")).to_have_text(["Called her counsellor at 9pm."])
+    found += await no_serious_violations(kim, source, "console person")
+    await kim.screenshot(path=str(artifacts / "console-person-1280.png"))
+    assert found == []
+    assert problems == []
