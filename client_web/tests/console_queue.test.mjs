@@ -31,7 +31,9 @@ test('frames add and replace items; only a new or newly overdue alert asks to be
   const q = createQueue();
   loadQueue(q, [item(1, 'report'), null, { id: null }]);
   assert.equal(q.items.size, 1);
-  let r = applyQueueFrame(q, { type: 'alert', item: item(2, 'crisis') });
+  let r = applyQueueFrame(q, { type: 'queue', item: item(2, 'crisis') });
+  assert.equal(r.alert, false, 'the queue frame comes first and only updates the list');
+  r = applyQueueFrame(q, { type: 'alert', item: item(2, 'crisis') });
   assert.equal(r.alert, true);
   assert.equal(alertCount(q), 1);
   r = applyQueueFrame(q, { type: 'alert', item: item(2, 'crisis') });

@@ -1,7 +1,7 @@
 // The console's wording and its audit filter.
 import assert from 'node:assert/strict';
 import test from 'node:test';
-import { auditQuery, localToIso, nextBefore } from '../js/console/audit_query.js';
+import { auditQuery, localToIso } from '../js/console/audit_query.js';
 import { newSince, onlineText, recentMessages } from '../js/console/activity.js';
 import * as W from '../js/console/words.js';
 import { applyLatestPage, applyLive, createRoom } from '../js/room.js';
@@ -42,19 +42,17 @@ test('queue items: heading, raisers, acknowledgement and the alert announcement'
 
 test('audit lines name actor, action, target, room and reason; ids are looked up', () => {
   const names = (id) => ({ 1: 'Kim', 2: 'Pat' })[id] || null;
-  assert.equal(W.auditLine({ actor: 1, action: 'message.redact', target_user: 2, target: 'seq 12', reason: 'spam' }, names), 'Kim · Removed a message · Pat · seq 12 · reason: spam');
+  assert.equal(W.auditLine({ actor: 1, action: 'message.remove', target_user: 2, target: 'seq 12', reason: 'spam' }, names), 'Kim · Removed a message · Pat · seq 12 · reason: spam');
   assert.equal(W.auditLine({ actor: null, action: 'custom.thing', target_user: 7 }, names), 'System · custom.thing · #7');
   assert.equal(W.auditLine({ actor: { display_name: 'Kim', username: 'kim' }, action: 'room.lock', room_name: 'Spring' }), 'Kim (@kim) · Locked a room · in Spring');
 });
 
 test('the audit query carries only what was filled in, times in UTC', () => {
-  assert.equal(auditQuery({ program: '3', actor: '', action: ' message.redact ' }), '?program=3&action=message.redact&limit=50');
+  assert.equal(auditQuery({ program: '3', actor: '', action: ' message.remove ' }), '?program=3&action=message.remove&limit=50');
   const iso = localToIso('2026-03-01T09:30');
   assert.equal(iso, new Date('2026-03-01T09:30').toISOString());
   assert.equal(auditQuery({ since: '2026-03-01T09:30', until: 'nonsense' }, { before: 40, limit: 10 }), `?since=${encodeURIComponent(iso)}&before=40&limit=10`);
   assert.equal(localToIso(''), null);
-  assert.equal(nextBefore([{ id: 9 }, { id: 8 }], 2), 8);
-  assert.equal(nextBefore([{ id: 9 }], 2), null);
 });
 
 test('a watched room: recent messages with tombstones, what is new, who is online', () => {

@@ -1,5 +1,6 @@
 """The moderator console (/console) in Chromium: a moderator removes a message from a room they
-watch and a participant's open page shows the tombstone without reloading; a crisis alert
+watch and a participant's open page shows the tombstone without reloading, and an admin finds
+the removal in the audit trail; a crisis alert
 appears live in the console's queue, is announced, and is acknowledged. axe-core finds no
 serious or critical violation on the screens visited (light and dark)."""
 
@@ -58,7 +59,8 @@ async def test_a_moderator_removes_a_message_and_the_participants_page_shows_the
     problems = Problems()
     cast = world.cast
     pat_socket = await world.socket(cast.participant)
-    assert (await pat_socket.say(cast.cohort_room, HARMFUL))["type"] == "ack"
+    harmful = await pat_socket.say(cast.cohort_room, HARMFUL)
+    assert harmful["type"] == "ack"
     assert (await pat_socket.say(cast.cohort_room, "Sorry, rough day."))["type"] == "ack"
 
     pat = await new_page(browser, problems)
@@ -104,6 +106,20 @@ async def test_a_moderator_removes_a_message_and_the_participants_page_shows_the
 
     found += await no_serious_violations(kim, source, "console rooms")
     await kim.screenshot(path=str(artifacts / "console-rooms-1280.png"))
+    await expect(kim.get_by_role("button", name="Audit trail")).to_be_hidden()  # admins only
+
+    # An admin finds the removal in the audit trail, filtered by its action.
+    admin = await open_console(browser, world, cast.admin, problems)
+    await admin.get_by_role("button", name="Audit trail").click()
+    await admin.get_by_label("Action", exact=True).select_option(label="Removed a message")
+    await admin.get_by_role("button", name="Show entries").click()
+    entries = admin.locator("#audit-list .audit-text")
+    await expect(entries).to_have_count(1)
+    await expect(entries).to_have_text(
+        f"Kim (@kim) · Removed a message · Pat (@pat) · in Spring · seq {harmful['seq']} · reason: Hurtful to the group"
+    )
+    found += await no_serious_violations(admin, source, "console audit trail")
+    await admin.screenshot(path=str(artifacts / "console-audit-1280.png"))
     assert found == []
     assert problems == []
 

@@ -20,7 +20,7 @@ export function refusalText(err) {
 }
 
 export class ActionDialog {
-  /** @param {Record<string, HTMLElement>} dom  dialog, form, title, about, choiceField, choiceLabel, choice, reason, error, confirm, cancel */
+  /** @param {Record<string, HTMLElement>} dom  dialog, form, title, about, choiceField, choiceLabel, choice, reason, reasonNote, error, confirm, cancel */
   constructor(dom) {
     this.dom = dom;
     this.current = null;
@@ -36,7 +36,7 @@ export class ActionDialog {
   }
 
   /**
-   * spec: {title, about, confirm, choice?: {label, options: [{value, text}], value}, perform({reason, choice})}
+   * spec: {title, about, confirm, reasonRequired?, choice?: {label, options: [{value, text}], value}, perform({reason, choice})}
    * Resolves true once performed, false when cancelled.
    */
   open(spec) {
@@ -47,6 +47,8 @@ export class ActionDialog {
     d.confirm.textContent = spec.confirm;
     d.confirm.disabled = false;
     d.reason.value = '';
+    d.reason.required = !!spec.reasonRequired;
+    d.reasonNote.textContent = spec.reasonRequired ? '(required; kept in the audit trail)' : '(optional; kept in the audit trail)';
     d.error.textContent = '';
     d.choiceField.hidden = !spec.choice;
     if (spec.choice) {
@@ -72,6 +74,11 @@ export class ActionDialog {
     const cur = this.current;
     const d = this.dom;
     if (!cur || d.confirm.disabled) return;
+    if (cur.spec.reasonRequired && !d.reason.value.trim()) {
+      d.error.textContent = 'Please give a reason: it goes on the record.';
+      d.reason.focus();
+      return;
+    }
     d.confirm.disabled = true;
     d.error.textContent = '';
     try {

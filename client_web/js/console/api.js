@@ -31,5 +31,7 @@ export const modApi = {
   people: (program) => request('GET', `/api/programs/${id(program)}/people`),
   addNote: (program, user, body) => request('POST', `/api/programs/${id(program)}/people/${id(user)}/notes`, { body }),
   programs: () => request('GET', '/api/programs'),
+  /** A program with its cohorts and rooms (managers). */
+  program: (program) => request('GET', `/api/programs/${id(program)}`),
   audit: (query) => request('GET', `/api/audit${query}`),
 };

@@ -30,10 +30,3 @@ export function auditQuery(fields, { before = null, limit = 50 } = {}) {
   q.set('limit', String(limit));
   return `?${q.toString()}`;
 }
-
-/** The id to ask `before` for the next (older) page, or null when this one was the last. */
-export function nextBefore(entries, limit = 50) {
-  if (!Array.isArray(entries) || entries.length < limit) return null;
-  const last = entries[entries.length - 1];
-  return last && last.id !== undefined ? last.id : null;
-}

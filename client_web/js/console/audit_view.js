@@ -5,16 +5,18 @@ import { formatFullTime } from '../format.js';
 import { el } from '../render.js';
 import { modApi } from './api.js';
 import { refusalText } from './action_dialog.js';
-import { auditQuery, nextBefore } from './audit_query.js';
-import { auditLine } from './words.js';
+import { auditQuery } from './audit_query.js';
+import { actionChoices, auditLine } from './words.js';
 
 const PAGE = 50;
 
 export class AuditView {
-  /** @param {Record<string, HTMLElement>} dom  form, program, status, list, more */
+  /** @param {Record<string, HTMLElement>} dom  form, program, action, status, list, more */
   constructor(dom, roomName) {
     this.dom = dom;
-    this.roomName = roomName;
+    dom.action.append(...actionChoices().map(([value, text]) => el('option', { text, attrs: { value } })));
+    this.roomName = (id) => this.roomNames.get(String(id)) || roomName(id);
+    this.roomNames = new Map();
     this.before = null;
     this.fields = {};
     this.loaded = false;
@@ -25,26 +27,28 @@ export class AuditView {
     dom.more.addEventListener('click', () => this.page(false));
   }
 
-  /** Fill the program choice (admins see every program). */
+  /** Fill the program choice (admins see every program) and learn their rooms' names. */
   async programs() {
+    let list = [];
     try {
       const data = await modApi.programs();
-      const list = (data && data.programs) || [];
+      list = (data && data.programs) || [];
       this.dom.program.replaceChildren(
         el('option', { text: 'Any program', attrs: { value: '' } }),
         ...list.map((p) => el('option', { text: p.name, attrs: { value: p.id } })),
       );
     } catch {
-      /* the filter still works without names */
+      return; // the filter still works without names
     }
+    const detail = await Promise.all(list.map((p) => modApi.program(p.id).catch(() => null)));
+    for (const program of detail) for (const room of (program && program.rooms) || []) this.roomNames.set(String(room.id), room.name);
   }
 
   /** First visit: the latest entries. */
   show() {
     if (!this.loaded) {
       this.loaded = true;
-      this.programs();
-      this.search();
+      this.programs().then(() => this.search());
     }
   }
 
@@ -75,7 +79,7 @@ export class AuditView {
         ]),
       ),
     );
-    this.before = nextBefore(entries, PAGE);
+    this.before = data && data.next_before !== undefined ? data.next_before : null;
     d.more.hidden = this.before === null;
     d.status.textContent = first && !entries.length ? 'No entries match.' : `${d.list.children.length} entries shown.`;
   }

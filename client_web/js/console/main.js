@@ -70,6 +70,7 @@ const dialog = new ActionDialog({
   choiceLabel: $('action-choice-label'),
   choice: $('action-choice'),
   reason: $('action-reason'),
+  reasonNote: $('action-reason-note'),
   error: $('action-error'),
   confirm: $('action-confirm'),
   cancel: $('action-cancel'),
@@ -117,7 +118,7 @@ const person = new PersonView(
 );
 
 const audit = new AuditView(
-  { form: $('audit-form'), program: $('audit-program'), status: $('audit-status'), list: $('audit-list'), more: $('audit-more') },
+  { form: $('audit-form'), program: $('audit-program'), action: $('audit-action'), status: $('audit-status'), list: $('audit-list'), more: $('audit-more') },
   roomName,
 );
 
@@ -275,6 +276,7 @@ function leave() {
   clearInterval(timer);
   timer = null;
   queue.items.clear();
+  queue.announced.clear();
   known.clear();
   banner.clear();
   setCsrfToken(null);

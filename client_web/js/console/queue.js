@@ -43,7 +43,7 @@ export function sortQueue(items) {
 }
 
 export function createQueue() {
-  return { items: new Map() };
+  return { items: new Map(), announced: new Set() };
 }
 
 function valid(item) {
@@ -58,17 +58,18 @@ export function loadQueue(queue, items) {
 
 /**
  * One `alert` or `queue` frame. Returns {item, alert}: `alert` says a moderator
- * should be told now (a new alert, or one that just became overdue); null item
- * when the frame carries none.
+ * should be told now: the first `alert` frame for an item, and again the first
+ * once it is overdue (the server sends `queue` before `alert`, and the same
+ * alert may come from several processes); null item when the frame carries none.
  */
 export function applyQueueFrame(queue, frame) {
   const item = frame && frame.item;
   if (!valid(item)) return { item: null, alert: false };
   const key = String(item.id);
-  const before = queue.items.get(key);
   queue.items.set(key, item);
-  const alert =
-    frame.type === 'alert' && isAlert(item) && (!before || !isAlert(before) || (!!item.overdue && !before.overdue));
+  const told = `${key}${item.overdue ? ':overdue' : ''}`;
+  const alert = frame.type === 'alert' && isAlert(item) && !queue.announced.has(told);
+  if (alert) queue.announced.add(told);
   return { item, alert };
 }
 

@@ -114,29 +114,49 @@ export function mutedText(until, now = new Date()) {
   return `muted ${formatUntil(until, now)}`;
 }
 
-/** An audit action as people read it ("message.redact" -> "Removed a message"); unknown ones as they are. */
+/** An audit action as people read it ("message.remove" -> "Removed a message"); unknown ones as they are. */
 const ACTIONS = {
-  'message.redact': 'Removed a message',
+  'message.remove': 'Removed a message',
   'member.mute': 'Muted',
   'member.unmute': 'Lifted a mute',
   'member.remove': 'Removed from a room',
-  'program.ban': 'Banned from the program',
-  'program.unban': 'Lifted a ban',
+  'person.ban': 'Banned from the program',
+  'person.unban': 'Lifted a ban',
+  'person.warn': 'Warned',
+  'person.note': 'Wrote a note',
+  'person.graduate': 'Graduated',
+  'person.withdraw': 'Withdrew',
+  'person.readmit': 'Readmitted',
+  'person.counsellor': 'Assigned a counsellor',
   'room.lock': 'Locked a room',
   'room.unlock': 'Unlocked a room',
   'room.slow_mode': 'Changed slow mode',
   'room.hold_mode': 'Changed hold for review',
   'room.schedule': 'Changed monitored hours',
+  'room.create': 'Created a room',
+  'room.member_add': 'Added to a room',
+  'room.member_role': 'Changed a room role',
   'queue.ack': 'Acknowledged an alert',
   'queue.resolve': 'Resolved a queue item',
   'queue.dismiss': 'Dismissed a queue item',
   'held.approve': 'Approved a held message',
   'held.reject': 'Rejected a held message',
-  'person.warn': 'Warned',
-  'person.note': 'Wrote a note',
+  'duty.check_in': 'Checked in',
+  'duty.check_out': 'Checked out',
   'direct.read': 'Read a direct room',
   'backchannel.create': 'Opened a staff back-channel',
+  'program.create': 'Created a program',
+  'program.options': 'Changed program settings',
+  'cohort.create': 'Created a cohort',
+  'cohort.delete': 'Deleted a cohort',
+  'invite.create': 'Created an invite',
+  'invite.revoke': 'Revoked an invite',
 };
+
+/** [action, words] for the audit filter's choice, by words. */
+export function actionChoices() {
+  return Object.entries(ACTIONS).sort((a, b) => a[1].localeCompare(b[1]));
+}
 
 export function actionText(action) {
   const a = text(action);
