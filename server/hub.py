@@ -36,7 +36,7 @@ log = logging.getLogger("alongside.hub")
 
 HISTORY_PAGE = 1000
 MAX_PENDING = 10_000
-STORED_TYPES = frozenset({"message", "reaction", "member_added", "member_changed", "member_removed"})
+STORED_TYPES = frozenset({"message", "reaction", "member_added", "member_changed", "member_removed", "redacted"})
 EPHEMERAL_TYPES = frozenset({"typing", "presence"})
 
 

@@ -30,6 +30,7 @@ class ErrorCode(StrEnum):
     TOO_LARGE = "too_large"
     MUTED = "muted"
     LOCKED = "locked"
+    SLOW_MODE = "slow_mode"
     READ_ONLY = "read_only"
     OBSERVING = "observing"
     UNAVAILABLE = "unavailable"

@@ -45,6 +45,7 @@ from server.store import reactions as reaction_store
 from server.store.database import StoreUnavailable, utcnow
 from server.store.duty import Member
 from server.store.events import NewMessage, Posted, iso
+from server.store.moderation import muted_frame
 from server.transport import SEND_MANY
 
 log = logging.getLogger("alongside.ws")
@@ -185,6 +186,8 @@ async def handle(services: Services, conn: Connection, text: str) -> None:
             await services.hub.join(conn, frame.room, frame.since, ref)
             if member.listen_until is not None and member.listen_until > utcnow():
                 conn.push(encode({"type": "observing", "room": frame.room, "until": iso(member.listen_until)}))
+            if member.muted_until is not None and member.muted_until > utcnow():
+                conn.push(encode(muted_frame(frame.room, member.muted_until, None)))
         elif isinstance(frame, Leave):
             services.hub.leave(conn, frame.room)
             conn.push(_with_ref({"type": "left", "room": frame.room, "reason": "leave"}, ref))
@@ -257,13 +260,21 @@ REFUSALS = {
     ErrorCode.NOT_MEMBER: "no such room, or you may not post in it",
     ErrorCode.READ_ONLY: "this room is read-only for you",
     ErrorCode.OBSERVING: "you are observing this room (listen only); lift it to post",
+    ErrorCode.MUTED: "a moderator muted you in this room for a while",
+    ErrorCode.LOCKED: "this room is locked; only its moderators post for now",
+    ErrorCode.SLOW_MODE: "this room is in slow mode; wait a little before posting again",
 }
 
 
-def _refusal(refused: str | None, until: datetime | None) -> tuple[ErrorCode, str, dict[str, Any]]:
-    """A store's refusal of a send or a reaction as an error's code, message and ``until``."""
+def _refusal(
+    refused: str | None, until: datetime | None, retry_after: float | None = None
+) -> tuple[ErrorCode, str, dict[str, Any]]:
+    """A store's refusal of a send or a reaction as an error's code, message, ``until`` and ``retry_after``."""
     code = ErrorCode(refused or ErrorCode.NOT_MEMBER)
-    return code, REFUSALS.get(code, REFUSALS[ErrorCode.NOT_MEMBER]), {"until": None if until is None else iso(until)}
+    extra: dict[str, Any] = {"until": None if until is None else iso(until)}
+    if retry_after is not None:
+        extra["retry_after"] = retry_after
+    return code, REFUSALS.get(code, REFUSALS[ErrorCode.NOT_MEMBER]), extra
 
 
 def _answer(posted: Posted, ref: Any, extra: dict[str, Any]) -> str:
@@ -275,7 +286,7 @@ def _answer(posted: Posted, ref: Any, extra: dict[str, Any]) -> str:
         return _with_ref({"type": "held", **extra}, ref)
     if posted.refused == ErrorCode.INVALID:
         return error_frame(ErrorCode.INVALID, "reply_to: not a message of this room", ref, field="reply_to", **extra)
-    code, message, until = _refusal(posted.refused, posted.until)
+    code, message, until = _refusal(posted.refused, posted.until, posted.retry_after)
     return error_frame(code, message, ref, **until, **extra)
 
 
@@ -288,7 +299,7 @@ async def _react(services: Services, conn: Connection, frame: React) -> None:
     if reacted.refused == ErrorCode.INVALID:
         raise ProtocolError(ErrorCode.INVALID, "target: not a message of this room", room=frame.room, field="target")
     if reacted.refused is not None:
-        code, message, until = _refusal(reacted.refused, reacted.until)
+        code, message, until = _refusal(reacted.refused, reacted.until, reacted.retry_after)
         raise ProtocolError(code, message, room=frame.room, **until)
     seq = None
     if reacted.frame is not None:

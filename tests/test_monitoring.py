@@ -93,7 +93,15 @@ async def test_join_is_followed_by_the_room_state_and_duty_changes_it_live(ward:
     joined, state = await pat.next(), await pat.next()
     assert joined["type"] == "joined"
     resources = state.pop("resources")
-    assert state == {"type": "room_state", "room": ward.room, "monitored": None, "on_duty": [], "hold": False}
+    assert state == {
+        "type": "room_state",
+        "room": ward.room,
+        "monitored": None,
+        "on_duty": [],
+        "hold": False,
+        "locked": False,
+        "slow_seconds": 0,
+    }
     assert resources[0]["name"] == "988 Suicide & Crisis Lifeline"
 
     on = await ward.ok(ward.cast.staff_here, "POST", f"/api/rooms/{ward.room}/duty")

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 from starlette.responses import Response
@@ -26,19 +26,46 @@ from server.protocol import ErrorCode
 from server.rules.monitoring import OBSERVE_MAX_MINUTES, HoldMode, duty_ends, may_take_duty
 from server.rules.schedule import Schedule
 from server.services import Services
+from server.store import audit
 from server.store import duty as duty_store
 from server.store.database import utcnow
 from server.store.duty import Member, RoomInfo
 from server.store.events import iso
 from server.store.users import Person
 
+SLOW_MAX_SECONDS = 3600
+
 
 class RoomOptions(BaseModel):
-    """``schedule: null`` removes the schedule; a field left out stays as it is."""
+    """``schedule: null`` removes the schedule; a field left out stays as it is; ``reason`` goes
+    to the audit trail."""
 
     model_config = ConfigDict(extra="forbid")
     schedule: Schedule | None = None
     hold_mode: HoldMode | None = None
+    locked: StrictBool | None = None
+    slow_seconds: Annotated[int, Field(strict=True, ge=0, le=SLOW_MAX_SECONDS)] | None = None
+    reason: Annotated[str, Field(min_length=1, max_length=500)] | None = None
+
+    def audited(self, actor: int, room: RoomInfo) -> list[audit.Entry]:
+        """One audit entry per setting given (room.schedule, room.hold_mode, room.lock or
+        room.unlock, room.slow_mode)."""
+        given = self.model_fields_set
+        changes: list[tuple[str, dict[str, Any] | None]] = []
+        if "schedule" in given:
+            changes.append(
+                ("room.schedule", {"schedule": None if self.schedule is None else self.schedule.model_dump()})
+            )
+        if self.hold_mode is not None:
+            changes.append(("room.hold_mode", {"hold_mode": self.hold_mode}))
+        if self.locked is not None:
+            changes.append(("room.lock" if self.locked else "room.unlock", None))
+        if self.slow_seconds is not None:
+            changes.append(("room.slow_mode", {"slow_seconds": self.slow_seconds}))
+        return [
+            audit.Entry(actor, action, program_id=room.program_id, room_id=room.id, reason=self.reason, detail=detail)
+            for action, detail in changes
+        ]
 
 
 class ObserveBody(BaseModel):
@@ -51,10 +78,12 @@ async def _describe(services: Services, conn: AsyncConnection, room: RoomInfo, m
     setup = await duty_store.setup_of(conn, room.id, now)
     assert setup is not None  # the room row was read in this same transaction
     until = None if member is None else member.listen_until
+    muted = None if member is None else member.muted_until
     return {
         "room": room.public(),
         "role": None if member is None else member.role,
         "observing_until": iso(until) if until is not None and until > now else None,
+        "muted_until": iso(muted) if muted is not None and muted > now else None,
         "state": services.hub.states.describe(setup, now),
     }
 
@@ -79,13 +108,13 @@ async def room_detail(request: Request) -> Response:
 
 
 async def configure_room(request: Request) -> Response:
-    """PATCH /api/rooms/{id}: schedule and hold mode."""
+    """PATCH /api/rooms/{id}: schedule, hold mode, lock and slow mode (each audited)."""
     services = services_of(request)
     session = await session_of(request)
     room_id = room_path_id(request)
     body = await parse(request, RoomOptions)
-    if not body.model_fields_set:
-        raise ApiError(ErrorCode.INVALID, "give schedule, hold_mode, or both")
+    if not body.model_fields_set - {"reason"}:
+        raise ApiError(ErrorCode.INVALID, "give schedule, hold_mode, locked or slow_seconds")
     async with services.db.write() as conn:
         room, member = await _load(conn, session.person, room_id)
         if not await may_run_room(conn, session.person, None if member is None else member.role, room.program_id):
@@ -96,7 +125,11 @@ async def configure_room(request: Request) -> Response:
             hold_mode=body.hold_mode,
             schedule=body.schedule,
             set_schedule="schedule" in body.model_fields_set,
+            locked=body.locked,
+            slow_seconds=body.slow_seconds,
         )
+        for entry in body.audited(session.person.id, room):
+            await audit.record(conn, entry)
         room, _ = await _load(conn, session.person, room_id)
         answer = await _describe(services, conn, room, member)
     services.hub.states.changed(room_id)
@@ -117,6 +150,12 @@ async def _duty(request: Request, on: bool) -> Response:
             await duty_store.check_in(conn, room_id, session.person.id, now, until)
         else:
             await duty_store.check_out(conn, room_id, session.person.id, now)
+        action, detail = ("duty.check_in", {"until": iso(until)}) if on else ("duty.check_out", None)
+        await audit.record(
+            conn,
+            audit.Entry(session.person.id, action, program_id=room.program_id, room_id=room_id, detail=detail),
+            now,
+        )
         answer = await _describe(services, conn, room, member)
     services.hub.states.changed(room_id)
     return json({**answer, "on_duty_until": iso(until) if on else None})

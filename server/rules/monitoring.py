@@ -43,6 +43,8 @@ class Setup:
     hold_mode: str
     schedule: Schedule | None
     duty: tuple[Duty, ...]
+    locked: bool = False  # only moderators post
+    slow_seconds: int = 0  # one message per this many seconds per person (0: off)
 
 
 def on_duty(duty: tuple[Duty, ...], now: datetime) -> list[Duty]:
@@ -79,6 +81,8 @@ def state(setup: Setup, now: datetime, resources: list[dict[str, Any]]) -> dict[
         "monitored": watched,
         "on_duty": [d.display_name for d in present],
         "hold": hold_applies(setup.hold_mode, watched),
+        "locked": setup.locked,
+        "slow_seconds": setup.slow_seconds,
     }
     if watched is not True:
         frame["resources"] = resources

@@ -7,24 +7,31 @@ when a room is created, so membership always follows the roster.
 from __future__ import annotations
 
 PROGRAM_ROLES = ("participant", "staff")
-STATUSES = ("active", "alumni", "withdrawn")
+STATUSES = ("active", "alumni", "withdrawn", "banned")
 
-# (from, to): graduation, withdrawal or discharge (also of alumni), and readmission
+# (from, to): graduation, withdrawal or discharge (also of alumni), readmission, and a
+# moderator's ban (from any status; a banned person is never readmitted, only unbanned)
 TRANSITIONS = frozenset(
     {
         ("active", "alumni"),
         ("active", "withdrawn"),
         ("alumni", "withdrawn"),
         ("withdrawn", "active"),
+        ("active", "banned"),
+        ("alumni", "banned"),
+        ("withdrawn", "banned"),
     }
 )
+# lifting a ban is its own step: back to the status the person had before it
+UNBANS = frozenset({("banned", "active"), ("banned", "alumni"), ("banned", "withdrawn")})
 
 
-def transition_allowed(program_role: str, from_status: str, to_status: str) -> bool:
-    """Staff are never graduated; everything else follows TRANSITIONS."""
-    if program_role == "staff" and to_status == "alumni":
+def transition_allowed(program_role: str, from_status: str, to_status: str, lifting_ban: bool = False) -> bool:
+    """Staff are never graduated nor banned (they are withdrawn); everything else follows
+    TRANSITIONS, or UNBANS when a ban is being lifted."""
+    if program_role == "staff" and to_status in ("alumni", "banned"):
         return False
-    return (from_status, to_status) in TRANSITIONS
+    return (from_status, to_status) in (UNBANS if lifting_ban else TRANSITIONS)
 
 
 def room_role(
@@ -40,21 +47,22 @@ def room_role(
 ) -> str | None:
     """The role a person should hold in one room of their program, or None for no access.
 
-    - withdrawn: nowhere (history stays for staff);
-    - staff: moderate the cohort, topic and alumni rooms; in direct rooms keep what the
-      counsellor assignment gave them (``current``);
+    - withdrawn or banned: nowhere (history stays for staff);
+    - staff: moderate the cohort, topic and alumni rooms and the staff back-channels; in direct
+      rooms keep what the counsellor assignment gave them (``current``);
     - participants: their own cohort's room and the topic rooms; alumni also the alumni
       rooms, and their cohort room becomes read-only unless the program lets alumni post;
-    - a direct room's participant (``is_subject``): member while active, reader as alumni.
+    - a direct room's participant (``is_subject``): member while active, reader as alumni;
+    - participants never belong to a staff back-channel (kind ``staff``).
     """
-    if status == "withdrawn":
+    if status in ("withdrawn", "banned"):
         return None
     if room_kind == "direct":
         if is_subject:
             return "member" if status == "active" else "reader"
         return current if program_role == "staff" else None
     if program_role == "staff":
-        return "moderator" if status == "active" and room_kind in ("cohort", "topic", "alumni") else None
+        return "moderator" if status == "active" and room_kind in ("cohort", "topic", "alumni", "staff") else None
     if room_kind == "cohort":
         if room_cohort is None or room_cohort != person_cohort:
             return None

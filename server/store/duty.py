@@ -38,6 +38,8 @@ class RoomInfo:
     last_seq: int
     hold_mode: str
     schedule: Schedule | None
+    locked: bool
+    slow_seconds: int
 
     def public(self) -> dict[str, Any]:
         return {
@@ -48,6 +50,8 @@ class RoomInfo:
             "last_seq": self.last_seq,
             "hold_mode": self.hold_mode,
             "schedule": None if self.schedule is None else self.schedule.model_dump(mode="json"),
+            "locked": self.locked,
+            "slow_seconds": self.slow_seconds,
         }
 
 
@@ -57,6 +61,7 @@ class Member:
 
     role: str
     listen_until: datetime | None
+    muted_until: datetime | None = None
 
 
 def _on_duty_in(room_ids: Any, now: datetime) -> Any:
@@ -85,7 +90,9 @@ async def setup_of(conn: AsyncConnection, room_id: int, now: datetime) -> Setup 
     """Everything that decides the room's state, read fresh; None when there is no such room."""
     row = (
         await conn.execute(
-            select(rooms.c.state_version, rooms.c.hold_mode, rooms.c.schedule).where(rooms.c.id == room_id)
+            select(
+                rooms.c.state_version, rooms.c.hold_mode, rooms.c.schedule, rooms.c.locked, rooms.c.slow_seconds
+            ).where(rooms.c.id == room_id)
         )
     ).first()
     if row is None:
@@ -101,6 +108,8 @@ async def setup_of(conn: AsyncConnection, room_id: int, now: datetime) -> Setup 
         hold_mode=row.hold_mode,
         schedule=stored_schedule(row.schedule),
         duty=tuple(latest.values()),
+        locked=bool(row.locked),
+        slow_seconds=row.slow_seconds,
     )
 
 
@@ -115,6 +124,8 @@ async def room_info(conn: AsyncConnection, room_id: int) -> RoomInfo | None:
                 rooms.c.last_seq,
                 rooms.c.hold_mode,
                 rooms.c.schedule,
+                rooms.c.locked,
+                rooms.c.slow_seconds,
             ).where(rooms.c.id == room_id)
         )
     ).first()
@@ -128,21 +139,27 @@ async def room_info(conn: AsyncConnection, room_id: int) -> RoomInfo | None:
         last_seq=row.last_seq,
         hold_mode=row.hold_mode,
         schedule=stored_schedule(row.schedule),
+        locked=bool(row.locked),
+        slow_seconds=row.slow_seconds,
     )
 
 
 async def member_of(conn: AsyncConnection, room_id: int, user_id: int) -> Member | None:
-    """The person's role in the room and how long they observe, or None when not a member."""
+    """The person's role in the room, how long they observe and are muted, or None when not a member."""
     row = (
         await conn.execute(
-            select(memberships.c.role, memberships.c.listen_until).where(
+            select(memberships.c.role, memberships.c.listen_until, memberships.c.muted_until).where(
                 memberships.c.room_id == room_id, memberships.c.user_id == user_id
             )
         )
     ).first()
     if row is None:
         return None
-    return Member(role=row.role, listen_until=None if row.listen_until is None else as_utc(row.listen_until))
+    return Member(
+        role=row.role,
+        listen_until=None if row.listen_until is None else as_utc(row.listen_until),
+        muted_until=None if row.muted_until is None else as_utc(row.muted_until),
+    )
 
 
 async def _bump(conn: AsyncConnection, room_id: int) -> None:
@@ -150,13 +167,25 @@ async def _bump(conn: AsyncConnection, room_id: int) -> None:
 
 
 async def set_options(
-    conn: AsyncConnection, room_id: int, *, hold_mode: str | None, schedule: Schedule | None, set_schedule: bool
+    conn: AsyncConnection,
+    room_id: int,
+    *,
+    hold_mode: str | None,
+    schedule: Schedule | None,
+    set_schedule: bool,
+    locked: bool | None = None,
+    slow_seconds: int | None = None,
 ) -> None:
-    """Change the hold mode (unless None) and the schedule (when ``set_schedule``; None removes it)."""
+    """Change the hold mode, lock and slow mode (each unless None) and the schedule (when
+    ``set_schedule``; None removes it)."""
     await _bump(conn, room_id)
     values: dict[str, Any] = {}
     if hold_mode is not None:
         values["hold_mode"] = hold_mode
+    if locked is not None:
+        values["locked"] = locked
+    if slow_seconds is not None:
+        values["slow_seconds"] = slow_seconds
     if set_schedule:
         values["schedule"] = None if schedule is None else schedule.model_dump_json()
     if values:

@@ -96,6 +96,12 @@ async def standing(conn: AsyncConnection, user_id: int, program_id: int) -> Stan
     return None if row is None else _standing(row)
 
 
+async def is_banned(conn: AsyncConnection, user_id: int, program_id: int) -> bool:
+    """Banned people are let into none of the program's rooms until the ban is lifted."""
+    found = await standing(conn, user_id, program_id)
+    return found is not None and found.status == "banned"
+
+
 async def standings_of(conn: AsyncConnection, user_id: int) -> list[Standing]:
     rows = await conn.execute(select(enrollments).where(enrollments.c.user_id == user_id).order_by(enrollments.c.id))
     return [_standing(row) for row in rows]
@@ -132,13 +138,20 @@ async def enroll(
 
 
 async def set_status(
-    conn: AsyncConnection, *, person: Person, program_id: int, to_status: str, by: int | None, reason: str | None
+    conn: AsyncConnection,
+    *,
+    person: Person,
+    program_id: int,
+    to_status: str,
+    by: int | None,
+    reason: str | None,
+    lifting_ban: bool = False,
 ) -> Change:
-    """Graduate, withdraw or readmit: record the move, then make memberships follow."""
+    """Graduate, withdraw, readmit, ban or lift a ban: record the move, then make memberships follow."""
     current = await standing(conn, person.id, program_id)
     if current is None:
         raise TransitionRefused("not enrolled in this program")
-    if not transition_allowed(current.role, current.status, to_status):
+    if not transition_allowed(current.role, current.status, to_status, lifting_ban):
         raise TransitionRefused(f"cannot go from {current.status} to {to_status}")
     # conditional, so two staff moving the same person at once record one move, not two
     moved = await conn.execute(

@@ -9,7 +9,7 @@ same triple again returns the original seq and stores nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +17,8 @@ import orjson
 from sqlalchemy import ColumnElement, Connection, bindparam, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from server.rules.monitoring import hold_applies, holds, monitored, posting_refusal
+from server.rules.monitoring import hold_applies, holds, monitored
+from server.rules.posting import Poster, refusal
 from server.rules.schedule import stored_schedule
 from server.store.database import as_utc, utcnow
 from server.store.duty import rooms_on_duty
@@ -58,6 +59,8 @@ def frame_of(
         frame.update(author=author, body=body, ts=stamp, client_id=client_id)
         if data:
             frame.update(orjson.loads(data))  # a reply: {"reply_to": {...}}
+        if body is None:  # a message's body is erased only when a moderator removes it
+            frame["removed"] = "moderator"
         return frame
     extra = orjson.loads(data) if data else {}
     if author is not None:
@@ -86,7 +89,8 @@ class Posted:
     seq: int | None
     frame: dict[str, Any] | None = None
     refused: str | None = None  # an ErrorCode value when not stored
-    until: datetime | None = None  # with refused="observing": when observing ends
+    until: datetime | None = None  # with refused="observing" or "muted": when it ends
+    retry_after: float | None = None  # with refused="muted" or "slow_mode"
     held: bool = False  # waits for review, outside the room's history (only its author knows)
 
 
@@ -97,6 +101,16 @@ class _Room:
     last_seq: int
     hold_mode: str
     schedule: str | None
+    locked: bool
+    slow_seconds: int
+
+
+@dataclass(frozen=True)
+class _Member:
+    """A member of a room of the batch: who may post (see rules.posting) and whether they are trusted."""
+
+    poster: Poster
+    trusted: bool
 
 
 def append_messages(conn: Connection, batch: list[NewMessage]) -> list[Posted]:
@@ -107,22 +121,26 @@ def append_messages(conn: Connection, batch: list[NewMessage]) -> list[Posted]:
     per statement.
 
     Authorisation happens here, against the rows being locked: members and moderators post;
-    readers get ``read_only``, people observing get ``observing``; a reply whose ``reply_to``
+    readers get ``read_only``, people observing get ``observing``, then ``muted``, ``locked``
+    and ``slow_mode`` as ``rules.posting.refusal`` decides; a reply whose ``reply_to``
     is not a message of the same room gets ``invalid`` (the targets are read only when the
     batch holds a reply, in one query). Duplicates of an already
     stored (room, author, client_id), within the batch or from before, are answered with the
     original seq. In a room whose hold mode applies now, a member's message goes to
     ``held_messages`` instead (no seq; a retry is answered ``held`` again). Rooms with hold
-    mode ``off`` and people not observing cost nothing beyond the columns read.
+    mode ``off`` and people not observing cost nothing beyond the columns read; only rooms in
+    slow mode write ``memberships.last_posted_at``.
     """
     room_ids = sorted({m.room_id for m in batch})
     locked = conn.execute(
-        select(rooms.c.id, rooms.c.last_seq, rooms.c.hold_mode, rooms.c.schedule)
+        select(rooms.c.id, rooms.c.last_seq, rooms.c.hold_mode, rooms.c.schedule, rooms.c.locked, rooms.c.slow_seconds)
         .where(rooms.c.id.in_(room_ids))
         .order_by(rooms.c.id)
         .with_for_update()
     )
-    room_rows = {row.id: _Room(row.last_seq, row.hold_mode, row.schedule) for row in locked}
+    room_rows = {
+        row.id: _Room(row.last_seq, row.hold_mode, row.schedule, bool(row.locked), row.slow_seconds) for row in locked
+    }
     last_seq = {room_id: room.last_seq for room_id, room in room_rows.items()}
     members = _members(conn, batch)
     existing = _stored_client_ids(conn, batch)
@@ -135,6 +153,7 @@ def append_messages(conn: Connection, batch: list[NewMessage]) -> list[Posted]:
     quotes = quotes_of(conn, replying) if replying else {}
     rows: list[dict[str, Any]] = []
     held_rows: list[dict[str, Any]] = []
+    slowed: set[tuple[int, int]] = set()  # (room, author) that posted in a slow-mode room
     results: list[Posted] = []
     for message in batch:
         key = (message.room_id, message.author_id, message.client_id)
@@ -145,10 +164,12 @@ def append_messages(conn: Connection, batch: list[NewMessage]) -> list[Posted]:
         if key in existing:
             results.append(Posted(seq=existing[key]))
             continue
-        role, listen_until = member
-        refusal = posting_refusal(role, listen_until, now)
-        if refusal is not None:
-            results.append(Posted(seq=None, refused=refusal, until=listen_until if refusal == "observing" else None))
+        room, poster, role = room_rows[message.room_id], member.poster, member.poster.role
+        if (message.room_id, message.author_id) in slowed:  # posted earlier in this very batch
+            poster = replace(poster, last_posted_at=now)
+        refused = refusal(poster, locked=room.locked, slow_seconds=room.slow_seconds, now=now)
+        if refused is not None:
+            results.append(Posted(seq=None, refused=refused.code, until=refused.until, retry_after=refused.retry_after))
             continue
         data = None
         if message.reply_to is not None:
@@ -165,6 +186,8 @@ def append_messages(conn: Connection, batch: list[NewMessage]) -> list[Posted]:
         seq = last_seq[message.room_id] + 1
         last_seq[message.room_id] = seq
         existing[key] = seq
+        if room.slow_seconds > 0 and role != "moderator":
+            slowed.add((message.room_id, message.author_id))
         rows.append(
             {
                 "room_id": message.room_id,
@@ -202,6 +225,13 @@ def append_messages(conn: Connection, batch: list[NewMessage]) -> list[Posted]:
         )
     if held_rows:
         conn.execute(insert(held_messages), held_rows)
+    if slowed:
+        conn.execute(
+            update(memberships)
+            .where(memberships.c.room_id == bindparam("rid"), memberships.c.user_id == bindparam("uid"))
+            .values(last_posted_at=now),
+            [{"rid": room_id, "uid": user_id} for room_id, user_id in sorted(slowed)],
+        )
     return results
 
 
@@ -217,22 +247,35 @@ def _held_row(message: NewMessage, now: datetime, data: str | None) -> dict[str,
     }
 
 
-def _members(conn: Connection, batch: list[NewMessage]) -> dict[tuple[int, int], tuple[str, datetime | None]]:
-    """(room, person) pairs of the batch that are members: their role and listen-only end.
+def _members(conn: Connection, batch: list[NewMessage]) -> dict[tuple[int, int], _Member]:
+    """(room, person) pairs of the batch that are members, with what decides their posting.
 
     One indexed query whatever the batch holds (a cached statement).
     """
     wanted = {(message.room_id, message.author_id) for message in batch}
     rows = conn.execute(
-        select(memberships.c.room_id, memberships.c.user_id, memberships.c.role, memberships.c.listen_until).where(
-            memberships.c.user_id.in_({author for _, author in wanted})
-        )
+        select(
+            memberships.c.room_id,
+            memberships.c.user_id,
+            memberships.c.role,
+            memberships.c.listen_until,
+            memberships.c.muted_until,
+            memberships.c.last_posted_at,
+            memberships.c.trusted,
+        ).where(memberships.c.user_id.in_({author for _, author in wanted}))
     )
     return {
-        key: (row.role, None if row.listen_until is None else as_utc(row.listen_until))
+        key: _Member(
+            Poster(row.role, _utc(row.listen_until), _utc(row.muted_until), _utc(row.last_posted_at)),
+            bool(row.trusted),
+        )
         for row in rows
         if (key := (row.room_id, row.user_id)) in wanted
     }
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return None if value is None else as_utc(value)
 
 
 def _holding(conn: Connection, room_rows: dict[int, _Room], now: datetime) -> set[int]:

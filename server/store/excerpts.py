@@ -24,8 +24,12 @@ def excerpt(body: str | None) -> str:
 
 
 def quote(seq: int, author_id: int, author_name: str, body: str | None) -> dict[str, Any]:
-    """What a reply says about the message it answers."""
-    return {"seq": seq, "author": {"id": author_id, "display_name": author_name}, "excerpt": excerpt(body)}
+    """What a reply says about the message it answers (no excerpt once a moderator removed it)."""
+    return {
+        "seq": seq,
+        "author": {"id": author_id, "display_name": author_name},
+        "excerpt": None if body is None else excerpt(body),
+    }
 
 
 def quotes_of(conn: Connection, wanted: set[tuple[int, int]]) -> dict[tuple[int, int], str]:

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from server.rules.monitoring import posting_refusal
+from server.rules.posting import Poster, refusal
 from server.store.database import utcnow
 from server.store.duty import member_of
 from server.store.events import append_event
@@ -33,25 +33,32 @@ class Reacted:
     """What a reaction did: stored (the event's frame), changed nothing (both None), or refused."""
 
     frame: dict[str, Any] | None = None
-    refused: str | None = None  # an ErrorCode value: not_member, read_only, observing, invalid
-    until: datetime | None = None  # with refused="observing": when observing ends
+    refused: str | None = None  # an ErrorCode value: not_member, read_only, observing, muted, locked, invalid
+    until: datetime | None = None  # with refused="observing" or "muted": when it ends
+    retry_after: float | None = None  # with refused="muted"
 
 
 async def react(conn: AsyncConnection, *, room_id: int, person: Person, target: int, emoji: str, on: bool) -> Reacted:
     """Give (``on``) or take back a reaction to the message ``target`` of the room.
 
-    Who may react is who may post (``posting_refusal``); the target must be a message of
-    this room. Call inside a write transaction and publish the frame after it commits.
+    Who may react is who may post (``rules.posting.refusal``, without slow mode); the target
+    must be a message of this room that a moderator has not removed. Call inside a write
+    transaction and publish the frame after it commits.
     """
-    locked = await conn.execute(select(rooms.c.id).where(rooms.c.id == room_id).with_for_update())
-    member = None if locked.first() is None else await member_of(conn, room_id, person.id)
-    if member is None:
+    room = (await conn.execute(select(rooms.c.locked).where(rooms.c.id == room_id).with_for_update())).first()
+    member = None if room is None else await member_of(conn, room_id, person.id)
+    if room is None or member is None:
         return Reacted(refused="not_member")
-    refusal = posting_refusal(member.role, member.listen_until, utcnow())
-    if refusal is not None:
-        return Reacted(refused=refusal, until=member.listen_until if refusal == "observing" else None)
-    kind = await conn.scalar(select(events.c.type).where(events.c.room_id == room_id, events.c.seq == target))
-    if kind != "message":
+    poster = Poster(member.role, member.listen_until, member.muted_until)
+    refused = refusal(poster, locked=bool(room.locked), slow_seconds=0, now=utcnow(), reacting=True)
+    if refused is not None:
+        return Reacted(refused=refused.code, until=refused.until, retry_after=refused.retry_after)
+    found = (
+        await conn.execute(
+            select(events.c.type, events.c.body).where(events.c.room_id == room_id, events.c.seq == target)
+        )
+    ).first()
+    if found is None or found.type != "message" or found.body is None:  # nothing, or a removed message
         return Reacted(refused="invalid")
     mine = (
         reactions.c.room_id == room_id,

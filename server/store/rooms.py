@@ -120,6 +120,7 @@ async def of_user(conn: AsyncConnection, user_id: int) -> list[dict[str, Any]]:
             rooms.c.cohort_id,
             memberships.c.role,
             memberships.c.listen_until,
+            memberships.c.muted_until,
             memberships.c.last_read_seq,
             reading.unread_of(user_id).label("unread"),
             *reading.LATEST_COLUMNS,
@@ -130,7 +131,7 @@ async def of_user(conn: AsyncConnection, user_id: int) -> list[dict[str, Any]]:
     )
     now = utcnow()
 
-    def observing(until: datetime | None) -> str | None:
+    def ahead(until: datetime | None) -> str | None:  # an end still to come (observing, a mute)
         return None if until is None or as_utc(until) <= now else iso(until)
 
     return [
@@ -142,7 +143,8 @@ async def of_user(conn: AsyncConnection, user_id: int) -> list[dict[str, Any]]:
             "last_seq": row.last_seq,
             "program": row.program_id,
             "cohort": row.cohort_id,
-            "observing_until": observing(row.listen_until),
+            "observing_until": ahead(row.listen_until),
+            "muted_until": ahead(row.muted_until),
             "last_read_seq": row.last_read_seq,
             "unread": row.unread,
             "latest": reading.latest_line(row),

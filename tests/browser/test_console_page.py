@@ -1,8 +1,9 @@
 """The moderator console (/console) in Chromium: a moderator removes a message from a room they
 watch and a participant's open page shows the tombstone without reloading, and an admin finds
-the removal in the audit trail; a crisis alert
-appears live in the console's queue, is announced, and is acknowledged. axe-core finds no
-serious or critical violation on the screens visited (light and dark)."""
+the removal in the audit trail; a crisis alert appears live in the console's queue, is
+announced and acknowledged; on a phone, hold for review and a lock set in the console take
+effect live and a held message is approved from the queue. axe-core finds no serious or
+critical violation on the screens visited (light and dark)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from tests.browser.axe import axe_source, serious_violations
-from tests.browser.pages import DESKTOP, Problems, new_page, open_room, sign_in
+from tests.browser.layout import layout_problems
+from tests.browser.pages import DESKTOP, PHONE, Problems, new_page, open_room, sign_in
 from tests.browser.test_accessibility_page import SETTLED
 from tests.support.seed import Account
 from tests.support.world import World, program_world
@@ -160,5 +162,52 @@ async def test_a_crisis_alert_appears_live_in_the_console_and_is_acknowledged(
     await expect(kim.locator("#person-notes .history-text")).to_have_text(["Called her counsellor at 9pm."])
     found += await no_serious_violations(kim, source, "console person")
     await kim.screenshot(path=str(artifacts / "console-person-1280.png"))
+    assert found == []
+    assert problems == []
+
+
+async def test_hold_for_review_and_lock_set_in_the_console_on_a_phone_take_effect_live(
+    browser: Browser, world: World, artifacts: Path
+) -> None:
+    source = axe_source()
+    problems = Problems()
+    cast = world.cast
+    pat = await new_page(browser, problems)
+    await sign_in(pat, world.live.url, cast.participant)
+    await open_room(pat, "Spring")
+    kim = await open_console(browser, world, cast.staff_here, problems, PHONE)
+    await kim.get_by_role("button", name=re.compile("^Rooms")).click()
+    await kim.locator("#watch-list").get_by_role("button", name=re.compile("^Spring")).click()
+
+    await kim.get_by_role("button", name="Hold for review…").click()
+    dialog = kim.get_by_role("dialog", name="Hold for review in Spring")
+    await expect(dialog.get_by_label("Hold new messages")).to_be_focused()
+    await dialog.get_by_label("Hold new messages").select_option("always")
+    await dialog.get_by_role("button", name="Save").click()
+    await expect(kim.locator("#watch-room-state")).to_contain_text("Holding messages for review")
+
+    await pat.locator("#composer-input").fill("Can I share something hard?")
+    await pat.locator("#composer-input").press("Enter")
+    await expect(pat.locator("#pending-list .msg-held")).to_have_count(1)
+
+    await kim.get_by_role("button", name=re.compile("^Queue")).click()
+    item = kim.locator("#queue-list .queue-item", has_text="Held message · Spring")
+    await expect(item.locator(".queue-excerpt")).to_have_text("Can I share something hard?")
+    found = await no_serious_violations(kim, source, "console queue on a phone")
+    found += await layout_problems(kim)
+    await kim.screenshot(path=str(artifacts / f"console-queue-held-{PHONE}.png"))
+    await item.get_by_role("button", name="Approve").click()
+    await expect(item).to_have_count(0)
+    await expect(pat.locator("#message-list .msg-body")).to_have_text(["Can I share something hard?"])
+
+    await kim.get_by_role("button", name=re.compile("^Rooms")).click()
+    await kim.get_by_role("button", name="Lock room").click()
+    dialog = kim.get_by_role("dialog", name="Lock Spring")
+    await dialog.get_by_label(re.compile("^Reason")).fill("Cooling off for ten minutes")
+    await dialog.get_by_role("button", name="Lock room").click()
+    await expect(kim.locator("#watch-room-state")).to_contain_text("Locked")
+    await expect(kim.get_by_role("button", name="Unlock room")).to_be_visible()
+    found += await layout_problems(kim)
+    await kim.screenshot(path=str(artifacts / f"console-rooms-{PHONE}.png"))
     assert found == []
     assert problems == []

@@ -104,6 +104,8 @@ def test_the_state_names_who_is_on_duty_and_drops_a_lapsed_check_in() -> None:
         "monitored": True,
         "on_duty": ["Lee", "Kim"],
         "hold": False,
+        "locked": False,
+        "slow_seconds": 0,
     }
     later = NOW + timedelta(minutes=30)
     assert state(setup, later, RESOURCES)["on_duty"] == ["Kim"]
@@ -114,8 +116,16 @@ def test_the_state_names_who_is_on_duty_and_drops_a_lapsed_check_in() -> None:
         "monitored": False,
         "on_duty": [],
         "hold": True,
+        "locked": False,
+        "slow_seconds": 0,
         "resources": RESOURCES,
     }
+
+
+def test_the_state_tells_everyone_the_room_is_locked_or_slowed() -> None:
+    setup = Setup(room_id=7, version=1, hold_mode="off", schedule=None, duty=(), locked=True, slow_seconds=30)
+    frame = state(setup, NOW, RESOURCES)
+    assert (frame["locked"], frame["slow_seconds"]) == (True, 30)
 
 
 def test_crisis_resources_come_with_every_state_that_is_not_watched() -> None:

@@ -34,10 +34,18 @@ OTHER_COHORT = 8
         ("topic", None, "participant", "withdrawn", False, False, "member", None),
         ("alumni", None, "participant", "withdrawn", False, False, "member", None),
         ("direct", None, "participant", "withdrawn", False, True, "reader", None),
+        # a ban: nowhere either
+        ("cohort", MY_COHORT, "participant", "banned", True, False, "member", None),
+        ("direct", None, "participant", "banned", False, True, "member", None),
         # staff moderate every cohort, topic and alumni room of their program while active
         ("cohort", OTHER_COHORT, "staff", "active", False, False, None, "moderator"),
         ("topic", None, "staff", "active", False, False, None, "moderator"),
         ("alumni", None, "staff", "active", False, False, None, "moderator"),
+        # staff back-channels: active staff moderate them; participants never get in, whatever they held
+        ("staff", None, "staff", "active", False, False, None, "moderator"),
+        ("staff", None, "staff", "withdrawn", False, False, "moderator", None),
+        ("staff", None, "participant", "active", False, False, "moderator", None),
+        ("staff", None, "participant", "alumni", True, False, None, None),
         ("group", None, "staff", "active", False, False, None, None),
         # direct rooms: staff keep what the counsellor assignment gave them, and get nothing by default
         ("direct", None, "staff", "active", False, False, "moderator", "moderator"),
@@ -74,6 +82,9 @@ ALLOWED = {
     ("participant", "active", "withdrawn"),  # withdraw
     ("participant", "alumni", "withdrawn"),  # discharge an alumnus (e.g. safety)
     ("participant", "withdrawn", "active"),  # readmit
+    ("participant", "active", "banned"),  # a moderator's ban, from any status
+    ("participant", "alumni", "banned"),
+    ("participant", "withdrawn", "banned"),
     ("staff", "active", "withdrawn"),
     ("staff", "withdrawn", "active"),
     ("staff", "alumni", "withdrawn"),  # unreachable (staff never become alumni), harmless
@@ -84,7 +95,15 @@ ALLOWED = {
 @pytest.mark.parametrize("from_status", STATUSES)
 @pytest.mark.parametrize("to_status", STATUSES)
 def test_transition_allowed(program_role: str, from_status: str, to_status: str) -> None:
-    """Every (role, from, to) is listed: staff never graduate, alumni never go back to active."""
+    """Every (role, from, to) is listed: staff never graduate nor are banned, alumni never go back
+    to active, a banned person is never readmitted."""
     assert transition_allowed(program_role, from_status, to_status) is (
         (program_role, from_status, to_status) in ALLOWED
     )
+
+
+@pytest.mark.parametrize("from_status", STATUSES)
+@pytest.mark.parametrize("to_status", STATUSES)
+def test_only_a_ban_is_lifted_and_back_to_where_the_person_was(from_status: str, to_status: str) -> None:
+    expected = from_status == "banned" and to_status != "banned"
+    assert transition_allowed("participant", from_status, to_status, lifting_ban=True) is expected
