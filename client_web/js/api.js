@@ -86,5 +86,13 @@ export const api = {
     request('GET', `/api/rooms/${rid(roomId)}/messages${query({ after: opts.after, before: opts.before, limit: opts.limit })}`),
   /** My read marker: I have seen the room up to `seq`. */
   markRead: (roomId, seq) => request('POST', `/api/rooms/${rid(roomId)}/read`, { seq }),
+  /** Tell the room's moderators a message is harmful (members only). */
+  report: (roomId, seq, reason) => request('POST', `/api/rooms/${rid(roomId)}/messages/${rid(seq)}/report`, { reason }),
+  /** "I'm worried about this person": moderators are told privately; the writer never learns who. */
+  concern: (roomId, seq, note) => request('POST', `/api/rooms/${rid(roomId)}/messages/${rid(seq)}/concern`, note ? { note } : {}),
+  /** People I muted for myself only. */
+  myMutes: () => request('GET', '/api/me/mutes'),
+  muteForMe: (userId) => request('POST', '/api/me/mutes', { user: userId }),
+  unmuteForMe: (userId) => request('DELETE', `/api/me/mutes/${rid(userId)}`),
   crisisResources: () => request('GET', '/api/crisis-resources', undefined, { quiet401: true }),
 };

@@ -5,7 +5,9 @@
 // joining the room (joins.js), filling holes (catch_up.js), sending
 // (sending.js, with outbox.js), the message box (composer.js), presence and
 // typing (presence.js), the room's standing (room_status.js), the connection
-// banner (banner.js). Room
+// banner (banner.js), raising a message with moderators (flag_dialog.js),
+// people I muted for myself (personal_mutes.js), notes for me alone
+// (notices_view.js, notices.js: warnings, support after a crisis). Room
 // bookkeeping lives in room.js, the connection in socket.js, DOM building in
 // render.js and the *_view.js modules.
 
@@ -14,14 +16,18 @@ import { ConnectionBanner } from './banner.js';
 import { CatchUp } from './catch_up.js';
 import { Composer } from './composer.js';
 import { Conversation } from './conversation.js';
-import { excerpt } from './format.js';
+import { FlagDialog } from './flag_dialog.js';
+import { displayName, excerpt, friendlyError } from './format.js';
 import { Joins } from './joins.js';
 import { MessageActions } from './message_actions.js';
+import { CRISIS_ANNOUNCEMENT, CRISIS_ANNOUNCEMENT_AWAY, CRISIS_INTRO_AWAY, CRISIS_TITLE, cleanResources, warningNotice } from './notices.js';
+import { NoticesView } from './notices_view.js';
 import { PendingListView } from './pending_view.js';
+import { PersonalMutes } from './personal_mutes.js';
 import { Presence } from './presence.js';
 import { Reacting } from './reacting.js';
 import { ReadMarker } from './read_marker.js';
-import { applyLive, isHistoryEvent, isRemoved, myNewRole, roomKey } from './room.js';
+import { applyLive, isHistoryEvent, isRemoved, isSeq, myNewRole, roomKey } from './room.js';
 import { RoomStatus } from './room_status.js';
 import { RoomsPanel } from './rooms_panel.js';
 import { Sending } from './sending.js';
@@ -49,6 +55,23 @@ export class Chat {
     this.wasDown = false;
     this.timers = [];
     this.banner = new ConnectionBanner(dom.banner);
+    this.notices = new NoticesView(dom.notices);
+    this.mutes = new PersonalMutes((ids, changed) => this.mutesChanged(changed));
+    this.flags = new FlagDialog(
+      {
+        dialog: dom.flagDialog,
+        form: dom.flagForm,
+        title: dom.flagTitle,
+        intro: dom.flagIntro,
+        quote: dom.flagQuote,
+        label: dom.flagLabel,
+        reason: dom.flagReason,
+        error: dom.flagError,
+        submit: dom.flagSubmit,
+        cancel: dom.flagCancel,
+      },
+      { say: (text) => this.tell(text) },
+    );
 
     this.conn = new Connection({
       onReady: (hello) => this.onReady(hello),
@@ -75,6 +98,21 @@ export class Chat {
       react: (room, seq, emoji, on) => this.reacting.react(room, seq, emoji, on),
       reply: (room, seq) => this.startReply(room, seq),
       jump: (seq) => this.conversation.jumpTo(seq) || this.say('That message is further back. Scroll up to load earlier messages.'),
+      flag: (kind, room, seq, returnTo) => {
+        const ev = room.events.get(seq);
+        if (ev && ev.type === 'message' && !isRemoved(room, ev)) this.flags.open(kind, room, ev, returnTo);
+      },
+      mutedByMe: (userId) => this.mutes.has(userId),
+      muteWriter: (room, seq, on) => this.muteWriter(room, seq, on),
+      reveal: (room, seq) => {
+        this.mutes.reveal(room.key, seq);
+        this.conversation.refreshMessages(room, (ev) => ev.seq === seq);
+      },
+      dismissCrisis: (room, seq) => {
+        room.crisis.delete(seq);
+        this.conversation.refreshMessages(room, (ev) => ev.seq === seq);
+        this.conversation.listView.node(seq)?.focus();
+      },
     });
     this.catchUp = new CatchUp(this, (room, added) => this.afterAdded(room, added));
     this.joins = new Joins(this, { conversation: this.conversation, historyStatus: dom.historyStatus });
@@ -87,6 +125,8 @@ export class Chat {
     this.pendingView = new PendingListView(dom.pendingList, {
       onRetry: (id) => this.sending.retry(id),
       onDiscard: (id) => this.sending.discard(id),
+      onEdit: (id) => this.sending.edit(id),
+      onDismissCrisis: (id) => this.sending.dismissCrisis(id),
     });
     this.sending = new Sending(this, {
       pendingView: this.pendingView,
@@ -114,6 +154,7 @@ export class Chat {
       }, ROOMS_REFRESH_EVERY_MS),
     );
     this.loadRooms();
+    this.mutes.load();
   }
 
   /** Sign-out or session end. keepOutbox: keep unsent messages for the same person. */
@@ -142,6 +183,9 @@ export class Chat {
     this.dom.noRoom.firstElementChild.textContent = 'Choose a room to start.';
     this.dom.app.classList.remove('room-open');
     this.banner.clear();
+    this.notices.clear();
+    this.mutes.clear();
+    if (this.dom.flagDialog.open) this.dom.flagDialog.close();
   }
 
   bindDom() {
@@ -252,6 +296,67 @@ export class Chat {
     this.dom.composerError.textContent = text;
   }
 
+  /** A short note for the reader: under the composer when it shows, else only announced. */
+  tell(text) {
+    if (this.openRoom() && !this.dom.composer.hidden) this.say(text);
+    else this.hooks.announce(text);
+  }
+
+  /** Mute (on) or unmute the writer of a message for me only. */
+  async muteWriter(room, seq, on) {
+    const ev = room.events.get(seq);
+    if (!ev || !ev.author) return;
+    const name = displayName(ev.author);
+    try {
+      await this.mutes.set(ev.author.id, on);
+    } catch (err) {
+      this.tell(friendlyError(err.code, err.retryAfter));
+      return;
+    }
+    this.tell(
+      on
+        ? `You muted ${name} for yourself. Their messages fold into a short line you can open; they are not told.`
+        : `You unmuted ${name}. Their messages show again.`,
+    );
+  }
+
+  /** My personal mutes changed (loaded, or one person muted or unmuted): fold or unfold what is on screen. */
+  mutesChanged(changed) {
+    this.roomsPanel.render(); // latest lines
+    const room = this.openRoom();
+    if (!room) return;
+    const focused = document.activeElement && document.activeElement.closest ? document.activeElement.closest('li.msg[data-seq]') : null;
+    this.conversation.refreshMessages(room, (ev) => !!ev.author && (changed === null ? this.mutes.has(ev.author.id) : String(ev.author.id) === changed));
+    if (focused && !focused.isConnected) this.conversation.listView.node(Number(focused.dataset.seq))?.focus();
+  }
+
+  /** Support offered to me privately after a message of mine sounded like a crisis. */
+  onCrisisResources(f) {
+    const resources = cleanResources(f.resources);
+    if (!resources.length) return;
+    const room = this.rooms.get(roomKey(f.room));
+    const open = !!room && room === this.openRoom();
+    let placed = false;
+    if (room && isSeq(f.seq)) {
+      room.crisis.set(f.seq, resources);
+      this.conversation.refreshMessages(room, (ev) => ev.seq === f.seq);
+      placed = open; // the message shows it when rendered (it may arrive just after this frame)
+    } else if (room && f.seq === null) {
+      placed = this.sending.attachCrisis(room.key, resources) && open;
+    }
+    if (placed) this.hooks.announce(CRISIS_ANNOUNCEMENT);
+    else {
+      this.notices.add({ title: CRISIS_TITLE, text: CRISIS_INTRO_AWAY, resources });
+      this.hooks.announce(CRISIS_ANNOUNCEMENT_AWAY);
+    }
+  }
+
+  onWarning(f) {
+    const { title, text } = warningNotice(f);
+    this.notices.add({ title, text, tone: 'warn' });
+    this.hooks.announce(`${title}. ${text}`);
+  }
+
   /** My read marker in a room moved (here or on another device of mine). */
   readMoved(room) {
     this.roomsPanel.render();
@@ -308,6 +413,22 @@ export class Chat {
       }
       case 'held':
         this.sending.onHeld(f);
+        break;
+      case 'held_approved':
+        this.sending.onHeldApproved(f);
+        break;
+      case 'held_rejected':
+        this.sending.onHeldRejected(f);
+        break;
+      case 'crisis_resources':
+        this.onCrisisResources(f);
+        break;
+      case 'muted':
+      case 'unmuted':
+        this.status.onMuted(f);
+        break;
+      case 'warning':
+        this.onWarning(f);
         break;
       case 'room_state':
         this.status.onRoomState(f);
@@ -369,7 +490,8 @@ export class Chat {
     const mineArrived = added.some((ev) => ev.type === 'message' && ev.author && String(ev.author.id) === String(meId));
     this.conversation.showAdded(room, added, mineArrived);
     this.presence.stoppedTyping(room.key, messagesFromOthers(room, added, meId).map((ev) => ev.author));
-    for (const text of arrivalAnnouncements(room, added, meId)) this.hooks.announce(text);
+    const heard = added.filter((ev) => !this.mutes.hides(room.key, ev));
+    for (const text of arrivalAnnouncements(room, heard, meId)) this.hooks.announce(text);
   }
 
   onEnrollment(f) {

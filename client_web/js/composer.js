@@ -91,6 +91,20 @@ export class Composer {
     d.composerInput.setAttribute('aria-describedby', described.trim());
   }
 
+  /** A short note under the box (a polite live region), e.g. why the message has not gone yet. */
+  say(text) {
+    this.dom.composerError.textContent = text;
+  }
+
+  /** Words come back into the box (a message not approved): after what is already there. */
+  restore(text) {
+    const ta = this.dom.composerInput;
+    ta.value = ta.value.trim() ? `${ta.value.replace(/\s+$/, '')}\n${text}` : text;
+    this.autosize();
+    this.checkLength();
+    this.focus();
+  }
+
   /** The message went into the outbox: empty the box and forget the draft. */
   sent(roomKey) {
     this.dom.composerInput.value = '';

@@ -141,12 +141,22 @@ export class Conversation {
   renderCtx(room) {
     const me = this.chat.me;
     const meId = me ? me.id : null;
+    const mutes = this.chat.mutes;
     return {
       meId,
       isRemoved: (ev) => isRemoved(room, ev),
       getEvent: (seq) => room.events.get(seq),
       reactions: (seq) => reactionSummary(room.reactions, seq, meId),
+      crisis: (seq) => room.crisis.get(seq) || null,
+      hidden: (ev) => !isRemoved(room, ev) && mutes.hides(room.key, ev),
+      mutedWriter: (ev) => !!ev.author && mutes.has(ev.author.id),
     };
+  }
+
+  /** Re-render the open room's rendered messages that `test(ev)` picks (e.g. after a mute for me). */
+  refreshMessages(room, test) {
+    if (room !== this.chat.openRoom()) return;
+    this.listView.refreshWhere(test, this.renderCtx(room));
   }
 
   /**

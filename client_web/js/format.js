@@ -4,8 +4,10 @@
 const ERROR_TEXT = {
   rate_limited: 'You are sending messages quickly. Please wait a moment, then try again.',
   too_large: 'This message is too long to send. You could split it into smaller parts.',
-  muted: 'You are muted in this room for now, so the message was not sent.',
-  locked: 'This room is locked at the moment, so the message was not sent.',
+  muted: 'A moderator has paused your posting here for now, so this was not sent. It is kept here for you.',
+  locked: 'A moderator has locked this room for now, so this was not sent. It is kept here: retry when the room opens again.',
+  slow_mode: 'Slow mode is on here, so this was not sent yet. We will send it for you shortly.',
+  rejected: 'A moderator did not approve this message, so nobody else saw it.',
   not_member: 'You are not a member of this room any more.',
   forbidden: 'You do not have permission to do that.',
   unavailable: 'We could not save this just now. Nothing was lost; please try again.',
@@ -19,13 +21,20 @@ const ERROR_TEXT = {
 };
 
 /**
- * Friendly text for an error code. `retryAfter` in seconds (rate_limited) and
- * `until` (ISO 8601, observing) are optional.
+ * Friendly text for an error code. `retryAfter` in seconds (rate_limited,
+ * slow_mode) and `until` (ISO 8601, observing, muted) are optional.
  */
 export function friendlyError(code, retryAfter, until) {
   if (code === 'rate_limited' && Number(retryAfter) > 0) {
     const s = Math.ceil(Number(retryAfter));
     return `You are sending messages quickly. Please wait ${s} second${s === 1 ? '' : 's'}, then try again.`;
+  }
+  if (code === 'slow_mode' && Number(retryAfter) > 0) {
+    const s = Math.ceil(Number(retryAfter));
+    return `Slow mode is on here, so this was not sent yet. We will send it for you in ${s} second${s === 1 ? '' : 's'}.`;
+  }
+  if (code === 'muted' && formatUntil(until)) {
+    return `A moderator has paused your posting here ${formatUntil(until)}, so this was not sent. It is kept here for you.`;
   }
   const when = code === 'observing' ? formatUntil(until) : '';
   if (when) return `You chose to listen only in this room ${when}, so the message was not sent.`;

@@ -74,6 +74,18 @@ const dom = {
   composerClosedText: $('composer-closed-text'),
   composerClosedAction: $('composer-closed-action'),
   composerClosedError: $('composer-closed-error'),
+  composerSlow: $('composer-slow'),
+  notices: $('notices'),
+  flagDialog: $('flag-dialog'),
+  flagForm: $('flag-form'),
+  flagTitle: $('flag-title'),
+  flagIntro: $('flag-intro'),
+  flagQuote: $('flag-quote'),
+  flagLabel: $('flag-label'),
+  flagReason: $('flag-reason'),
+  flagError: $('flag-error'),
+  flagSubmit: $('flag-submit'),
+  flagCancel: $('flag-cancel'),
   announcer: $('announcer'),
 };
 

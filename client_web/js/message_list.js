@@ -59,7 +59,7 @@ export class MessageListView {
   /**
    * Insert events (any order): shown ones get a node; a reaction or a removal
    * refreshes the message it is about, when that is rendered.
-   * `ctx` = {meId, isRemoved(ev), getEvent(seq), reactions(seq)}.
+   * `ctx` = {meId, isRemoved(ev), getEvent(seq), reactions(seq), crisis(seq), hidden(ev), mutedWriter(ev)}.
    * Returns the nodes inserted.
    */
   insert(events, ctx) {
@@ -67,6 +67,7 @@ export class MessageListView {
     for (const ev of events) {
       if (ev.type === 'redacted') {
         this.refresh(ev.target, ctx);
+        this.refreshWhere((shown) => !!shown.reply_to && shown.reply_to.seq === ev.target, ctx); // their quotes of it
         continue;
       }
       if (ev.type === 'reaction') {
@@ -86,7 +87,24 @@ export class MessageListView {
   }
 
   messageCtx(ev, ctx) {
-    return { meId: ctx.meId, removed: ctx.isRemoved(ev), reactions: ctx.reactions(ev.seq) };
+    const quoted = ev.reply_to && typeof ev.reply_to === 'object' ? ctx.getEvent(ev.reply_to.seq) : null;
+    return {
+      meId: ctx.meId,
+      removed: ctx.isRemoved(ev),
+      reactions: ctx.reactions(ev.seq),
+      crisis: ctx.crisis(ev.seq),
+      quoteRemoved: !!quoted && ctx.isRemoved(quoted),
+      hidden: ctx.hidden(ev),
+      mutedWriter: ctx.mutedWriter(ev),
+    };
+  }
+
+  /** Re-render the rendered messages `test(ev)` picks (e.g. a person's, after I muted them). */
+  refreshWhere(test, ctx) {
+    for (const seq of [...this.nodes.keys()]) {
+      const ev = ctx.getEvent(seq);
+      if (ev && ev.type === 'message' && test(ev)) this.refresh(seq, ctx);
+    }
   }
 
   /** Re-render one message in place (e.g. it became a tombstone). */

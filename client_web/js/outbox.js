@@ -8,6 +8,8 @@
 //         'failed'  – refused with an error frame; the user may retry or discard
 //         'held'    – kept for a moderator's review (`held`): no seq, only the
 //                     author sees it; never re-sent (a retry would be held again)
+//         'rejected'– a moderator did not approve the held message
+//                     (`held_rejected`): kept, with the reason, to edit or discard
 
 export class Outbox {
   constructor() {
@@ -64,6 +66,21 @@ export class Outbox {
       e.error = null;
     }
     return e;
+  }
+
+  markRejected(clientId, reason) {
+    const e = this.entries.get(clientId);
+    if (e && e.status === 'held') {
+      e.status = 'rejected';
+      e.error = { code: 'rejected', reason: typeof reason === 'string' ? reason : null };
+    }
+    return e;
+  }
+
+  /** The newest entry of a room kept for review, or null. */
+  newestHeld(roomKey) {
+    const held = this.forRoom(roomKey).filter((e) => e.status === 'held');
+    return held.length ? held[held.length - 1] : null;
   }
 
   markFailed(clientId, error) {

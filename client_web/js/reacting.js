@@ -45,7 +45,7 @@ export class Reacting {
     if (key === undefined) return false;
     this.refs.delete(f.ref);
     const room = this.chat.rooms.get(key);
-    if (room) this.chat.status.refused(room, f.code, f.until);
+    if (room) this.chat.status.refused(room, f.code, f.until, f.retry_after);
     this.say(REACT_ERROR[f.code] || friendlyError(f.code, f.retry_after));
     return true;
   }

@@ -28,6 +28,10 @@ export function createRoom(meta) {
     cohort: meta.cohort ?? null,
     state: null, // the last `room_state` frame (is anyone watching the room)
     observingUntil: null, // epoch ms while I listen only here
+    mutedUntil: null, // epoch ms while a moderator has muted me here
+    mutedReason: null,
+    nextSendAt: 0, // slow mode: epoch ms when I may send again (slow_mode.js)
+    crisis: new Map(), // support offered to me privately: message seq -> resources (crisis_card.js)
     serverLastSeq: Number.isInteger(meta.last_seq) ? meta.last_seq : 0,
     events: new Map(), // seq -> event
     redactions: new Map(), // target seq -> seq of the `redacted` event

@@ -1,15 +1,18 @@
 // The open room's standing: is anyone watching it (`room_state`), and may I
-// post in it (my role, and listen-only time). Keeps each room's `state`,
-// `role` and `observingUntil` current from frames, HTTP answers and refused
-// sends, and shows them for the open room (WatchView, ComposerGate,
-// ObserveControls). Changes to the open room are announced to screen readers.
+// post in it (my role, listen-only time, a moderator's mute, a lock, slow
+// mode). Keeps each room's `state`, `role`, `observingUntil`, `mutedUntil`
+// and `nextSendAt` current from frames, HTTP answers and refused sends, and
+// shows them for the open room (WatchView, ComposerGate, ObserveControls).
+// Changes to the open room are announced to screen readers.
 
 import { api } from './api.js';
 import { ComposerGate } from './composer_gate.js';
 import { formatUntil } from './format.js';
 import { ObserveControls } from './observe_controls.js';
-import { isObserving, postingBlock, untilMs } from './posting.js';
+import { mutedAnnouncement, unmutedAnnouncement } from './notices.js';
+import { isMuted, isObserving, postingBlock, untilMs } from './posting.js';
 import { roomKey } from './room.js';
+import { noteRefused, waitSeconds } from './slow_mode.js';
 import { changeAnnouncement } from './watch.js';
 import { WatchView } from './watch_view.js';
 
@@ -24,6 +27,7 @@ export class RoomStatus {
   constructor(dom, hooks) {
     this.hooks = hooks;
     this.expiry = null;
+    this.ticker = null; // the slow-mode countdown while it runs
     this.watch = new WatchView({
       line: dom.roomWatch,
       notice: dom.roomNotice,
@@ -55,6 +59,7 @@ export class RoomStatus {
         closedText: dom.composerClosedText,
         closedAction: dom.composerClosedAction,
         closedError: dom.composerClosedError,
+        slow: dom.composerSlow,
         list: dom.messageList,
       },
       { onStopObserving: (errorEl) => this.controls.stop(errorEl) },
@@ -78,9 +83,30 @@ export class RoomStatus {
     if (!room) return;
     const before = room.state;
     room.state = f;
+    if (!(Number(f.slow_seconds) > 0)) room.nextSendAt = 0;
     if (!this.isOpen(room)) return;
-    this.watch.render(room);
+    if (!before || before.locked !== f.locked || before.slow_seconds !== f.slow_seconds) this.render(room);
+    else this.watch.render(room);
     this.hooks.announce(changeAnnouncement(before, f, room.name));
+  }
+
+  /** `muted` / `unmuted` frames (a moderator's mute of me in a room). */
+  onMuted(f) {
+    const room = this.hooks.room(roomKey(f.room));
+    if (room) this.setMuted(room, f.type === 'muted' ? untilMs(f.until) : null, f.type === 'muted' ? f.reason ?? null : null);
+  }
+
+  /** My mute in a room started (`until`, epoch ms) or was lifted (null). quiet: nothing announced (a listing). */
+  setMuted(room, until, reason, { quiet = false } = {}) {
+    const was = isMuted(room);
+    room.mutedUntil = until;
+    room.mutedReason = typeof reason === 'string' ? reason : null;
+    const is = isMuted(room);
+    if (!this.isOpen(room)) return;
+    this.render(room);
+    if (quiet) return;
+    if (is) this.hooks.announce(mutedAnnouncement(room.name, until, room.mutedReason));
+    else if (was) this.hooks.announce(unmutedAnnouncement(room.name));
   }
 
   onObserving(f) {
@@ -123,8 +149,17 @@ export class RoomStatus {
   }
 
   /** A send was refused for a reason that changes what the room shows. */
-  refused(room, code, until) {
+  refused(room, code, until, retryAfter) {
     if (code === 'observing') this.setObserving(room, untilMs(until) ?? room.observingUntil);
+    if (code === 'muted') this.setMuted(room, untilMs(until) ?? (Number(retryAfter) > 0 ? Date.now() + Number(retryAfter) * 1000 : room.mutedUntil), room.mutedReason, { quiet: true });
+    if (code === 'locked' && !(room.state && room.state.locked)) {
+      room.state = { ...(room.state || {}), locked: true };
+      if (this.isOpen(room)) this.render(room);
+    }
+    if (code === 'slow_mode') {
+      noteRefused(room, retryAfter);
+      if (this.isOpen(room)) this.render(room);
+    }
     if (code === 'read_only') {
       const before = room.role;
       room.role = 'reader';
@@ -132,9 +167,16 @@ export class RoomStatus {
     }
   }
 
+  /** I sent a message in the room: the slow-mode countdown (if any) starts. */
+  sent(room) {
+    if (this.isOpen(room)) this.render(room);
+  }
+
   clear() {
     clearTimeout(this.expiry);
     this.expiry = null;
+    clearInterval(this.ticker);
+    this.ticker = null;
     this.controls.closePanel(false);
     this.watch.clear();
     this.gate.clear();
@@ -152,13 +194,29 @@ export class RoomStatus {
     this.gate.render(room, now);
     clearTimeout(this.expiry);
     this.expiry = null;
-    if (isObserving(room, now)) {
-      // Listen-only ends by itself; nothing is sent when it does.
+    const ends = [isObserving(room, now) ? room.observingUntil : null, isMuted(room, now) ? room.mutedUntil : null].filter((t) => t !== null);
+    if (ends.length) {
+      // Listen-only and a mute end by themselves; nothing is sent when they do.
       this.expiry = setTimeout(() => {
         if (!this.isOpen(room)) return;
         this.render(room);
-        if (!isObserving(room)) this.hooks.announce(`You can post in ${room.name} again.`);
-      }, Math.min(room.observingUntil - now + 250, MAX_TIMER_MS));
+        if (!postingBlock(room)) this.hooks.announce(`You can post in ${room.name} again.`);
+      }, Math.min(Math.min(...ends) - now + 250, MAX_TIMER_MS));
+    }
+    this.runCountdown(room, now);
+  }
+
+  /** While slow mode makes me wait, the line under the composer counts down each second. */
+  runCountdown(room, now) {
+    if (waitSeconds(room, now) > 0 && !this.ticker) {
+      this.ticker = setInterval(() => {
+        const open = this.hooks.openRoom();
+        if (open) this.gate.renderSlow(open);
+        if (!open || waitSeconds(open) === 0) {
+          clearInterval(this.ticker);
+          this.ticker = null;
+        }
+      }, 1000);
     }
   }
 }

@@ -5,6 +5,7 @@
 
 import { api } from './api.js';
 import { SYNC_GRACE_MS } from './catch_up.js';
+import { untilMs } from './posting.js';
 import { createRoom, isBehind, isRemoved, roomKey } from './room.js';
 import { groupRooms, preferredRoom } from './room_groups.js';
 import { renderRoomList } from './room_list_view.js';
@@ -58,6 +59,7 @@ export class RoomsPanel {
       if (room) this.merge(room, meta);
       else chat.rooms.set(key, (room = createRoom(meta)));
       applyListing(room, meta);
+      if ('muted_until' in meta) chat.status.setMuted(room, untilMs(meta.muted_until), meta.muted_reason ?? room.mutedReason, { quiet: true });
     }
     for (const key of [...chat.rooms.keys()]) if (!seen.has(key)) chat.removeRoom(key, 'You are no longer a member of this room.');
     chat.roomOrder = metas.map((m) => roomKey(m.id));
@@ -106,7 +108,7 @@ export class RoomsPanel {
     const describe = (room) => ({
       // The room on screen shows its new messages itself.
       unread: room.key === chat.openKey && chat.conversation.onScreen() ? 0 : unreadCount(room, meId),
-      latest: latestLine(room, meId, (ev) => isRemoved(room, ev)),
+      latest: latestLine(room, meId, (ev) => isRemoved(room, ev), (id) => chat.mutes.has(id)),
     });
     renderRoomList(this.dom.roomList, groupRooms(this.listed()), chat.openKey, (key) => chat.selectRoom(key), describe);
   }

@@ -5,12 +5,14 @@
 // on screen with Retry and Discard, so nothing is lost.
 
 import { friendlyError } from './format.js';
+import { APPROVED_ANNOUNCEMENT, rejectedText } from './notices.js';
 import { Outbox, newClientId } from './outbox.js';
 import { clientIdsOf } from './room.js';
+import { durationText, noteSent, waitSeconds } from './slow_mode.js';
 
 const RESEND_AFTER_MS = 15000;
 const ACK_GRACE_MS = 3000; // the acked message normally follows at once; fetch it if not
-const AUTO_RETRY_CODES = new Set(['rate_limited', 'unavailable']); // the server says: retry later
+const AUTO_RETRY_CODES = new Set(['rate_limited', 'unavailable', 'slow_mode']); // the server says: retry later
 const MAX_AUTO_RETRIES = 3;
 
 export class Sending {
@@ -37,8 +39,16 @@ export class Sending {
       composer.checkLength();
       return;
     }
+    const wait = waitSeconds(room);
+    if (wait > 0) {
+      // Slow mode: the words stay in the box until they may go.
+      composer.say(`Slow mode is on here. Your message is kept in the box: you can send it in ${durationText(wait)}.`);
+      return;
+    }
     const entry = this.outbox.add(room.key, room.id, body, newClientId(), composer.reply());
     composer.sent(room.key);
+    noteSent(room);
+    chat.status.sent(room);
     this.renderPending();
     this.parts.pane.scrollToBottom();
     this.transmit(entry);
@@ -122,6 +132,55 @@ export class Sending {
     this.parts.announce('Your message is waiting for a moderator’s review. Only you can see it for now.');
   }
 
+  /** `held_approved`: my held message is published with `seq` (it arrives as a room event). */
+  onHeldApproved(f) {
+    const entry = this.outbox.get(f.client_id);
+    if (!entry) return;
+    const room = this.chat.rooms.get(entry.roomKey);
+    if (room && entry.crisis && Number.isInteger(f.seq)) room.crisis.set(f.seq, entry.crisis); // the card follows the message
+    this.outbox.markAcked(f.client_id, f.seq);
+    if (room && !room.events.has(f.seq)) this.parts.fetchSoon(room, ACK_GRACE_MS);
+    else this.outbox.remove(f.client_id);
+    if (entry.roomKey === this.chat.openKey) {
+      this.renderPending();
+      this.parts.announce(APPROVED_ANNOUNCEMENT);
+    }
+  }
+
+  /** `held_rejected`: my held message will not be published; its words stay here to edit or discard. */
+  onHeldRejected(f) {
+    const entry = this.outbox.markRejected(f.client_id, f.reason);
+    if (!entry || entry.status !== 'rejected' || entry.roomKey !== this.chat.openKey) return;
+    this.renderPending();
+    this.parts.announce(rejectedText(f.reason));
+  }
+
+  /** Support offered for a message of mine kept for review: shown under the newest one. False if none is here. */
+  attachCrisis(roomKey, resources) {
+    const entry = this.outbox.newestHeld(roomKey);
+    if (!entry) return false;
+    entry.crisis = resources;
+    if (roomKey === this.chat.openKey) this.renderPending();
+    return true;
+  }
+
+  dismissCrisis(clientId) {
+    const entry = this.outbox.get(clientId);
+    if (!entry) return;
+    entry.crisis = null;
+    this.renderPending();
+    this.parts.composer.focus();
+  }
+
+  /** A message not approved goes back into the box to be edited (after what is there). */
+  edit(clientId) {
+    const entry = this.outbox.get(clientId);
+    if (!entry) return;
+    this.outbox.remove(clientId);
+    this.renderPending();
+    this.parts.composer.restore(entry.body);
+  }
+
   /** An error frame about one of my sends; false when it is about something else. */
   onError(f) {
     const chat = this.chat;
@@ -136,7 +195,7 @@ export class Sending {
       entry.error.code = 'reply_gone';
     }
     const room = chat.rooms.get(entry.roomKey);
-    if (room) chat.status.refused(room, f.code, f.until);
+    if (room) chat.status.refused(room, f.code, f.until, f.retry_after);
     if (f.code === 'read_only') chat.loadRooms(); // our idea of my role was out of date
     // When the server says "later" (rate limit, storage briefly down), try again
     // by ourselves a few times; the Retry button stays available meanwhile.

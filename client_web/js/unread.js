@@ -54,9 +54,10 @@ function isLatest(latest) {
 
 /**
  * The room's latest message for its line in the list: {who, text, ts, seq}
- * or null. `who` is "You" for mine. A removed message says so.
+ * or null. `who` is "You" for mine. A removed message says so; one from a
+ * person I muted for myself (`mutedByMe(authorId)`) keeps its words to itself.
  */
-export function latestLine(room, meId, isRemoved) {
+export function latestLine(room, meId, isRemoved, mutedByMe = () => false) {
   let held = null;
   for (const ev of room.events.values()) if (ev.type === 'message' && (!held || ev.seq > held.seq)) held = ev;
   const listed = room.listedLatest;
@@ -66,6 +67,9 @@ export function latestLine(room, meId, isRemoved) {
   const author = pick.author && typeof pick.author === 'object' ? pick.author : null;
   const who = author && String(author.id) === me ? 'You' : displayName(author);
   const removed = pick === held ? isRemoved(held) : pick.excerpt === null || pick.excerpt === undefined;
+  if (!removed && author && who !== 'You' && mutedByMe(author.id)) {
+    return { who: 'A person you muted', text: 'message folded away', ts: pick.ts, seq: pick.seq, removed: true };
+  }
   const words = pick === held ? held.body : pick.excerpt;
   return { who, text: removed ? 'Message removed' : clip(words, 80), ts: pick.ts, seq: pick.seq, removed };
 }

@@ -4,6 +4,7 @@
 // promise); only true may read as watched. Pure.
 
 import { listNames } from './format.js';
+import { durationText } from './slow_mode.js';
 
 function dutyNames(names) {
   const clean = (Array.isArray(names) ? names : []).filter((n) => typeof n === 'string' && n.trim()).map((n) => n.trim());
@@ -50,5 +51,11 @@ export function changeAnnouncement(before, after, roomName) {
   if (was && !is) said.push(`No moderator is watching ${roomName} right now. Help is listed at the top of the room.`);
   if (before.hold !== true && after.hold === true) said.push('Messages are held for review for now.');
   if (before.hold === true && after.hold !== true) said.push('Messages are no longer held for review.');
+  if (before.locked !== true && after.locked === true) said.push(`A moderator has locked ${roomName} for now: only moderators can post.`);
+  if (before.locked === true && after.locked !== true) said.push(`${roomName} is open for posting again.`);
+  const slowBefore = Number(before.slow_seconds) || 0;
+  const slowAfter = Number(after.slow_seconds) || 0;
+  if (slowAfter > 0 && slowAfter !== slowBefore) said.push(`Slow mode is on: one message every ${durationText(slowAfter)} per person.`);
+  if (slowBefore > 0 && slowAfter === 0) said.push('Slow mode is off.');
   return said.join(' ');
 }
