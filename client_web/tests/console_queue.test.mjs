@@ -50,3 +50,13 @@ test('frames add and replace items; only a new or newly overdue alert asks to be
   assert.deepEqual(openItems(q).map((i) => i.id), [2, 3]);
   assert.deepEqual(applyQueueFrame(q, { type: 'queue' }), { item: null, alert: false });
 });
+
+test('each kind of open item offers its actions; a closed one none', async () => {
+  const { itemActions } = await import('../js/console/queue_view.js');
+  const acts = (it) => itemActions(it).map(([act]) => act);
+  const subject = { id: 2, display_name: 'Pat' };
+  assert.deepEqual(acts(item(1, 'crisis', { subject, target_seq: 4, excerpt: 'text' })), ['ack', 'remove', 'mute', 'warn', 'resolve', 'dismiss', 'person']);
+  assert.deepEqual(acts(item(1, 'report', { subject, target_seq: 4, excerpt: null })), ['mute', 'warn', 'resolve', 'dismiss', 'person'], 'no removing a tombstone');
+  assert.deepEqual(acts(item(1, 'held', { subject, held_id: 3 })), ['approve', 'reject', 'person']);
+  assert.deepEqual(acts(item(1, 'report', { status: 'resolved', subject })), []);
+});

@@ -211,3 +211,48 @@ async def test_hold_for_review_and_lock_set_in_the_console_on_a_phone_take_effec
     await kim.screenshot(path=str(artifacts / f"console-rooms-{PHONE}.png"))
     assert found == []
     assert problems == []
+
+
+async def test_mute_warn_and_lift_the_mute_from_the_console_reach_the_person_at_once(
+    browser: Browser, world: World
+) -> None:
+    problems = Problems()
+    cast = world.cast
+    pat_socket = await world.socket(cast.participant)
+    assert (await pat_socket.say(cast.cohort_room, "Whatever, this group is pointless"))["type"] == "ack"
+    kim = await open_console(browser, world, cast.staff_here, problems)
+    await kim.get_by_role("button", name=re.compile("^Rooms")).click()
+    await kim.locator("#watch-list").get_by_role("button", name=re.compile("^Spring")).click()
+    message = kim.locator("#watch-messages li", has_text="Whatever, this group is pointless")
+
+    await message.get_by_role("button", name=re.compile("^Mute")).click()
+    dialog = kim.get_by_role("dialog", name="Mute Pat (@pat)")
+    await dialog.get_by_label("For how long").select_option(label="1 day")
+    await dialog.get_by_label(re.compile("^Reason")).fill("Take a breather")
+    await dialog.get_by_role("button", name="Mute").click()
+    await expect(dialog).to_be_hidden()
+    muted = (await pat_socket.until(lambda f: f.get("type") == "muted"))[-1]
+    assert muted["room"] == cast.cohort_room and muted["reason"] == "Take a breather"
+
+    await message.get_by_role("button", name=re.compile("^Person")).click()
+    await expect(kim.locator("#person-title")).to_have_text("Pat (@pat)")
+    await expect(kim.locator("#person-title")).to_be_focused()
+    await kim.get_by_role("button", name="Warn…").click()
+    dialog = kim.get_by_role("dialog", name="Warn Pat (@pat)")
+    await dialog.get_by_role("button", name="Send warning").click()
+    await expect(dialog.locator("#action-error")).to_have_text("Please give a reason: it goes on the record.")
+    await dialog.get_by_label(re.compile("^Reason")).fill("Please keep it kind")
+    await dialog.get_by_role("button", name="Send warning").click()
+    await expect(dialog).to_be_hidden()
+    warning = (await pat_socket.until(lambda f: f.get("type") == "warning"))[-1]
+    assert warning["reason"] == "Please keep it kind"
+    warnings = kim.locator("#person-warnings")
+    await expect(warnings).to_contain_text("Muted in Spring until")
+    await expect(warnings).to_contain_text("Warning: Please keep it kind")
+
+    await warnings.get_by_role("button", name="Lift mute in Spring…").click()
+    await kim.get_by_role("dialog").get_by_role("button", name="Lift mute").click()
+    await pat_socket.until(lambda f: f.get("type") == "unmuted")
+    await expect(warnings).not_to_contain_text("Muted in Spring")
+    await pat_socket.close()
+    assert problems == []

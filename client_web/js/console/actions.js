@@ -90,6 +90,32 @@ export class Actions {
     );
   }
 
+  /** t: {room, roomName, user} */
+  unmute(t) {
+    return this.run(
+      {
+        title: `Lift ${staffName(t.user)}'s mute in ${t.roomName || 'the room'}`,
+        about: 'They can post there again at once.',
+        confirm: 'Lift mute',
+        perform: ({ reason }) => modApi.unmute(t.room, t.user.id, reason),
+      },
+      `${staffName(t.user)} can post again.`,
+    );
+  }
+
+  /** t: {program, user} */
+  unban(t) {
+    return this.run(
+      {
+        title: `Lift ${staffName(t.user)}'s ban`,
+        about: 'Their enrollment goes back to what it was before the ban, with its rooms; they sign in again themselves.',
+        confirm: 'Lift ban',
+        perform: ({ reason }) => modApi.unban(t.program, t.user.id, reason),
+      },
+      `${staffName(t.user)}'s ban is lifted.`,
+    );
+  }
+
   /** t: {program, user, room?} */
   warn(t) {
     return this.run(

@@ -17,10 +17,10 @@ export const modApi = {
   resolve: (item, outcome, reason) => request('POST', `/api/queue/${id(item)}/resolve`, withReason({ outcome }, reason)),
   removeMessage: (room, seq, reason) => request('DELETE', `/api/rooms/${id(room)}/messages/${id(seq)}`, withReason({}, reason)),
   mute: (room, user, minutes, reason) => request('POST', `/api/rooms/${id(room)}/mutes`, withReason({ user, minutes }, reason)),
-  unmute: (room, user) => request('DELETE', `/api/rooms/${id(room)}/mutes/${id(user)}`),
+  unmute: (room, user, reason) => request('DELETE', `/api/rooms/${id(room)}/mutes/${id(user)}`, withReason({}, reason)),
   removeMember: (room, user, reason) => request('DELETE', `/api/rooms/${id(room)}/members/${id(user)}`, withReason({}, reason)),
   ban: (program, user, reason) => request('POST', `/api/programs/${id(program)}/bans`, withReason({ user }, reason)),
-  unban: (program, user) => request('DELETE', `/api/programs/${id(program)}/bans/${id(user)}`),
+  unban: (program, user, reason) => request('DELETE', `/api/programs/${id(program)}/bans/${id(user)}`, withReason({}, reason)),
   warn: (program, user, reason, room) =>
     request('POST', `/api/programs/${id(program)}/warnings`, withReason(room ? { user, room } : { user }, reason)),
   roomSettings: (room, changes, reason) => request('PATCH', `/api/rooms/${id(room)}`, withReason(changes, reason)),

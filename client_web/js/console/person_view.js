@@ -32,10 +32,12 @@ export class PersonView {
       ev.preventDefault();
       this.saveNote();
     });
-    dom.actions.addEventListener('click', (ev) => {
-      const button = ev.target.closest('button[data-act]');
-      if (button) this.act(button.dataset.act);
-    });
+    for (const list of [dom.actions, dom.warnings]) {
+      list.addEventListener('click', (ev) => {
+        const button = ev.target.closest('button[data-act]');
+        if (button) this.act(button.dataset.act, button.dataset);
+      });
+    }
   }
 
   /** target: {program, user: {id, display_name, ...}, room?, roomName?} */
@@ -81,7 +83,7 @@ export class PersonView {
       Number.isInteger(data.active_warnings) ? `${data.active_warnings} active warning${data.active_warnings === 1 ? '' : 's'}` : '',
     ].filter(Boolean);
     d.standing.textContent = standing.join(' · ');
-    this.renderActions();
+    this.renderActions(enrollment ? enrollment.status : null);
 
     const notes = Array.isArray(data.notes) ? data.notes : [];
     fill(
@@ -96,11 +98,13 @@ export class PersonView {
     );
 
     const now = Date.now();
-    const mutes = (Array.isArray(data.mutes) ? data.mutes : []).map((m) =>
-      el('li', { className: 'history-item history-current' }, [
-        el('p', { className: 'history-text', text: `Muted in ${m.room_name || this.hooks.roomName(m.room)} ${formatUntil(m.until)}` }),
-      ]),
-    );
+    const mutes = (Array.isArray(data.mutes) ? data.mutes : []).map((m) => {
+      const room = m.room_name || this.hooks.roomName(m.room);
+      return el('li', { className: 'history-item history-current' }, [
+        el('p', { className: 'history-text', text: `Muted in ${room} ${formatUntil(m.until)}` }),
+        el('button', { className: 'btn btn-quiet btn-small', text: `Lift mute in ${room}…`, attrs: { type: 'button', 'data-act': 'unmute', 'data-room': m.room, 'data-room-name': room } }),
+      ]);
+    });
     const warnings = (Array.isArray(data.warnings) ? data.warnings : []).map((w) => {
       const active = Date.parse(w.expires_at) > now;
       const extra = [active ? `active ${formatUntil(w.expires_at)}` : 'expired', w.mute_minutes ? `led to a ${w.mute_minutes}-minute mute` : '']
@@ -139,20 +143,28 @@ export class PersonView {
     d.body.hidden = false;
   }
 
-  renderActions() {
+  renderActions(status) {
     const t = this.target;
-    const buttons = [['warn', 'Warn…']];
-    if (t.room) buttons.push(['mute', `Mute in ${t.roomName || 'this room'}…`], ['remove', `Remove from ${t.roomName || 'this room'}…`]);
-    buttons.push(['ban', 'Ban from program…']);
+    const buttons = [];
+    if (status === 'banned') {
+      buttons.push(['unban', 'Lift ban…']);
+    } else {
+      buttons.push(['warn', 'Warn…']);
+      if (t.room) buttons.push(['mute', `Mute in ${t.roomName || 'this room'}…`], ['remove', `Remove from ${t.roomName || 'this room'}…`]);
+      buttons.push(['ban', 'Ban from program…']);
+    }
     this.dom.actions.replaceChildren(...buttons.map(([act, label]) => el('button', { className: 'btn btn-quiet btn-small', text: label, attrs: { type: 'button', 'data-act': act } })));
   }
 
-  async act(act) {
+  /** data: the button's dataset (the room of a mute to lift) */
+  async act(act, data) {
     const t = this.target;
     const a = this.hooks.actions;
     if (!t) return;
     let done = false;
-    if (act === 'warn') done = await a.warn({ program: t.program, user: t.user, room: t.room });
+    if (act === 'unmute') done = await a.unmute({ room: data.room, roomName: data.roomName, user: t.user });
+    else if (act === 'unban') done = await a.unban({ program: t.program, user: t.user });
+    else if (act === 'warn') done = await a.warn({ program: t.program, user: t.user, room: t.room });
     else if (act === 'mute') done = await a.mute({ room: t.room, roomName: t.roomName, user: t.user });
     else if (act === 'remove') done = await a.removeFromRoom({ room: t.room, roomName: t.roomName, user: t.user });
     else if (act === 'ban') done = await a.ban({ program: t.program, user: t.user });
