@@ -2,7 +2,9 @@
 watch and a participant's open page shows the tombstone without reloading, and an admin finds
 the removal in the audit trail; a crisis alert appears live in the console's queue, is
 announced and acknowledged; on a phone, hold for review and a lock set in the console take
-effect live and a held message is approved from the queue. axe-core finds no serious or
+effect live and a held message is approved from the queue; a mute and a warning reach the
+person at once; reports arrive live, one item per message, and are dismissed; a participant is
+shown that there is nothing to moderate. axe-core finds no serious or
 critical violation on the screens visited (light and dark)."""
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from tests.browser.axe import axe_source, serious_violations
 from tests.browser.layout import layout_problems
 from tests.browser.pages import DESKTOP, PHONE, Problems, new_page, open_room, sign_in
 from tests.browser.test_accessibility_page import SETTLED
+from tests.support.lifecycle_cast import enroll
 from tests.support.seed import Account
 from tests.support.world import World, program_world
 
@@ -255,4 +258,40 @@ async def test_mute_warn_and_lift_the_mute_from_the_console_reach_the_person_at_
     await pat_socket.until(lambda f: f.get("type") == "unmuted")
     await expect(warnings).not_to_contain_text("Muted in Spring")
     await pat_socket.close()
+    assert problems == []
+
+
+async def test_reports_arrive_live_once_per_message_and_are_dismissed_and_a_participant_is_shown_the_way_out(
+    browser: Browser, world: World
+) -> None:
+    problems = Problems()
+    cast = world.cast
+    ria = await enroll(world.db, "ria", cast.program, cast.cohort)
+    cy = await enroll(world.db, "cy", cast.program, cast.cohort)
+    pat_socket = await world.socket(cast.participant)
+    said = await pat_socket.say(cast.cohort_room, "Buy cheap pills at my site")
+    await pat_socket.close()
+    kim = await open_console(browser, world, cast.staff_here, problems)
+
+    path = f"/api/rooms/{cast.cohort_room}/messages/{said['seq']}/report"
+    assert (await world.call(ria, "POST", path, {"reason": "spam"})).status_code == 201
+    item = kim.locator("#queue-list .queue-item", has_text="Report · Spring")
+    await expect(item.locator(".queue-excerpt")).to_have_text("Buy cheap pills at my site")
+    await expect(item.locator(".queue-raised")).to_have_text("Raised by Ria: spam")
+    assert (await world.call(cy, "POST", path, {"reason": "selling"})).status_code == 200
+    await expect(item.locator(".queue-raised")).to_have_text("Raised by Ria: spam; Cy: selling (2 times)")
+    await expect(kim.locator("#queue-list .queue-item")).to_have_count(1)  # one item per message
+
+    await item.get_by_role("button", name="Dismiss…").click()
+    dialog = kim.get_by_role("dialog", name="Dismiss this item")
+    await dialog.get_by_label(re.compile("^Reason")).fill("Pat's friend's shop, asked them to stop")
+    await dialog.get_by_role("button", name="Dismiss").click()
+    await expect(kim.locator("#queue-list .queue-item")).to_have_count(0)
+    await expect(kim.locator("#queue-status")).to_have_text("Nothing waiting. The queue is clear.")
+
+    pat = await new_page(browser, problems)
+    await sign_in(pat, world.live.url, cast.participant)
+    await pat.goto(world.live.url + "/console")  # the chat's cookie: no second sign-in, and nothing to moderate
+    await expect(pat.locator("#denied-title")).to_have_text("Nothing to moderate")
+    await expect(pat.get_by_role("link", name="Go to the chat")).to_have_attribute("href", "/")
     assert problems == []
