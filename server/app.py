@@ -22,7 +22,7 @@ from starlette.websockets import WebSocket
 
 from server.auth.tokens import Signers
 from server.broker import open_broker
-from server.http import auth, health, invites, lifecycle, moderation, monitoring, programs, rooms
+from server.http import auth, health, invites, lifecycle, moderation, monitoring, programs, queue, rooms
 from server.http.common import ApiError, error_response
 from server.hub import Hub
 from server.ingest import Ingest
@@ -174,6 +174,7 @@ def create_app(settings: Settings) -> Alongside:
         *invites.ROUTES,
         *lifecycle.ROUTES,
         *monitoring.ROUTES,
+        *queue.ROUTES,
         *moderation.ROUTES,
         Mount("/static", StaticFiles(directory=CLIENT_DIR, check_dir=False), name="static"),
     ]

@@ -20,6 +20,7 @@ from typing import Any
 
 import orjson
 
+from server.alerts import Alerts
 from server.broker import Broker, Handlers
 from server.broker.base import CONTROL_CHANNEL, room_channel, room_of
 from server.connection import Connection
@@ -74,6 +75,7 @@ class Hub:
         self.states = RoomStates(
             db, broker, settings.crisis_resources, self._fan_ephemeral, self.rooms.__contains__, self._spawn
         )
+        self.alerts = Alerts(db, settings.crisis, self.notify_user, self._spawn)
 
     # lifecycle
 
@@ -400,6 +402,7 @@ class Hub:
                 for conn in self.connections:
                     conn.rest()
                 self._forget_typing(time.monotonic())
+                await self.alerts.escalate(utcnow())
             except Exception:
                 log.exception("hub background pass failed")
 

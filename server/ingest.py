@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import asdict
 from functools import partial
+from typing import Any
 
 from server.hub import Hub
 from server.store.database import Database, StoreUnavailable
@@ -61,6 +63,11 @@ class Ingest:
         lane.wake.set()
         return future
 
+    def _resources(self, room_id: int, seq: int | None) -> dict[str, Any]:
+        """The private answer to a message that signals a crisis (``seq`` None: it was held)."""
+        resources = [asdict(resource) for resource in self._hub.settings.crisis_resources]
+        return {"type": "crisis_resources", "room": room_id, "seq": seq, "resources": resources}
+
     async def _run(self, lane: _Lane) -> None:
         while True:
             if not lane.queue:
@@ -75,7 +82,8 @@ class Ingest:
     async def _commit(self, batch: list[tuple[NewMessage, asyncio.Future[Posted]]]) -> None:
         messages = [message for message, _ in batch]
         try:
-            results = await self._db.run_write(partial(append_messages, batch=messages))
+            detector = self._hub.settings.crisis.detector
+            results = await self._db.run_write(partial(append_messages, batch=messages, detector=detector))
         except StoreUnavailable as exc:
             for _, future in batch:
                 if not future.done():
@@ -91,9 +99,12 @@ class Ingest:
             if not future.done():
                 future.set_exception(RuntimeError("storing the message failed"))
             return
-        for result in results:
+        for message, result in zip(messages, results, strict=True):
             if result.frame is not None and result.seq is not None:
                 self._hub.publish_stored(result.frame["room"], result.seq, result.frame)
+            if result.crisis:
+                self._hub.notify_user(message.author_id, self._resources(message.room_id, result.seq))
+        self._hub.alerts.raised([item for result in results for item in result.items])
         for (_, future), result in zip(batch, results, strict=True):
             if not future.done():
                 future.set_result(result)

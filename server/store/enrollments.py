@@ -22,6 +22,7 @@ from server.store import rooms as room_store
 from server.store.database import utcnow
 from server.store.models import Enrollment, EnrollmentTransition, Membership, Room, User
 from server.store.programs import get_program
+from server.store.queue import approvals_needed
 from server.store.users import Person, _person
 
 enrollments = Enrollment.__table__  # type: ignore[attr-defined]
@@ -221,6 +222,7 @@ async def sync_memberships(conn: AsyncConnection, person: Person, program_id: in
         .where(rooms.c.program_id == program_id)
         .order_by(rooms.c.id)
     )
+    joined: list[int] = []
     for room in program_rooms:
         wanted = (
             None
@@ -244,9 +246,24 @@ async def sync_memberships(conn: AsyncConnection, person: Person, program_id: in
             change.removed.append((person.id, room.id))
         else:
             frame = await room_store.set_member(conn, room_id=room.id, person=person, role=wanted)
+            if have is None:
+                joined.append(room.id)
         if frame is not None:
             change.frames.append(frame)
+    if joined and current is not None and current.role == "participant":
+        await _hold_first_posts(conn, person.id, program_id, joined)
     return change
+
+
+async def _hold_first_posts(conn: AsyncConnection, user_id: int, program_id: int, room_ids: list[int]) -> None:
+    """A new participant's memberships start untrusted (their posts held) while the program
+    holds first posts and they have had fewer approved than it asks."""
+    if await approvals_needed(conn, program_id, user_id):
+        await conn.execute(
+            update(memberships)
+            .where(memberships.c.user_id == user_id, memberships.c.room_id.in_(room_ids))
+            .values(trusted=False)
+        )
 
 
 async def people_of(

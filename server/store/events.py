@@ -17,12 +17,14 @@ import orjson
 from sqlalchemy import ColumnElement, Connection, bindparam, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from server.rules.crisis import Detector
 from server.rules.monitoring import hold_applies, holds, monitored
 from server.rules.posting import Poster, refusal
 from server.rules.schedule import stored_schedule
 from server.store.database import as_utc, utcnow
 from server.store.duty import rooms_on_duty
 from server.store.excerpts import quotes_of
+from server.store.intake import Flag, enqueue_batch
 from server.store.models import Event, HeldMessage, Membership, Room, User
 
 events = Event.__table__  # type: ignore[attr-defined]
@@ -92,6 +94,8 @@ class Posted:
     until: datetime | None = None  # with refused="observing" or "muted": when it ends
     retry_after: float | None = None  # with refused="muted" or "slow_mode"
     held: bool = False  # waits for review, outside the room's history (only its author knows)
+    crisis: bool = False  # matched crisis detection (stored or held): its author gets the resources
+    items: tuple[int, ...] = ()  # queue items made for it in the same transaction (crisis, held)
 
 
 @dataclass(frozen=True)
@@ -113,7 +117,7 @@ class _Member:
     trusted: bool
 
 
-def append_messages(conn: Connection, batch: list[NewMessage]) -> list[Posted]:
+def append_messages(conn: Connection, batch: list[NewMessage], detector: Detector | None = None) -> list[Posted]:
     """Store a batch of messages in one transaction (group commit); one Posted per input.
 
     Synchronous on purpose: ``Database.run_write`` runs it in one go on the writer thread
@@ -129,7 +133,9 @@ def append_messages(conn: Connection, batch: list[NewMessage]) -> list[Posted]:
     original seq. In a room whose hold mode applies now, a member's message goes to
     ``held_messages`` instead (no seq; a retry is answered ``held`` again). Rooms with hold
     mode ``off`` and people not observing cost nothing beyond the columns read; only rooms in
-    slow mode write ``memberships.last_posted_at``.
+    slow mode write ``memberships.last_posted_at``. An untrusted member's message (the
+    program holds first posts) is held too. A stored or held message that ``detector`` finds
+    a crisis in gets a crisis queue item, and a held one a ``held`` item, in this transaction.
     """
     room_ids = sorted({m.room_id for m in batch})
     locked = conn.execute(
@@ -148,13 +154,17 @@ def append_messages(conn: Connection, batch: list[NewMessage]) -> list[Posted]:
     stamp = iso(now)
     holding = _holding(conn, room_rows, now)
     # a held message's retry must be answered `held` even once the hold has stopped applying
-    held = _held_client_ids(conn, batch, room_rows) if any(r.hold_mode != "off" for r in room_rows.values()) else set()
+    untrusted = {key for key, member in members.items() if not member.trusted}
+    holds_any = untrusted or any(r.hold_mode != "off" for r in room_rows.values())
+    held = _held_client_ids(conn, batch, room_rows, untrusted) if holds_any else set()
     replying = {(m.room_id, m.reply_to) for m in batch if m.reply_to is not None}
     quotes = quotes_of(conn, replying) if replying else {}
     rows: list[dict[str, Any]] = []
     held_rows: list[dict[str, Any]] = []
     slowed: set[tuple[int, int]] = set()  # (room, author) that posted in a slow-mode room
     results: list[Posted] = []
+    crisis_at: set[int] = set()  # indexes of the batch whose message matched crisis detection
+    held_at: list[int] = []  # indexes newly held, in held_rows order
     for message in batch:
         key = (message.room_id, message.author_id, message.client_id)
         member = members.get((message.room_id, message.author_id))
@@ -177,10 +187,13 @@ def append_messages(conn: Connection, batch: list[NewMessage]) -> list[Posted]:
             if data is None:
                 results.append(Posted(seq=None, refused="invalid"))
                 continue
-        if key in held or holds(role, message.room_id in holding):
+        if key in held or holds(role, message.room_id in holding or not member.trusted):
             if key not in held:
                 held.add(key)
                 held_rows.append(_held_row(message, now, data))
+                held_at.append(len(results))
+                if detector is not None and detector.detect(message.body):
+                    crisis_at.add(len(results))
             results.append(Posted(seq=None, held=True))
             continue
         seq = last_seq[message.room_id] + 1
@@ -188,6 +201,8 @@ def append_messages(conn: Connection, batch: list[NewMessage]) -> list[Posted]:
         existing[key] = seq
         if room.slow_seconds > 0 and role != "moderator":
             slowed.add((message.room_id, message.author_id))
+        if detector is not None and detector.detect(message.body):
+            crisis_at.add(len(results))
         rows.append(
             {
                 "room_id": message.room_id,
@@ -223,8 +238,12 @@ def append_messages(conn: Connection, batch: list[NewMessage]) -> list[Posted]:
             update(rooms).where(rooms.c.id == bindparam("rid")).values(last_seq=bindparam("new_seq")),
             [{"rid": room_id, "new_seq": last_seq[room_id]} for room_id in sorted(touched)],
         )
+    held_ids: list[int] = []
     if held_rows:
-        conn.execute(insert(held_messages), held_rows)
+        inserted = conn.execute(
+            insert(held_messages).returning(held_messages.c.id, sort_by_parameter_order=True), held_rows
+        )
+        held_ids = list(inserted.scalars())
     if slowed:
         conn.execute(
             update(memberships)
@@ -232,6 +251,14 @@ def append_messages(conn: Connection, batch: list[NewMessage]) -> list[Posted]:
             .values(last_posted_at=now),
             [{"rid": room_id, "uid": user_id} for room_id, user_id in sorted(slowed)],
         )
+    if crisis_at or held_at:
+        held_id = dict(zip(held_at, held_ids, strict=True))
+        queued = sorted(crisis_at | held_id.keys())
+        flags = [
+            Flag(batch[i].room_id, batch[i].author_id, results[i].seq, held_id.get(i), i in crisis_at) for i in queued
+        ]
+        for i, items in zip(queued, enqueue_batch(conn, flags, now), strict=True):
+            results[i] = replace(results[i], crisis=i in crisis_at, items=items)
     return results
 
 
@@ -303,13 +330,13 @@ def _holding(conn: Connection, room_rows: dict[int, _Room], now: datetime) -> se
 
 
 def _held_client_ids(
-    conn: Connection, batch: list[NewMessage], room_rows: dict[int, _Room]
+    conn: Connection, batch: list[NewMessage], room_rows: dict[int, _Room], untrusted: set[tuple[int, int]]
 ) -> set[tuple[int, int, str]]:
-    """(room, author, client_id) of the batch already waiting for review."""
+    """(room, author, client_id) of the batch already waiting for review (in holding rooms, or by untrusted members)."""
     wanted = {
         (m.room_id, m.author_id, m.client_id)
         for m in batch
-        if m.room_id in room_rows and room_rows[m.room_id].hold_mode != "off"
+        if m.room_id in room_rows and (room_rows[m.room_id].hold_mode != "off" or (m.room_id, m.author_id) in untrusted)
     }
     columns = (held_messages.c.client_id, held_messages.c.room_id, held_messages.c.author_id)
     rows = conn.execute(
