@@ -12,8 +12,8 @@ from starlette.responses import Response
 from server.http.common import ApiError, json, parse, services_of, session_of, staff_session
 from server.http.program_access import may_run_room, room_path_id
 from server.protocol import ErrorCode
+from server.store import enrollments, reading
 from server.store import events as event_store
-from server.store import reading
 from server.store import rooms as room_store
 from server.store import users as user_store
 
@@ -78,6 +78,9 @@ async def add_member(request: Request) -> Response:
         person = await user_store.by_username(conn, body.username.strip().lower())
         if person is None:
             raise ApiError(ErrorCode.NOT_FOUND, "no such user", field="username")
+        program_id = await room_store.program_of(conn, room_id)
+        if program_id is not None and await enrollments.is_banned(conn, person.id, program_id):
+            raise ApiError(ErrorCode.CONFLICT, "this person is banned from the program", field="username")
         frame = await room_store.set_member(conn, room_id=room_id, person=person, role=body.role)
     if frame is None:
         return json({"room": room_id, "user": person.public(), "role": body.role, "seq": None})

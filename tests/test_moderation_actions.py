@@ -1,0 +1,337 @@
+"""A moderator's room actions through HTTP, seen live over WebSockets, each with its audit entry.
+
+The embedded default (SQLite, in-process fan-out); the last test repeats what must hold
+across two server processes sharing one database and a real Redis.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from server.store import audit
+from server.store.database import Database
+from server.store.enrollments import enrollments, transitions
+from server.store.events import events, memberships
+from server.store.models import Reaction
+from tests.support.client import WsClient, login
+from tests.support.lifecycle_cast import create_program_cast, enroll
+from tests.support.live import ServerProcess
+from tests.support.redis_server import RedisServer
+from tests.support.seed import Account
+from tests.support.timing import units
+from tests.support.world import World, program_world
+
+reactions = Reaction.__table__  # type: ignore[attr-defined]
+
+
+@dataclass
+class Scene:
+    world: World
+    ria: Account  # a second participant of the cohort
+
+    @property
+    def room(self) -> int:
+        return self.world.cast.cohort_room
+
+    @property
+    def kim(self) -> Account:  # program staff: moderates the cohort room
+        return self.world.cast.staff_here
+
+    @property
+    def pat(self) -> Account:
+        return self.world.cast.participant
+
+    async def ok(self, who: Account, method: str, path: str, body: Any = None) -> dict[str, Any]:
+        answer = await self.world.call(who, method, path, body)
+        assert answer.status_code == 200, answer.text
+        data: dict[str, Any] = answer.json()
+        return data
+
+    async def joined(self, who: Account, room: int | None = None) -> WsClient:
+        client = await self.world.socket(who)
+        await client.join(room or self.room)
+        return client
+
+    async def trail(self, action: str) -> list[dict[str, Any]]:
+        async with self.world.db.read() as conn:
+            return await audit.entries(conn, audit.Filter(action=action))
+
+
+@pytest.fixture
+async def scene(sqlite_url: str) -> AsyncIterator[Scene]:
+    async with program_world(sqlite_url) as world:
+        ria = await enroll(world.db, "ria", world.cast.program, world.cast.cohort)
+        yield Scene(world, ria)
+
+
+def _frame(client: WsClient, kind: str, **fields: Any) -> Any:
+    return client.until(lambda f: f.get("type") == kind and all(f.get(k) == v for k, v in fields.items()))
+
+
+async def test_removing_a_message_leaves_a_tombstone_live_in_history_and_on_the_trail(scene: Scene) -> None:
+    pat, ria = await scene.joined(scene.pat), await scene.joined(scene.ria)
+    said = await pat.say(scene.room, "something I regret")
+    target = said["seq"]
+    await ria.send({"type": "react", "room": scene.room, "target": target, "emoji": "hug", "on": True, "ref": "r"})
+    await _frame(ria, "ack", ref="r")
+    path = f"/api/rooms/{scene.room}/messages/{target}"
+    assert (await scene.world.call(scene.ria, "DELETE", path, {"reason": "mine now"})).status_code == 403
+    removed = await scene.ok(scene.kim, "DELETE", path, {"reason": "hurtful"})
+    assert removed == {"room": scene.room, "target": target, "seq": removed["seq"]}
+    live = (await _frame(ria, "redacted"))[-1]
+    assert live == {"type": "redacted", "room": scene.room, "seq": removed["seq"], "target": target, "ts": live["ts"]}
+
+    history = (await scene.ok(scene.ria, "GET", f"/api/rooms/{scene.room}/messages?after=0"))["messages"]
+    tombstone = next(m for m in history if m["seq"] == target)
+    assert (tombstone["body"], tombstone["removed"], tombstone["author"]["id"]) == (
+        None,
+        "moderator",
+        scene.pat.person.id,
+    )
+    late = await scene.world.socket(scene.world.cast.participant)
+    await late.join(scene.room, since=0)
+    await late.wait_seq(scene.room, removed["seq"])
+    assert next(f for f in late.seen if f.get("seq") == target)["removed"] == "moderator"
+    async with scene.world.db.read() as conn:
+        body = await conn.scalar(select(events.c.body).where(events.c.room_id == scene.room, events.c.seq == target))
+        left = (await conn.execute(select(reactions))).all()
+    assert body is None and left == []
+
+    again = await scene.ok(scene.kim, "DELETE", path)  # no body: a retry answers the first removal
+    assert again["seq"] == removed["seq"]
+    [entry] = await scene.trail("message.remove")
+    assert (entry["actor"], entry["target_user"], entry["room"], entry["target"], entry["reason"]) == (
+        scene.kim.person.id,
+        scene.pat.person.id,
+        scene.room,
+        f"seq {target}",
+        "hurtful",
+    )
+    assert "regret" not in str(entry)
+    gone = await scene.world.call(scene.kim, "DELETE", f"/api/rooms/{scene.room}/messages/1")  # member_added
+    assert gone.status_code == 404
+    outsider = await scene.world.call(scene.world.cast.staff_elsewhere, "DELETE", path)
+    assert outsider.json()["code"] == "not_member"
+    for client in (pat, ria, late):
+        await client.close()
+
+
+async def test_a_muted_person_cannot_post_or_react_until_unmuted(scene: Scene) -> None:
+    pat, ria = await scene.joined(scene.pat), await scene.joined(scene.ria)
+    before = await ria.say(scene.room, "hello")
+    mutes = f"/api/rooms/{scene.room}/mutes"
+    muted = await scene.ok(scene.kim, "POST", mutes, {"user": scene.pat.person.id, "minutes": 10, "reason": "cool off"})
+    told = (await _frame(pat, "muted"))[-1]
+    assert told == {"type": "muted", "room": scene.room, "until": muted["until"], "reason": "cool off"}
+    refused = await pat.say(scene.room, "let me talk")
+    assert (refused["code"], refused["until"]) == ("muted", muted["until"])
+    assert 590 < refused["retry_after"] <= 600
+    await pat.send({"type": "react", "room": scene.room, "target": before["seq"], "emoji": "hug", "on": True})
+    assert (await _frame(pat, "error", code="muted"))[-1]["until"] == muted["until"]
+    assert (await ria.say(scene.room, "others still post"))["type"] == "ack"
+    assert (await scene.world.rooms(scene.pat))["Spring"]["muted_until"] == muted["until"]
+    detail = await scene.ok(scene.pat, "GET", f"/api/rooms/{scene.room}")
+    assert detail["muted_until"] == muted["until"]
+    again = await scene.world.socket(scene.pat)  # a client that joins later learns it at once
+    await again.join(scene.room)
+    assert (await _frame(again, "muted"))[-1]["until"] == muted["until"]
+
+    kim_id = scene.kim.person.id
+    for body, status in (
+        ({"user": kim_id, "minutes": 10}, 409),  # moderators are never muted
+        ({"user": scene.world.cast.staff_elsewhere.person.id, "minutes": 10}, 404),  # not a member
+        ({"user": scene.pat.person.id, "minutes": 0}, 400),
+        ({"user": scene.pat.person.id, "minutes": 10, "extra": 1}, 400),
+    ):
+        assert (await scene.world.call(scene.kim, "POST", mutes, body)).status_code == status, body
+    assert (
+        await scene.world.call(scene.ria, "POST", mutes, {"user": scene.pat.person.id, "minutes": 5})
+    ).status_code == 403
+
+    assert (await scene.ok(scene.kim, "DELETE", f"{mutes}/{scene.pat.person.id}"))["until"] is None
+    assert (await _frame(pat, "unmuted"))[-1] == {"type": "unmuted", "room": scene.room}
+    assert (await pat.say(scene.room, "thank you"))["type"] == "ack"
+    [mute] = await scene.trail("member.mute")
+    assert (mute["target_user"], mute["reason"], mute["detail"]) == (
+        scene.pat.person.id,
+        "cool off",
+        {"minutes": 10, "until": muted["until"]},
+    )
+    assert len(await scene.trail("member.unmute")) == 1
+    for client in (pat, ria, again):
+        await client.close()
+
+
+async def test_removing_a_person_takes_their_sockets_out_of_the_room_at_once(scene: Scene) -> None:
+    pat, ria = await scene.joined(scene.pat), await scene.joined(scene.ria)
+    path = f"/api/rooms/{scene.room}/members/{scene.ria.person.id}"
+    assert (await scene.world.call(scene.pat, "DELETE", path)).status_code == 403
+    removed = await scene.ok(scene.kim, "DELETE", path, {"reason": "harassing"})
+    assert (await _frame(ria, "left", room=scene.room))[-1]["reason"] == "removed"
+    seen = (await _frame(pat, "member_removed"))[-1]
+    assert (seen["seq"], seen["user"]["id"], seen["reason"]) == (removed["seq"], scene.ria.person.id, "removed")
+    assert (await ria.say(scene.room, "still here?"))["code"] == "not_member"
+    history = await scene.world.call(scene.ria, "GET", f"/api/rooms/{scene.room}/messages")
+    assert history.json()["code"] == "not_member"
+    [entry] = await scene.trail("member.remove")
+    assert (entry["target_user"], entry["reason"]) == (scene.ria.person.id, "harassing")
+    assert (await scene.world.call(scene.kim, "DELETE", path)).status_code == 404  # not a member any more
+    kim_path = f"/api/rooms/{scene.room}/members/{scene.kim.person.id}"
+    assert (await scene.world.call(scene.world.cast.admin, "DELETE", kim_path)).status_code == 409
+    for client in (pat, ria):
+        await client.close()
+
+
+async def test_a_ban_closes_every_session_and_holds_until_lifted(scene: Scene) -> None:
+    world, cast = scene.world, scene.world.cast
+    pat = await scene.joined(scene.pat)
+    bans = f"/api/programs/{cast.program}/bans"
+    assert (await world.call(scene.kim, "POST", bans, {"user": scene.pat.person.id})).status_code == 400  # a reason
+    assert (await world.call(scene.ria, "POST", bans, {"user": scene.pat.person.id, "reason": "x"})).status_code == 403
+    other = await world.call(cast.staff_elsewhere, "POST", bans, {"user": scene.pat.person.id, "reason": "x"})
+    assert other.status_code == 403
+    staff = await world.call(cast.admin, "POST", bans, {"user": scene.kim.person.id, "reason": "x"})
+    assert staff.status_code == 409
+
+    banned = await scene.ok(scene.kim, "POST", bans, {"user": scene.pat.person.id, "reason": "threats"})
+    assert banned["enrollment"]["status"] == "banned"
+    await asyncio.wait_for(pat.ws.wait_closed(), units(5))
+    assert pat.ws.close_code == 4001
+    assert (await world.call(scene.pat, "GET", "/api/rooms")).status_code == 401
+    async with world.db.read() as conn:
+        rooms_left = (await conn.execute(select(memberships).where(memberships.c.user_id == scene.pat.person.id))).all()
+        moves = [
+            (row.from_status, row.to_status, row.reason)
+            for row in await conn.execute(
+                select(transitions).join(enrollments).where(enrollments.c.user_id == scene.pat.person.id)
+            )
+        ]
+    assert rooms_left == []
+    assert moves[-1] == ("active", "banned", "threats")
+    again = await world.call(scene.kim, "POST", bans, {"user": scene.pat.person.id, "reason": "again"})
+    assert again.status_code == 409
+    readmit = await world.call(
+        scene.kim, "POST", f"/api/programs/{cast.program}/people/{scene.pat.person.id}/readmit", {}
+    )
+    assert readmit.status_code == 409, readmit.text  # never readmitted while banned
+    add = await world.call(cast.admin, "POST", f"/api/rooms/{world.topic_room}/members", {"username": "pat"})
+    assert add.status_code == 409
+
+    world.tokens.pop(scene.pat.username)
+    lifted = await scene.ok(scene.kim, "DELETE", f"{bans}/{scene.pat.person.id}")
+    assert lifted["enrollment"]["status"] == "active"
+    assert "Spring" in await world.rooms(scene.pat)
+    assert (await world.call(scene.kim, "DELETE", f"{bans}/{scene.pat.person.id}")).status_code == 404
+    [ban] = await scene.trail("person.ban")
+    assert (ban["actor"], ban["target_user"], ban["program"], ban["reason"]) == (
+        scene.kim.person.id,
+        scene.pat.person.id,
+        cast.program,
+        "threats",
+    )
+    assert len(await scene.trail("person.unban")) == 1
+
+
+async def test_lock_and_slow_mode_reach_every_client_and_spare_moderators(scene: Scene) -> None:
+    pat, kim = await scene.joined(scene.pat), await scene.joined(scene.kim)
+    first = await pat.say(scene.room, "before the lock")
+    settings = f"/api/rooms/{scene.room}"
+    assert (await scene.world.call(scene.pat, "PATCH", settings, {"locked": True})).status_code == 403
+    answer = await scene.ok(scene.kim, "PATCH", settings, {"locked": True, "reason": "heated"})
+    assert answer["room"]["locked"] is True and answer["state"]["locked"] is True
+    await _frame(pat, "room_state", locked=True)
+    assert (await pat.say(scene.room, "can I?"))["code"] == "locked"
+    await pat.send({"type": "react", "room": scene.room, "target": first["seq"], "emoji": "hug", "on": True})
+    await _frame(pat, "error", code="locked")
+    assert (await kim.say(scene.room, "taking a pause"))["type"] == "ack"
+
+    await scene.ok(scene.kim, "PATCH", settings, {"locked": False, "slow_seconds": 60})
+    await _frame(pat, "room_state", locked=False, slow_seconds=60)
+    assert (await pat.say(scene.room, "one"))["type"] == "ack"
+    slowed = await pat.say(scene.room, "two")
+    assert slowed["code"] == "slow_mode" and 55 < slowed["retry_after"] <= 60
+    assert (await kim.say(scene.room, "mods are not slowed"))["type"] == "ack"
+    assert (await kim.say(scene.room, "at all"))["type"] == "ack"
+    for bad in ({"slow_seconds": -1}, {"slow_seconds": 3601}, {"locked": "yes"}, {"reason": "only a reason"}):
+        assert (await scene.world.call(scene.kim, "PATCH", settings, bad)).status_code == 400, bad
+    assert [e["reason"] for e in await scene.trail("room.lock")] == ["heated"]
+    assert len(await scene.trail("room.unlock")) == 1
+    assert [e["detail"] for e in await scene.trail("room.slow_mode")] == [{"slow_seconds": 60}]
+
+    topic = await scene.joined(scene.pat, scene.world.topic_room)  # no slow mode there: no clock written
+    assert (await topic.say(scene.world.topic_room, "elsewhere"))["type"] == "ack"
+    async with scene.world.db.read() as conn:
+        clock = await conn.scalar(
+            select(memberships.c.last_posted_at).where(
+                memberships.c.room_id == scene.world.topic_room, memberships.c.user_id == scene.pat.person.id
+            )
+        )
+    assert clock is None
+    for client in (pat, kim, topic):
+        await client.close()
+
+
+# across processes
+
+
+@pytest.mark.slow
+async def test_actions_on_one_process_are_seen_live_on_another(shared_db_url: str, redis_server: RedisServer) -> None:
+    db = Database(shared_db_url)
+    cast = await create_program_cast(db)
+    ria = await enroll(db, "ria", cast.program, cast.cohort)
+    await db.dispose()
+    processes = [ServerProcess(shared_db_url, redis_server.url) for _ in range(2)]
+    room = cast.cohort_room
+
+    async def client(process: int, who: Account) -> WsClient:
+        token = await login(processes[process].url, who.username, who.password)
+        opened = await WsClient.open(processes[process].ws_url, token)
+        await opened.join(room)
+        return opened
+
+    async def act(method: str, path: str, body: Any = None) -> dict[str, Any]:
+        token = await login(processes[0].url, cast.staff_here.username, cast.staff_here.password)
+        async with httpx.AsyncClient(base_url=processes[0].url) as http:
+            answer = await http.request(method, path, json=body, headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code == 200, answer.text
+        data: dict[str, Any] = answer.json()
+        return data
+
+    try:
+        await asyncio.gather(*(p.start() for p in processes))
+        pat, watcher = await client(1, cast.participant), await client(1, ria)
+        said = await pat.say(room, "to be removed")
+        removed = await act("DELETE", f"/api/rooms/{room}/messages/{said['seq']}", {"reason": "r"})
+        live = (await _frame(watcher, "redacted"))[-1]
+        assert (live["seq"], live["target"]) == (removed["seq"], said["seq"])
+
+        muted = await act("POST", f"/api/rooms/{room}/mutes", {"user": cast.participant.person.id, "minutes": 5})
+        assert (await _frame(pat, "muted"))[-1]["until"] == muted["until"]
+        assert (await pat.say(room, "muted?"))["code"] == "muted"
+        await act("DELETE", f"/api/rooms/{room}/mutes/{cast.participant.person.id}")
+        await _frame(pat, "unmuted")
+
+        await act("PATCH", f"/api/rooms/{room}", {"locked": True})
+        await _frame(watcher, "room_state", locked=True)
+        assert (await watcher.say(room, "locked?"))["code"] == "locked"
+        await act("PATCH", f"/api/rooms/{room}", {"locked": False})
+        await _frame(watcher, "room_state", locked=False)
+
+        await act("DELETE", f"/api/rooms/{room}/members/{ria.person.id}")
+        assert (await _frame(watcher, "left", room=room))[-1]["reason"] == "removed"
+
+        await act("POST", f"/api/programs/{cast.program}/bans", {"user": cast.participant.person.id, "reason": "r"})
+        await asyncio.wait_for(pat.ws.wait_closed(), units(10))
+        assert pat.ws.close_code == 4001
+        for opened in (pat, watcher):
+            await opened.close()
+    finally:
+        for process in processes:
+            process.close()
