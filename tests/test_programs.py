@@ -32,7 +32,12 @@ async def test_a_program_set_up_from_nothing_through_the_api(world: World) -> No
     created = await world.call(admin, "POST", "/api/programs", {"name": " Weekend IOP "})
     assert created.status_code == 201, created.text
     program = created.json()
-    assert program == {"id": program["id"], "name": "Weekend IOP", "alumni_post_in_cohort": False}
+    assert program == {
+        "id": program["id"],
+        "name": "Weekend IOP",
+        "alumni_post_in_cohort": False,
+        "hold_first_posts": 0,
+    }
     again = await world.call(admin, "POST", "/api/programs", {"name": "Weekend IOP"})
     assert (again.status_code, again.json()["code"]) == (409, "conflict")
     base = f"/api/programs/{program['id']}"
@@ -113,7 +118,12 @@ async def test_letting_alumni_post_in_their_cohort_room_applies_at_once(world: W
     assert (await alum.say(cast.cohort_room, "still here"))["type"] == "error"  # read-only after graduation
 
     answer = await world.call(cast.staff_here, "PATCH", path, {"alumni_post_in_cohort": True})
-    assert answer.json() == {"id": cast.program, "name": "Evening IOP", "alumni_post_in_cohort": True}
+    assert answer.json() == {
+        "id": cast.program,
+        "name": "Evening IOP",
+        "alumni_post_in_cohort": True,
+        "hold_first_posts": 0,
+    }
     changed = await alum.until(lambda f: f.get("type") == "member_changed")
     assert (changed[-1]["user"]["id"], changed[-1]["role"]) == (cast.alumnus.person.id, "member")
     assert (await world.rooms(cast.alumnus))["Spring"]["role"] == "member"

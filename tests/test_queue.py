@@ -11,7 +11,6 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from sqlalchemy import update
 
 from server.settings import load_crisis_settings
 from server.store import audit
@@ -190,8 +189,12 @@ async def test_an_unacknowledged_alert_escalates_once_to_all_program_staff(sqlit
 
 async def test_first_posts_of_a_new_member_wait_for_review_until_approved(world: World) -> None:
     cast, room = world.cast, world.cast.cohort_room
-    async with world.db.write() as conn:
-        await conn.execute(update(programs).where(programs.c.id == cast.program).values(hold_first_posts=1))
+    path = f"/api/programs/{cast.program}"
+    bad = await world.call(cast.staff_here, "PATCH", path, {"hold_first_posts": 21})
+    assert (bad.status_code, bad.json()["field"]) == (400, "hold_first_posts")
+    assert (await world.call(cast.participant, "PATCH", path, {"hold_first_posts": 1})).status_code == 403
+    answer = await world.call(cast.staff_here, "PATCH", path, {"hold_first_posts": 1})
+    assert answer.json()["hold_first_posts"] == 1 and answer.json()["alumni_post_in_cohort"] is False
     neo = await _peer(world, "neo")
     kim = await world.socket(cast.staff_here)
     client = await world.socket(neo)
@@ -208,5 +211,11 @@ async def test_first_posts_of_a_new_member_wait_for_review_until_approved(world:
     assert (await client.say(room, "thanks!"))["type"] == "ack"  # one approval was all the program asked
     pat = await world.socket(cast.participant)
     assert (await pat.say(room, "welcome neo"))["type"] == "ack"  # members from before stay trusted
-    for socket in (kim, client, pat):
+
+    uma = await _peer(world, "uma")
+    newcomer = await world.socket(uma)
+    assert (await newcomer.say(room, "hello from uma"))["type"] == "held"
+    assert (await world.call(cast.staff_here, "PATCH", path, {"hold_first_posts": 0})).status_code == 200
+    assert (await newcomer.say(room, "and again"))["type"] == "ack"  # turning it off trusts everyone at once
+    for socket in (kim, client, pat, newcomer):
         await socket.close()

@@ -7,9 +7,8 @@ events, published after the transaction commits.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from starlette.requests import Request
@@ -20,8 +19,9 @@ from server.http.common import ApiError, json, parse, publish, services_of, sess
 from server.http.program_access import path_id, require_manager
 from server.protocol import ErrorCode
 from server.rules.access import may_create_program
-from server.store import enrollments
+from server.store import audit, enrollments
 from server.store import programs as program_store
+from server.store import queue as queue_store
 from server.store.enrollments import Change
 
 
@@ -32,8 +32,11 @@ class ProgramBody(BaseModel):
 
 
 class OptionsBody(BaseModel):
+    """Either option or both; one left out stays as it is."""
+
     model_config = ConfigDict(extra="forbid")
-    alumni_post_in_cohort: StrictBool
+    alumni_post_in_cohort: StrictBool | None = None
+    hold_first_posts: Annotated[int, Field(strict=True, ge=0, le=20)] | None = None
 
 
 class CohortBody(BaseModel):
@@ -99,19 +102,30 @@ async def get_program(request: Request) -> Response:
 
 
 async def set_options(request: Request) -> Response:
-    """Program options; alumni's cohort-room role follows ``alumni_post_in_cohort`` at once."""
+    """Program options. Alumni's cohort-room role follows ``alumni_post_in_cohort`` at once;
+    ``hold_first_posts`` applies to participants who join from now on, and 0 trusts everyone."""
     services = services_of(request)
     session = await session_of(request)
     body = await parse(request, OptionsBody)
+    options = body.model_dump(exclude_none=True)
+    if not options:
+        raise ApiError(ErrorCode.INVALID, "give alumni_post_in_cohort, hold_first_posts, or both")
     change = Change()
     async with services.db.write() as conn:
         program = await require_manager(conn, session.person, path_id(request, "program_id"))
-        await program_store.set_program_options(conn, program.id, alumni_post_in_cohort=body.alumni_post_in_cohort)
-        for person, standing in await enrollments.people_of(conn, program.id):
-            if standing.status == "alumni":
-                change.merge(await enrollments.sync_memberships(conn, person, program.id))
+        await program_store.set_program_options(conn, program.id, **options)
+        await audit.record(
+            conn, audit.Entry(session.person.id, "program.options", program_id=program.id, detail=options)
+        )
+        if body.hold_first_posts == 0:
+            await queue_store.set_trust(conn, program.id, True)
+        if body.alumni_post_in_cohort is not None:
+            for person, standing in await enrollments.people_of(conn, program.id):
+                if standing.status == "alumni":
+                    change.merge(await enrollments.sync_memberships(conn, person, program.id))
+        program = await require_manager(conn, session.person, program.id)
     publish(services, change)
-    return json(replace(program, alumni_post_in_cohort=body.alumni_post_in_cohort).public())
+    return json(program.public())
 
 
 async def create_cohort(request: Request) -> Response:

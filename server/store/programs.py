@@ -40,9 +40,15 @@ class ProgramInfo:
     id: int
     name: str
     alumni_post_in_cohort: bool
+    hold_first_posts: int = 0  # a new participant's first N posts wait for review (0: off)
 
     def public(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "alumni_post_in_cohort": self.alumni_post_in_cohort}
+        return {
+            "id": self.id,
+            "name": self.name,
+            "alumni_post_in_cohort": self.alumni_post_in_cohort,
+            "hold_first_posts": self.hold_first_posts,
+        }
 
 
 @dataclass(frozen=True)
@@ -98,7 +104,12 @@ async def get_program(conn: AsyncConnection, program_id: int) -> ProgramInfo | N
 
 
 def _program(row: Any) -> ProgramInfo:
-    return ProgramInfo(id=row.id, name=row.name, alumni_post_in_cohort=bool(row.alumni_post_in_cohort))
+    return ProgramInfo(
+        id=row.id,
+        name=row.name,
+        alumni_post_in_cohort=bool(row.alumni_post_in_cohort),
+        hold_first_posts=row.hold_first_posts,
+    )
 
 
 async def all_programs(conn: AsyncConnection) -> list[ProgramInfo]:
@@ -106,10 +117,9 @@ async def all_programs(conn: AsyncConnection) -> list[ProgramInfo]:
     return [_program(row) for row in rows]
 
 
-async def set_program_options(conn: AsyncConnection, program_id: int, *, alumni_post_in_cohort: bool) -> None:
-    await conn.execute(
-        update(programs).where(programs.c.id == program_id).values(alumni_post_in_cohort=alumni_post_in_cohort)
-    )
+async def set_program_options(conn: AsyncConnection, program_id: int, **options: bool | int) -> None:
+    """Change the options given (``alumni_post_in_cohort``, ``hold_first_posts``); the rest stay."""
+    await conn.execute(update(programs).where(programs.c.id == program_id).values(**options))
 
 
 async def create_cohort(
