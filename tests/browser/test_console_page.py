@@ -123,6 +123,10 @@ async def test_a_moderator_removes_a_message_and_the_participants_page_shows_the
     await expect(entries).to_have_text(
         f"Kim (@kim) · Removed a message · Pat (@pat) · in Spring · seq {harmful['seq']} · reason: Hurtful to the group"
     )
+    await entries.locator("..").get_by_role("button", name="Actions on Pat").click()
+    await expect(admin.get_by_label("Person acted on (user id)")).to_have_value(str(cast.participant.person.id))
+    await expect(admin.locator("#audit-status")).to_be_focused()
+    await expect(entries).to_have_count(1)  # still filtered by the action too
     found += await no_serious_violations(admin, source, "console audit trail")
     await admin.screenshot(path=str(artifacts / "console-audit-1280.png"))
     assert found == []

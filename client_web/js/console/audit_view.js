@@ -6,7 +6,7 @@ import { el } from '../render.js';
 import { modApi } from './api.js';
 import { refusalText } from './action_dialog.js';
 import { auditQuery } from './audit_query.js';
-import { actionChoices, auditLine } from './words.js';
+import { actionChoices, auditLine, shownName } from './words.js';
 
 const PAGE = 50;
 
@@ -20,11 +20,20 @@ export class AuditView {
     this.before = null;
     this.fields = {};
     this.loaded = false;
+    this.searches = 0;
     dom.form.addEventListener('submit', (ev) => {
       ev.preventDefault();
       this.search();
     });
     dom.more.addEventListener('click', () => this.page(false));
+    // "Actions by Kim" / "Actions on Pat" under an entry narrow the filter to that person.
+    dom.list.addEventListener('click', (ev) => {
+      const button = ev.target.closest('button[data-field]');
+      if (!button) return;
+      dom.form.elements.namedItem(button.dataset.field).value = button.dataset.user;
+      this.search();
+      dom.status.focus();
+    });
   }
 
   /** Fill the program choice (admins see every program) and learn their rooms' names. */
@@ -55,32 +64,42 @@ export class AuditView {
   search() {
     this.fields = Object.fromEntries(new FormData(this.dom.form).entries());
     this.before = null;
+    this.searches += 1; // an answer to an earlier search is dropped
     this.dom.list.replaceChildren();
     this.page(true);
   }
 
   async page(first) {
     const d = this.dom;
+    const search = this.searches;
     d.more.hidden = true;
     d.status.textContent = 'Loading…';
     let data;
     try {
       data = await modApi.audit(auditQuery(this.fields, { before: this.before, limit: PAGE }));
     } catch (err) {
-      d.status.textContent = refusalText(err);
+      if (search === this.searches) d.status.textContent = refusalText(err);
       return;
     }
+    if (search !== this.searches) return;
     const entries = (data && data.entries) || [];
-    d.list.append(
-      ...entries.map((e) =>
-        el('li', { className: 'audit-entry' }, [
-          el('time', { className: 'audit-time', text: formatFullTime(e.at), attrs: { datetime: e.at } }),
-          el('p', { className: 'audit-text', text: auditLine({ ...e, room_name: e.room_name || (e.room ? this.roomName(e.room) : '') }) }),
-        ]),
-      ),
-    );
+    d.list.append(...entries.map((e) => this.entryNode(e)));
     this.before = data && data.next_before !== undefined ? data.next_before : null;
     d.more.hidden = this.before === null;
-    d.status.textContent = first && !entries.length ? 'No entries match.' : `${d.list.children.length} entries shown.`;
+    const n = d.list.children.length;
+    d.status.textContent = first && !entries.length ? 'No entries match.' : `${n} ${n === 1 ? 'entry' : 'entries'} shown.`;
+  }
+
+  entryNode(e) {
+    const narrow = (field, person, words) =>
+      person && typeof person === 'object' && person.id !== undefined
+        ? el('button', { className: 'btn btn-quiet btn-small', text: `${words} ${shownName(person)}`, attrs: { type: 'button', 'data-field': field, 'data-user': person.id } })
+        : null;
+    const tools = [narrow('actor', e.actor, 'Actions by'), narrow('target_user', e.target_user, 'Actions on')].filter(Boolean);
+    return el('li', { className: 'audit-entry' }, [
+      el('time', { className: 'audit-time', text: formatFullTime(e.at), attrs: { datetime: e.at } }),
+      el('p', { className: 'audit-text', text: auditLine({ ...e, room_name: e.room_name || (e.room ? this.roomName(e.room) : '') }) }),
+      tools.length ? el('div', { className: 'audit-tools' }, tools) : null,
+    ]);
   }
 }
