@@ -50,7 +50,7 @@ const conn = new Connection({
   onReady: () => {
     if (banner.node.textContent) banner.back();
     rooms.joinAll();
-    loadQueue_();
+    refreshQueue();
     rooms.load();
   },
   onFrame: (f) => onFrame(f),
@@ -75,7 +75,7 @@ const dialog = new ActionDialog({
   confirm: $('action-confirm'),
   cancel: $('action-cancel'),
 });
-const actions = new Actions(dialog, { announce, done: () => loadQueue_() });
+const actions = new Actions(dialog, { announce, done: () => refreshQueue() });
 
 const rooms = new Rooms(
   {
@@ -158,9 +158,13 @@ function renderCounts() {
 
 // ---- the queue -------------------------------------------------------------
 
-async function loadQueue_() {
+let queueLoads = 0;
+
+async function refreshQueue() {
+  const mine = ++queueLoads; // only the latest answer counts
   try {
     const data = await modApi.queue('open');
+    if (mine !== queueLoads) return;
     loadQueue(queue, data && data.items);
     queueNote = '';
   } catch (err) {
@@ -181,11 +185,11 @@ async function onQueueAction(act, item) {
     if (act === 'ack') {
       await modApi.ack(item.id);
       announce('Alert acknowledged.');
-      loadQueue_();
+      refreshQueue();
     } else if (act === 'approve') {
       await modApi.approveHeld(item.room, item.held_id);
       announce('Held message approved and posted.');
-      loadQueue_();
+      refreshQueue();
     } else if (act === 'reject') await actions.rejectHeld(item);
     else if (act === 'remove') await actions.removeMessage({ room: item.room, roomName: item.room_name, seq: item.target_seq, author: subject, body: item.excerpt });
     else if (act === 'mute') await actions.mute({ room: item.room, roomName: item.room_name, user: subject });
@@ -250,9 +254,9 @@ async function enter(user, csrf) {
   show('queue');
   loadKnown();
   conn.start();
-  loadQueue_();
+  refreshQueue();
   timer = setInterval(() => {
-    if (document.visibilityState === 'visible' && conn.ready) loadQueue_();
+    if (document.visibilityState === 'visible' && conn.ready) refreshQueue();
   }, QUEUE_REFRESH_MS);
 }
 
