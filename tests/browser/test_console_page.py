@@ -87,8 +87,15 @@ async def test_a_moderator_removes_a_message_and_the_participants_page_shows_the
     await expect(kim.locator("#watch-messages .watch-msg-body").last).to_have_text("Is anyone else up?")
     await pat_socket.close()
 
-    await message.get_by_role("button", name=re.compile("^Remove")).click()
+    # Escape cancels a dialog and gives focus back to the button that opened it.
+    remove = message.get_by_role("button", name=re.compile("^Remove"))
+    await remove.click()
     dialog = kim.get_by_role("dialog", name="Remove message")
+    await expect(dialog).to_be_visible()
+    await kim.keyboard.press("Escape")
+    await expect(dialog).to_be_hidden()
+    await expect(remove).to_be_focused()
+    await kim.keyboard.press("Enter")
     await expect(dialog).to_be_visible()
     await expect(dialog.locator("#action-about")).to_contain_text(HARMFUL)  # as text, quoted
     await expect(dialog.get_by_label(re.compile("^Reason"))).to_be_focused()
@@ -156,7 +163,11 @@ async def test_a_crisis_alert_appears_live_in_the_console_and_is_acknowledged(
     found = await no_serious_violations(kim, source, "console queue with an alert")
     await kim.screenshot(path=str(artifacts / "console-queue-alert-1280.png"))
 
-    await item.get_by_role("button", name="Acknowledge").click()
+    await kim.get_by_role("button", name="Open the queue").click()
+    await expect(kim.locator("#queue-title")).to_be_focused()
+    await kim.keyboard.press("Tab")  # the first thing after the heading: the alert's first action
+    await expect(item.get_by_role("button", name="Acknowledge")).to_be_focused()
+    await kim.keyboard.press("Enter")
     await expect(item.locator(".queue-meta")).to_contain_text("Acknowledged by Kim")
     await expect(item.get_by_role("button", name="Acknowledge")).to_have_count(0)
     await expect(kim.locator("#alert-strip")).to_be_hidden()
