@@ -77,9 +77,9 @@ export class Outbox {
     return e;
   }
 
-  /** The newest entry of a room kept for review, or null. */
+  /** The newest entry of a room kept for review, or about to be (no answer yet), or null. */
   newestHeld(roomKey) {
-    const held = this.forRoom(roomKey).filter((e) => e.status === 'held');
+    const held = this.forRoom(roomKey).filter((e) => e.status === 'held' || e.status === 'sending');
     return held.length ? held[held.length - 1] : null;
   }
 

@@ -181,13 +181,6 @@ export function isRemoved(room, ev) {
   return ev.redacted === true || ev.removed === true || ev.deleted === true || ev.body === null;
 }
 
-/** The client_ids of messages among `events` (to reconcile pending sends). */
-export function clientIdsOf(events) {
-  const ids = [];
-  for (const ev of events) if (ev && ev.type === 'message' && typeof ev.client_id === 'string') ids.push(ev.client_id);
-  return ids;
-}
-
 /** My role after these new events, when one of them changed it (`member_changed` about me), else null. */
 export function myNewRole(events, meId) {
   let role = null;

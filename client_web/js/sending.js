@@ -7,7 +7,6 @@
 import { friendlyError } from './format.js';
 import { APPROVED_ANNOUNCEMENT, rejectedText } from './notices.js';
 import { Outbox, newClientId } from './outbox.js';
-import { clientIdsOf } from './room.js';
 import { durationText, noteSent, waitSeconds } from './slow_mode.js';
 
 const RESEND_AFTER_MS = 15000;
@@ -89,7 +88,15 @@ export class Sending {
   /** Pending sends whose message is now in the room are done. */
   reconcile(room, added) {
     let changed = false;
-    for (const id of clientIdsOf(added)) if (this.outbox.remove(id)) changed = true;
+    for (const ev of added) {
+      const entry = ev.type === 'message' && typeof ev.client_id === 'string' ? this.outbox.get(ev.client_id) : null;
+      if (!entry) continue;
+      if (entry.crisis) room.crisis.set(ev.seq, entry.crisis); // the support card follows the message
+      // A message held for review arrives once a moderator approved it (maybe before `held_approved`).
+      if (entry.status === 'held' && room.key === this.chat.openKey) this.parts.announce(APPROVED_ANNOUNCEMENT);
+      this.outbox.remove(ev.client_id);
+      changed = true;
+    }
     for (const e of this.outbox.forRoom(room.key)) {
       if (e.status === 'acked' && room.events.has(e.seq)) {
         this.outbox.remove(e.clientId);
@@ -135,7 +142,7 @@ export class Sending {
   /** `held_approved`: my held message is published with `seq` (it arrives as a room event). */
   onHeldApproved(f) {
     const entry = this.outbox.get(f.client_id);
-    if (!entry) return;
+    if (!entry || entry.status !== 'held') return; // the message itself came first (reconcile)
     const room = this.chat.rooms.get(entry.roomKey);
     if (room && entry.crisis && Number.isInteger(f.seq)) room.crisis.set(f.seq, entry.crisis); // the card follows the message
     this.outbox.markAcked(f.client_id, f.seq);
@@ -155,7 +162,10 @@ export class Sending {
     this.parts.announce(rejectedText(f.reason));
   }
 
-  /** Support offered for a message of mine kept for review: shown under the newest one. False if none is here. */
+  /**
+   * Support offered for a message of mine kept for review: shown under the newest one (its `held`
+   * answer may come just after). False if none is here.
+   */
   attachCrisis(roomKey, resources) {
     const entry = this.outbox.newestHeld(roomKey);
     if (!entry) return false;

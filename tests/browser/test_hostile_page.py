@@ -57,7 +57,8 @@ INJECTED = """() => {
   for (const a of document.querySelectorAll('a[href]')) {
     const url = new URL(a.href, location.href);
     const web = url.protocol === 'http:' || url.protocol === 'https:';
-    if (!web && url.protocol !== 'tel:') found.push(`link to ${a.getAttribute('href').slice(0, 80)}`);
+    const phone = url.protocol === 'tel:' || url.protocol === 'sms:';
+    if (!web && !(phone && a.closest('.resource'))) found.push(`link to ${a.getAttribute('href').slice(0, 80)}`);
     const rel = (a.getAttribute('rel') || '').split(/\\s+/);
     const safe = url.origin === location.origin || (rel.includes('noopener') && rel.includes('noreferrer'));
     if (web && !safe) found.push(`link without noopener noreferrer: ${a.href.slice(0, 80)}`);

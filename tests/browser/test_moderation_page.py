@@ -21,6 +21,8 @@ from tests.support.world import World, program_world
 
 pytestmark = pytest.mark.browser
 
+CRISIS_HELD = "I can't go on like this"
+
 
 @pytest.fixture
 async def world(sqlite_url: str) -> AsyncIterator[World]:
@@ -199,7 +201,9 @@ async def test_report_worry_and_mute_for_me_from_a_message(browser: Browser, wor
     rude = message(pat, "You are all idiots")
     await rude.hover()
     await rude.get_by_role("button", name="More for Ria’s message").click()
-    await pat.get_by_role("group", name="More for this message").get_by_role("button", name="Report this message").click()
+    await (
+        pat.get_by_role("group", name="More for this message").get_by_role("button", name="Report this message").click()
+    )
     dialog = pat.get_by_role("dialog", name="Report this message")
     await expect(dialog).to_be_visible()
     await expect(dialog).to_contain_text("Ria is not told who reported it.")
@@ -221,7 +225,9 @@ async def test_report_worry_and_mute_for_me_from_a_message(browser: Browser, wor
     await expect(dialog).to_contain_text("Ria is not told who raised it.")
     await dialog.get_by_role("button", name="Let a moderator know").click()
     await expect(dialog).to_be_hidden()
-    await expect(pat.locator("#composer-error")).to_have_text("Thank you for looking out for Ria. A moderator has been told.")
+    await expect(pat.locator("#composer-error")).to_have_text(
+        "Thank you for looking out for Ria. A moderator has been told."
+    )
 
     queue = await _ok(world, cast.staff_here, "GET", f"/api/queue?status=open&program={cast.program}")
     kinds = sorted(item["kind"] for item in queue["items"])
@@ -253,4 +259,67 @@ async def test_report_worry_and_mute_for_me_from_a_message(browser: Browser, wor
     await pat.get_by_role("button", name="Unmute Ria for me").click()
     await expect(folded).to_have_count(0)
     await expect(message(pat, "You are all idiots")).to_have_count(1)
+    assert problems == []
+
+
+async def test_held_messages_approved_or_not_and_a_warning_reach_their_author_privately(
+    browser: Browser, world: World
+) -> None:
+    problems = Problems()
+    cast = world.cast
+    room = f"/api/rooms/{cast.cohort_room}"
+    ria_account = await enroll(world.db, "ria", cast.program, cast.cohort)
+    await _ok(world, cast.staff_here, "PATCH", room, {"hold_mode": "always"})
+    pat = await _in_spring(browser, world, cast.participant, problems, PHONE)
+    ria = await _in_spring(browser, world, ria_account, problems)
+
+    # Held, and it sounded like a crisis: the support shows under the waiting message, to pat only.
+    await pat.locator("#composer-input").fill(CRISIS_HELD)
+    await pat.locator("#composer-input").press("Enter")
+    waiting = pat.locator("#pending-list li.msg-held")
+    await expect(waiting.locator(".msg-status")).to_have_text("Waiting for a moderator’s review")
+    await expect(waiting.locator(".crisis-card .crisis-intro")).to_contain_text("Only you can see this.")
+    await expect(waiting.locator(".crisis-card")).not_to_contain_text("posted as usual")
+    await pat.locator("#composer-input").fill("Names and addresses of people")
+    await pat.locator("#composer-input").press("Enter")
+    await expect(waiting).to_have_count(2)
+
+    held = (await _ok(world, cast.staff_here, "GET", f"{room}/held"))["held"]
+    by_body = {item["body"]: item["id"] for item in held}
+    approve = f"{room}/held/{by_body[CRISIS_HELD]}/approve"
+    await _ok(world, cast.staff_here, "POST", approve)
+    for page in (pat, ria):
+        await expect(message(page, "I can't go on like this")).to_have_count(1)
+    await expect(pat.locator("#announcer")).to_contain_text("A moderator approved your message.")
+    await expect(message(pat, "I can't go on like this").locator(".crisis-card")).to_have_count(1)  # it followed
+    await expect(ria.locator(".crisis-card")).to_have_count(0)
+
+    reject = f"{room}/held/{by_body['Names and addresses of people']}/reject"
+    await _ok(world, cast.staff_here, "POST", reject, {"reason": "Please keep others' details private"})
+    refused = pat.locator("#pending-list li.msg-failed")
+    await expect(refused.locator(".msg-status")).to_have_text("Not approved")
+    await expect(refused.locator(".msg-error")).to_contain_text("“Please keep others' details private”")
+    await expect(ria.get_by_text("Names and addresses")).to_have_count(0)
+    await pat.locator("#composer-input").fill("")
+    await refused.get_by_role("button", name="Edit").click()
+    await expect(pat.locator("#composer-input")).to_have_value("Names and addresses of people")
+    await expect(pat.locator("#composer-input")).to_be_focused()
+    await expect(refused).to_have_count(0)
+
+    # A warning: a private note at the top with its reason, put away with "Got it".
+    await _ok(
+        world,
+        cast.staff_here,
+        "POST",
+        f"/api/programs/{cast.program}/warnings",
+        {"user": cast.participant.person.id, "reason": "Sharing other people's details"},
+    )
+    note = pat.locator("#notices .notice-card")
+    await expect(note.get_by_role("heading")).to_have_text("A message from your moderators")
+    await expect(note).to_contain_text("The reason given: “Sharing other people's details”.")
+    await expect(ria.locator("#notices")).to_be_hidden()
+    assert await layout_problems(pat) == []
+    await no_serious_violations(pat)
+    await note.get_by_role("button", name="Got it").click()
+    await expect(pat.locator("#notices")).to_be_hidden()
     assert problems == []
