@@ -3,7 +3,8 @@ watch and a participant's open page shows the tombstone without reloading, and a
 the removal in the audit trail; a crisis alert appears live in the console's queue, is
 announced and acknowledged; on a phone, hold for review and a lock set in the console take
 effect live and a held message is approved from the queue; a mute and a warning reach the
-person at once; reports arrive live, one item per message, and are dismissed; a participant is
+person at once, and the console rejoins its rooms after the server drops its socket; reports
+arrive live, one item per message, and are dismissed; a participant is
 shown that there is nothing to moderate. axe-core finds no serious or
 critical violation on the screens visited (light and dark)."""
 
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, Page, expect
 
+from server.protocol import CloseCode
 from tests.browser.axe import axe_source, serious_violations
 from tests.browser.layout import layout_problems
 from tests.browser.pages import DESKTOP, PHONE, Problems, new_page, open_room, sign_in
@@ -272,7 +274,17 @@ async def test_mute_warn_and_lift_the_mute_from_the_console_reach_the_person_at_
     await kim.get_by_role("dialog").get_by_role("button", name="Lift mute").click()
     await pat_socket.until(lambda f: f.get("type") == "unmuted")
     await expect(warnings).not_to_contain_text("Muted in Spring")
+
+    # The server drops the console's socket (a restart): it reconnects, joins its rooms again
+    # from where it was, and what is said next shows in the room.
+    for conn in list(world.live.app.state.services.hub.connections):
+        if conn.person.id == cast.staff_here.person.id:
+            conn.kill(CloseCode.RESTART, "restarting")
+    await expect(kim.locator("#conn-banner")).to_have_text("Connected again.")
+    assert (await pat_socket.say(cast.cohort_room, "Sorry. I am calmer now."))["type"] == "ack"
     await pat_socket.close()
+    await kim.get_by_role("button", name=re.compile("^Rooms")).click()
+    await expect(kim.locator("#watch-messages .watch-msg-body").last).to_have_text("Sorry. I am calmer now.")
     assert problems == []
 
 

@@ -48,9 +48,10 @@ function say(region, text) {
 const banner = new ConnectionBanner($('conn-banner'));
 const conn = new Connection({
   onReady: () => {
-    if (banner.node.textContent) banner.back();
     rooms.joinAll();
-    refreshQueue();
+    if (!banner.node.textContent) return; // the first connection: enter() has just read everything
+    banner.back();
+    refreshQueue(); // what the socket missed while it was down
     rooms.load();
   },
   onFrame: (f) => onFrame(f),
