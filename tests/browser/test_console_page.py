@@ -4,9 +4,9 @@ the removal in the audit trail; a crisis alert appears live in the console's que
 announced and acknowledged; on a phone, hold for review and a lock set in the console take
 effect live and a held message is approved from the queue; a mute and a warning reach the
 person at once, and the console rejoins its rooms after the server drops its socket; reports
-arrive live, one item per message, and are dismissed; a participant is
-shown that there is nothing to moderate. axe-core finds no serious or
-critical violation on the screens visited (light and dark)."""
+arrive live, one item per message, and are dismissed; a participant is told there is nothing
+to moderate. axe-core finds no serious or critical violation on the screens visited (light
+and dark)."""
 
 from __future__ import annotations
 
