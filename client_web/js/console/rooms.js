@@ -239,7 +239,11 @@ export class Rooms {
       ...items.map((room) => {
         const fresh = newSince(room, room.seenSeq);
         const online = new Set(room.online.map((p) => String(p && p.id))).size;
-        const state = [room.state && room.state.locked ? 'locked' : '', room.state && room.state.slow_seconds > 0 ? 'slow mode' : '']
+        const state = [
+          room.kind === 'staff' ? 'staff only' : '',
+          room.state && room.state.locked ? 'locked' : '',
+          room.state && room.state.slow_seconds > 0 ? 'slow mode' : '',
+        ]
           .filter(Boolean)
           .join(', ');
         const button = el('button', { className: 'watch-button', attrs: { type: 'button', 'data-room': room.key, 'aria-current': room.key === this.selected ? 'true' : null } }, [
