@@ -153,6 +153,7 @@ async def test_rooms_members_and_history(api: Api) -> None:
             "program": None,  # a room made by hand belongs to no program
             "cohort": None,
             "observing_until": None,
+            "muted_until": None,
             "last_read_seq": 0,
             "unread": 0,  # membership events are not messages
             "latest": None,
