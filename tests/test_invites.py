@@ -79,6 +79,7 @@ async def test_registering_lands_the_person_in_their_rooms_signed_in(world: Worl
         "program": cast.program,
         "cohort": cast.cohort,
         "observing_until": None,
+        "muted_until": None,
         "last_read_seq": 0,
         "unread": 0,
         "latest": None,

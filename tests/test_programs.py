@@ -187,6 +187,7 @@ async def test_rooms_outside_programs_take_members_from_their_moderators_only(wo
         "program": None,
         "cohort": None,
         "observing_until": None,
+        "muted_until": None,
         "last_read_seq": 0,
         "unread": 0,
         "latest": None,
