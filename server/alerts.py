@@ -41,8 +41,7 @@ class Alerts:
 
     def raised(self, item_ids: Sequence[int]) -> None:
         """New items committed (e.g. by the group commit): alert and queue frames, without waiting."""
-        if item_ids:
-            self._spawn(self.tell(item_ids, alert=True))
+        self._spawn(self.tell(item_ids, alert=True))
 
     async def tell(self, item_ids: Sequence[int], *, alert: bool = False, overdue: bool = False) -> None:
         """``queue`` to each item's watchers; with ``alert``, ``alert`` to the room's moderators for

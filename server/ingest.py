@@ -104,7 +104,9 @@ class Ingest:
                 self._hub.publish_stored(result.frame["room"], result.seq, result.frame)
             if result.crisis:
                 self._hub.notify_user(message.author_id, self._resources(message.room_id, result.seq))
-        self._hub.alerts.raised([item for result in results for item in result.items])
+        queued = [item for result in results for item in result.items]
+        if queued:
+            self._hub.alerts.raised(queued)
         for (_, future), result in zip(batch, results, strict=True):
             if not future.done():
                 future.set_result(result)

@@ -8,6 +8,7 @@ from functools import partial
 from typing import Any
 
 from server.ingest import Ingest
+from server.settings import Settings
 from server.store.events import NewMessage, Posted
 
 
@@ -28,6 +29,8 @@ class SlowFirstDatabase:
 
 
 class NoHub:
+    settings = Settings()
+
     def publish_stored(self, *args: Any) -> None:
         raise AssertionError("nothing is stored here")
 
