@@ -162,6 +162,7 @@ async def test_a_crisis_alert_appears_live_in_the_console_and_is_acknowledged(
     await expect(kim.locator("#alert-announcer")).to_contain_text("Crisis alert in Spring about Pat.")
     await expect(kim.locator("#alert-strip-text")).to_have_text("1 alert is waiting for a moderator.")
     await expect(kim.locator("#queue-count")).to_have_text("(1)")
+    await expect(kim).to_have_title("(1 alert) Alongside · Moderator console")
     found = await no_serious_violations(kim, source, "console queue with an alert")
     await kim.screenshot(path=str(artifacts / "console-queue-alert-1280.png"))
 
@@ -173,6 +174,7 @@ async def test_a_crisis_alert_appears_live_in_the_console_and_is_acknowledged(
     await expect(item.locator(".queue-meta")).to_contain_text("Acknowledged by Kim")
     await expect(item.get_by_role("button", name="Acknowledge")).to_have_count(0)
     await expect(kim.locator("#alert-strip")).to_be_hidden()
+    await expect(kim).to_have_title("Alongside · Moderator console")
 
     await item.get_by_role("button", name="Person").click()
     await expect(kim.locator("#person-title")).to_have_text("Pat (@pat)")

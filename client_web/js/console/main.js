@@ -155,6 +155,7 @@ function renderCounts() {
   $('rooms-count').textContent = busy ? `(${busy} with new messages)` : '';
   $('alert-strip').hidden = alerts === 0;
   $('alert-strip-text').textContent = alerts === 1 ? '1 alert is waiting for a moderator.' : `${alerts} alerts are waiting for a moderator.`;
+  document.title = `${alerts ? `(${alerts} alert${alerts === 1 ? '' : 's'}) ` : ''}Alongside · Moderator console`; // seen from another tab
 }
 
 // ---- the queue -------------------------------------------------------------
