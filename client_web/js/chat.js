@@ -30,6 +30,7 @@ import { ReadMarker } from './read_marker.js';
 import { applyLive, isHistoryEvent, isRemoved, isSeq, myNewRole, roomKey } from './room.js';
 import { RoomStatus } from './room_status.js';
 import { RoomsPanel } from './rooms_panel.js';
+import { noteSent, slowSeconds } from './slow_mode.js';
 import { Sending } from './sending.js';
 import { Connection } from './socket.js';
 import { applyRead, countIsOurs } from './unread.js';
@@ -477,6 +478,12 @@ export class Chat {
   /** Newly held events (live or from a gap fetch): reconcile, show, announce. */
   afterAdded(room, added) {
     this.sending.reconcile(room, added);
+    this.sentElsewhere(room, added);
+    for (const ev of added) {
+      if (ev.type === 'redacted' && this.composer.dropReplyTo(room.key, ev.target) && room.key === this.openKey) {
+        this.say('The message you were replying to was removed by a moderator. What you wrote is still in the box.');
+      }
+    }
     if (added.some((ev) => ev.type === 'message' || ev.type === 'redacted')) this.roomsPanel.render();
     const role = myNewRole(added, this.me && this.me.id);
     if (role && role !== room.role) {
@@ -492,6 +499,19 @@ export class Chat {
     this.presence.stoppedTyping(room.key, messagesFromOthers(room, added, meId).map((ev) => ev.author));
     const heard = added.filter((ev) => !this.mutes.hides(room.key, ev));
     for (const text of arrivalAnnouncements(room, heard, meId)) this.hooks.announce(text);
+  }
+
+  /** A message of mine sent just now from another device starts slow mode's wait here too. */
+  sentElsewhere(room, added) {
+    if (!slowSeconds(room)) return;
+    const meId = this.me ? String(this.me.id) : null;
+    const before = room.nextSendAt;
+    for (const ev of added) {
+      if (ev.type !== 'message' || !ev.author || String(ev.author.id) !== meId) continue;
+      const at = Math.min(Date.parse(ev.ts), Date.now());
+      if (!Number.isNaN(at) && at + slowSeconds(room) * 1000 > (room.nextSendAt || 0)) noteSent(room, at);
+    }
+    if (room.nextSendAt !== before) this.status.sent(room);
   }
 
   onEnrollment(f) {

@@ -76,6 +76,15 @@ export class Composer {
     return this.openKey === null ? null : this.replies.get(this.openKey) || null;
   }
 
+  /** The message a draft answers was removed: the draft stays, without the quote. True when one did. */
+  dropReplyTo(roomKey, seq) {
+    const quote = this.replies.get(roomKey);
+    if (!quote || quote.seq !== seq) return false;
+    this.replies.delete(roomKey);
+    if (roomKey === this.openKey) this.showReply();
+    return true;
+  }
+
   cancelReply() {
     if (this.openKey !== null) this.replies.delete(this.openKey);
     this.showReply();

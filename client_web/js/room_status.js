@@ -136,15 +136,17 @@ export class RoomStatus {
   /**
    * Joined again: an `observing` frame follows only while listen-only lasts, so
    * one we believe in may have been lifted meanwhile (e.g. on another device
-   * while this one was offline). Ask the server.
+   * while this one was offline); a moderator may have lifted a mute while we
+   * missed the `unmuted` frame. Ask the server.
    */
   async onJoined(room) {
-    if (!isObserving(room)) return;
+    if (!isObserving(room) && !isMuted(room)) return;
     try {
       const detail = await api.room(room.id);
       this.setObserving(room, untilMs(detail && detail.observing_until));
+      if (detail && 'muted_until' in detail) this.setMuted(room, untilMs(detail.muted_until), room.mutedReason);
     } catch {
-      // The time we know still runs out by itself.
+      // The times we know still run out by themselves.
     }
   }
 

@@ -1,11 +1,13 @@
-"""What browser tests do with a page: open it with its problems collected, sign in, open a room."""
+"""What browser tests do with a page: open it with its problems collected, sign in, open a room, lose frames."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, Page, WebSocketRoute, expect
 
 from tests.support.client import WsClient, login
 from tests.support.live import Live
@@ -84,3 +86,18 @@ class Scene:
         client = await WsClient.open(self.live.ws_url, await login(self.live.url, who.username, who.password))
         assert (await client.next())["type"] == "hello"
         return client
+
+
+def losing(*kinds: str) -> Callable[[WebSocketRoute], None]:
+    """Relay the page's socket but lose the server's frames of these types, as if this device missed them."""
+
+    def route_socket(route: WebSocketRoute) -> None:
+        server = route.connect_to_server()
+
+        def relay(message: str | bytes) -> None:
+            if not (isinstance(message, str) and json.loads(message).get("type") in kinds):
+                route.send(message)
+
+        server.on_message(relay)
+
+    return route_socket

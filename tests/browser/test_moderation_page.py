@@ -14,7 +14,7 @@ from playwright.async_api import Browser, Locator, Page, expect
 
 from tests.browser.axe import axe_source, serious_violations
 from tests.browser.layout import layout_problems
-from tests.browser.pages import DESKTOP, PHONE, Problems, new_page, open_room, sign_in
+from tests.browser.pages import DESKTOP, PHONE, Problems, losing, new_page, open_room, sign_in
 from tests.support.lifecycle_cast import enroll
 from tests.support.seed import Account
 from tests.support.world import World, program_world
@@ -80,6 +80,9 @@ async def test_a_message_a_moderator_removes_becomes_a_tombstone_at_once_with_it
     await harmful.get_by_role("button", name="Reply to Ria").click()
     await send(pat, "Please don't say that")
     seq = int(await harmful.get_attribute("data-seq") or 0)
+    await harmful.hover()
+    await harmful.get_by_role("button", name="Reply to Ria").click()  # a second answer, still being written
+    await pat.locator("#composer-input").fill("And another thing")
 
     await _ok(world, cast.staff_here, "DELETE", f"/api/rooms/{cast.cohort_room}/messages/{seq}", {"reason": "abuse"})
     for page in (pat, ria):
@@ -91,6 +94,9 @@ async def test_a_message_a_moderator_removes_becomes_a_tombstone_at_once_with_it
         await expect(reply.locator(".quote-text")).to_have_text("removed by a moderator")
         await expect(page.locator("#room-view, #room-list").get_by_text("Something hurtful")).to_have_count(0)
     await expect(pat.locator("#announcer")).to_contain_text("A message was removed by a moderator.")
+    await expect(pat.locator("#reply-bar")).to_be_hidden()  # the draft stays, without the quote
+    await expect(pat.locator("#composer-input")).to_have_value("And another thing")
+    await expect(pat.locator("#composer-error")).to_contain_text("was removed by a moderator")
 
     # The history says the same after a reload.
     await pat.reload()
@@ -156,8 +162,12 @@ async def test_the_composer_explains_a_mute_a_lock_and_slow_mode_and_keeps_the_d
     await expect(closed).to_contain_text("A moderator has paused your posting here until")
     await expect(closed).to_contain_text("“Let's take a breather”")
     await expect(pat.locator("#announcer")).to_contain_text("A moderator has paused your posting in Spring")
+    laptop = await _in_spring(browser, world, cast.participant, problems)  # opened now: knows from the room list
+    await expect(laptop.locator("#composer")).to_be_hidden()
+    await expect(laptop.locator("#composer-closed-text")).to_contain_text("A moderator has paused your posting here")
     await _ok(world, cast.staff_here, "DELETE", f"{room}/mutes/{cast.participant.person.id}")
     await expect(pat.locator("#composer")).to_be_visible()
+    await expect(laptop.locator("#composer")).to_be_visible()
     await expect(composer).to_have_value("A draft I am still writing")
 
     # Locked: only moderators post; the draft waits again.
@@ -178,6 +188,9 @@ async def test_the_composer_explains_a_mute_a_lock_and_slow_mode_and_keeps_the_d
     await composer.press("Enter")
     await expect(message(pat, "A draft I am still writing")).to_have_count(1)
     await expect(slow).to_contain_text("Slow mode: you can send your next message in ")
+    await expect(laptop.locator("#composer-slow")).to_contain_text(
+        "you can send your next message in "
+    )  # my other device
     await composer.fill("And one more thing")
     await composer.press("Enter")
     await expect(pat.locator("#composer-error")).to_contain_text("Your message is kept in the box")
@@ -185,6 +198,33 @@ async def test_the_composer_explains_a_mute_a_lock_and_slow_mode_and_keeps_the_d
     await expect(pat.locator("#pending-list li")).to_have_count(0)
     assert await layout_problems(pat) == []
     await no_serious_violations(pat)
+    assert problems == []
+
+
+async def test_a_device_that_missed_my_other_message_is_refused_by_slow_mode_and_sends_it_by_itself_later(
+    browser: Browser, world: World
+) -> None:
+    problems = Problems()
+    cast = world.cast
+    await _ok(world, cast.staff_here, "PATCH", f"/api/rooms/{cast.cohort_room}", {"slow_seconds": 3, "reason": "pace"})
+    phone = await _in_spring(browser, world, cast.participant, problems, PHONE)
+    stale = await new_page(browser, problems)
+    await stale.route_web_socket("**/ws", losing("message"))  # it never hears of the phone's message
+    await sign_in(stale, world.live.url, cast.participant)
+    await open_room(stale, "Spring")
+    await expect(stale.locator("#composer-slow")).to_have_text(
+        "Slow mode is on: one message every 3 seconds per person."
+    )
+
+    await send(phone, "From my phone")
+    await stale.locator("#composer-input").fill("From my laptop")
+    await stale.locator("#composer-input").press("Enter")
+    waiting = stale.locator("#pending-list li.msg-failed")
+    await expect(waiting.locator(".msg-error")).to_contain_text("Slow mode is on here, so this was not sent yet.")
+    await expect(stale.locator("#composer-slow")).to_contain_text("you can send your next message in")
+    await expect(message(phone, "From my laptop")).to_have_count(1, timeout=15_000)  # re-sent by itself
+    await expect(message(stale, "From my laptop")).to_have_count(1, timeout=15_000)
+    await expect(stale.locator("#pending-list li")).to_have_count(0)
     assert problems == []
 
 

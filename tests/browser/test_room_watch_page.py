@@ -4,18 +4,17 @@ listen-only mode started, lifted and refused; a cohort room read-only after grad
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, Page, WebSocketRoute, expect
+from playwright.async_api import Browser, Page, expect
 from sqlalchemy import select
 
 from server.protocol import CloseCode
 from server.store.events import held_messages
-from tests.browser.pages import DESKTOP, PHONE, Problems, new_page, open_room, sign_in
+from tests.browser.pages import DESKTOP, PHONE, Problems, losing, new_page, open_room, sign_in
 from tests.support.lifecycle_cast import enroll
 from tests.support.seed import Account
 from tests.support.world import World, program_world
@@ -116,21 +115,6 @@ async def test_a_held_message_is_shown_to_its_author_only_and_survives_a_reconne
     assert problems == []
 
 
-def _losing(*kinds: str) -> Callable[[WebSocketRoute], None]:
-    """Relay the page's socket but lose the server's frames of these types, as if this device missed them."""
-
-    def route_socket(route: WebSocketRoute) -> None:
-        server = route.connect_to_server()
-
-        def relay(message: str | bytes) -> None:
-            if not (isinstance(message, str) and json.loads(message).get("type") in kinds):
-                route.send(message)
-
-        server.on_message(relay)
-
-    return route_socket
-
-
 async def test_listening_only_is_started_and_lifted_on_any_device_and_explains_a_refused_send(
     browser: Browser, world: World
 ) -> None:
@@ -161,7 +145,7 @@ async def test_listening_only_is_started_and_lifted_on_any_device_and_explains_a
 
     # A device that missed the frame tries to post: the refusal says why and the page catches up.
     stale = await new_page(browser, problems)
-    await stale.route_web_socket("**/ws", _losing("observing"))
+    await stale.route_web_socket("**/ws", losing("observing"))
     await sign_in(stale, world.live.url, cast.participant)
     await open_room(stale, "Spring")
     await expect(stale.locator("#room-watch")).to_have_text("Not monitored")  # joined
@@ -187,7 +171,7 @@ async def test_after_graduation_the_cohort_room_is_read_only_without_a_composer(
     page = await _in_spring(browser, world, cast.participant, problems, PHONE)
     await expect(page.locator("#composer")).to_be_visible()
     stale = await new_page(browser, problems)  # a device that hears nothing of the graduation
-    await stale.route_web_socket("**/ws", _losing("rooms_changed", "member_changed", "enrollment", "sync"))
+    await stale.route_web_socket("**/ws", losing("rooms_changed", "member_changed", "enrollment", "sync"))
     await sign_in(stale, world.live.url, cast.participant)
     await open_room(stale, "Spring")
     await expect(stale.locator("#room-watch")).to_have_text("Not monitored")  # joined
