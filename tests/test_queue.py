@@ -130,6 +130,10 @@ async def test_a_crisis_alert_is_acknowledged_and_dismissed_with_audit_entries(w
     alert = await _frame(kim, "alert", kind="crisis")
     item_id = alert["item"]["id"]
     assert alert["item"]["excerpt"] == CRISIS and alert["item"]["overdue"] is False
+    later = (await pat.say(room, "something else"))["seq"]
+    report = await world.call(cast.alumnus, "POST", f"/api/rooms/{room}/messages/{later}/report", {})
+    listed = (await world.call(cast.staff_here, "GET", "/api/queue")).json()["items"]
+    assert [i["id"] for i in listed] == [item_id, report.json()["item"]]  # an unacknowledged alert comes first
 
     acked = await world.call(cast.staff_here, "POST", f"/api/queue/{item_id}/ack")
     assert acked.status_code == 200 and acked.json()["item"]["acknowledged"]["by"]["display_name"] == "Kim"
@@ -147,7 +151,8 @@ async def test_a_crisis_alert_is_acknowledged_and_dismissed_with_audit_entries(w
     assert [(e["actor"], e["reason"], e["target_user"]) for e in dismissed] == [
         (cast.staff_here.person.id, "talked with her", cast.participant.person.id)
     ]
-    assert (await world.call(cast.staff_here, "GET", "/api/queue")).json()["items"] == []
+    listed = (await world.call(cast.staff_here, "GET", "/api/queue")).json()["items"]
+    assert [i["id"] for i in listed] == [report.json()["item"]]
     closed = (await world.call(cast.staff_here, "GET", "/api/queue?status=dismissed")).json()["items"]
     assert [item["id"] for item in closed] == [item_id]
     for client in (kim, pat):
@@ -219,3 +224,11 @@ async def test_first_posts_of_a_new_member_wait_for_review_until_approved(world:
     assert (await newcomer.say(room, "and again"))["type"] == "ack"  # turning it off trusts everyone at once
     for socket in (kim, client, pat, newcomer):
         await socket.close()
+
+
+def test_a_concern_never_names_its_raisers_to_its_own_subject() -> None:
+    item = {"kind": "concern", "subject": {"id": 7}, "raised_by": [{"id": 8, "display_name": "Ria", "reason": None}]}
+    assert queue_store.for_viewer(item, 7)["raised_by"] == []
+    assert queue_store.for_viewer(item, 9) == item
+    report = {**item, "kind": "report"}
+    assert queue_store.for_viewer(report, 7) == report
