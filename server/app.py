@@ -22,7 +22,20 @@ from starlette.websockets import WebSocket
 
 from server.auth.tokens import Signers
 from server.broker import open_broker
-from server.http import auth, health, invites, lifecycle, moderation, monitoring, programs, queue, rooms
+from server.http import (
+    audit,
+    auth,
+    backchannel,
+    health,
+    invites,
+    lifecycle,
+    moderation,
+    monitoring,
+    people,
+    programs,
+    queue,
+    rooms,
+)
 from server.http.common import ApiError, error_response
 from server.hub import Hub
 from server.ingest import Ingest
@@ -176,6 +189,9 @@ def create_app(settings: Settings) -> Alongside:
         *monitoring.ROUTES,
         *queue.ROUTES,
         *moderation.ROUTES,
+        *people.ROUTES,
+        Route("/api/audit", audit.read_trail, methods=["GET"]),
+        Route("/api/rooms/{room_id}/backchannel", backchannel.backchannel, methods=["POST"]),
         Mount("/static", StaticFiles(directory=CLIENT_DIR, check_dir=False), name="static"),
     ]
     app = Starlette(

@@ -30,6 +30,7 @@ from server.hub import Hub
 from server.rules.invites import DEFAULT_EXPIRY_DAYS, MAX_EXPIRY_DAYS, MAX_USES, target_problem
 from server.services import new_process_id
 from server.settings import Settings, load_settings
+from server.store import audit, audit_entries
 from server.store import invites as invite_store
 from server.store import programs as program_store
 from server.store import users as user_store
@@ -104,6 +105,7 @@ async def program_create(ops: Operator, args: argparse.Namespace) -> str:
             program = await program_store.create_program(
                 conn, name=args.name.strip(), creator=None, alumni_post_in_cohort=args.alumni_post_in_cohort
             )
+            await audit.record(conn, audit_entries.program_created(None, program.id))
     except program_store.NameTaken:
         raise CommandError(f"a program named {args.name!r} exists already") from None
     return f"created program {program.id} {program.name!r}"
@@ -118,6 +120,7 @@ async def cohort_create(ops: Operator, args: argparse.Namespace) -> str:
         cohort, frames = await program_store.create_cohort(
             conn, program_id=args.program, name=args.name.strip(), starts_on=args.starts, ends_on=args.ends
         )
+        await audit.record(conn, audit_entries.cohort_created(None, cohort))
     lifecycle.go_live(ops.hub, Change(frames=frames), status_moved=False)
     return f"created cohort {cohort.id} {cohort.name!r} (room {cohort.room_id})"
 
@@ -145,6 +148,7 @@ async def invite_create(ops: Operator, args: argparse.Namespace) -> str:
             expires_at=utcnow() + timedelta(days=args.days),
             created_by=None,
         )
+        await audit.record(conn, audit_entries.invite_created(None, invite))
     token = ops.signers.invite.sign(invite.id)
     return "\n".join(
         [
@@ -159,7 +163,7 @@ async def invite_create(ops: Operator, args: argparse.Namespace) -> str:
 async def assign_counsellor(ops: Operator, args: argparse.Namespace) -> str:
     participant, counsellor = await _person(ops, args.participant), await _person(ops, args.counsellor)
     room_id, _ = await lifecycle.assign_counsellor(
-        ops.db, ops.hub, program_id=args.program, participant=participant, counsellor=counsellor
+        ops.db, ops.hub, program_id=args.program, participant=participant, counsellor=counsellor, by=None
     )
     return f"{counsellor.username} is {participant.username}'s counsellor (room {room_id})"
 

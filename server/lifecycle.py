@@ -16,6 +16,7 @@ from typing import Any
 
 from server.hub import Hub
 from server.protocol import ErrorCode
+from server.store import audit
 from server.store import enrollments as enrollment_store
 from server.store import sessions as session_store
 from server.store.database import Database
@@ -25,6 +26,7 @@ from server.store.users import Person
 
 MEMBER_EVENTS = frozenset({"member_added", "member_changed", "member_removed"})
 ROOMS_CHANGED: dict[str, Any] = {"type": "rooms_changed"}
+STEP_ACTIONS = {"alumni": "person.graduate", "withdrawn": "person.withdraw", "active": "person.readmit"}
 
 
 class Refused(Exception):
@@ -70,6 +72,29 @@ def go_live(hub: Hub, change: Change, *, status_moved: bool, ended_sessions: Seq
         hub.end_session(session_id)
 
 
+def _step_entry(
+    by: int | None,
+    from_status: str,
+    to_status: str,
+    program_id: int,
+    user_id: int,
+    reason: str | None,
+    cohort_id: int | None = None,
+) -> audit.Entry:
+    """A status move on the trail (a whole cohort's graduation: one entry per person, naming the cohort)."""
+    detail: dict[str, Any] = {"from": from_status, "to": to_status}
+    if cohort_id is not None:
+        detail["cohort"] = cohort_id
+    return audit.Entry(
+        by,
+        STEP_ACTIONS.get(to_status, f"person.{to_status}"),
+        program_id=program_id,
+        target_user_id=user_id,
+        reason=reason,
+        detail=detail,
+    )
+
+
 async def change_status(
     db: Database, hub: Hub, *, person: Person, program_id: int, to_status: str, by: int | None, reason: str | None
 ) -> Change:
@@ -80,7 +105,8 @@ async def change_status(
     """
     ended: list[str] = []
     async with db.write() as conn:
-        if await enrollment_store.standing(conn, person.id, program_id) is None:
+        before = await enrollment_store.standing(conn, person.id, program_id)
+        if before is None:
             raise Refused(ErrorCode.NOT_FOUND, "this person is not enrolled in the program")
         try:
             change = await enrollment_store.set_status(
@@ -88,6 +114,7 @@ async def change_status(
             )
         except TransitionRefused as exc:
             raise Refused(ErrorCode.CONFLICT, str(exc)) from None
+        await audit.record(conn, _step_entry(by, before.status, to_status, program_id, person.id, reason))
         if to_status == "withdrawn":
             ended = await session_store.revoke_all(conn, person.id)
     go_live(hub, change, status_moved=True, ended_sessions=ended)
@@ -111,6 +138,9 @@ async def graduate_cohort(
                     )
                 except TransitionRefused as exc:  # someone moved them meanwhile: nobody graduates, retry
                     raise Refused(ErrorCode.CONFLICT, f"{person.username}: {exc}") from None
+                await audit.record(
+                    conn, _step_entry(by, "active", "alumni", cohort.program_id, person.id, reason, cohort_id)
+                )
                 done.append((person, change))
     for _, change in done:
         go_live(hub, change, status_moved=True)
@@ -118,7 +148,7 @@ async def graduate_cohort(
 
 
 async def assign_counsellor(
-    db: Database, hub: Hub, *, program_id: int, participant: Person, counsellor: Person
+    db: Database, hub: Hub, *, program_id: int, participant: Person, counsellor: Person, by: int | None
 ) -> tuple[int, Change]:
     """Make an active staff member of the program the participant's counsellor.
 
@@ -141,6 +171,17 @@ async def assign_counsellor(
             conn, program_id=program_id, participant=participant, counsellor=counsellor
         )
         room_id = await enrollment_store.direct_room_of(conn, program_id, participant.id)
+        await audit.record(
+            conn,
+            audit.Entry(
+                by,
+                "person.counsellor",
+                program_id=program_id,
+                room_id=room_id,
+                target_user_id=participant.id,
+                detail={"counsellor": counsellor.id},
+            ),
+        )
     assert room_id is not None  # assign_counsellor just made sure of it
     go_live(hub, change, status_moved=False)
     return room_id, change

@@ -40,6 +40,7 @@ from server.protocol import (
 )
 from server.rules.limits import take
 from server.services import Services
+from server.store import direct_reads
 from server.store import duty as duty_store
 from server.store import reactions as reaction_store
 from server.store.database import StoreUnavailable, utcnow
@@ -183,6 +184,8 @@ async def handle(services: Services, conn: Connection, text: str) -> None:
             await _react(services, conn, frame)
         elif isinstance(frame, Join):
             member = await _check_member(services, conn, frame.room)
+            if conn.person.is_staff:  # only staff are ever in someone else's direct room
+                await direct_reads.note_read(services.db, room_id=frame.room, reader_id=conn.person.id, via="join")
             await services.hub.join(conn, frame.room, frame.since, ref)
             if member.listen_until is not None and member.listen_until > utcnow():
                 conn.push(encode({"type": "observing", "room": frame.room, "until": iso(member.listen_until)}))

@@ -24,7 +24,7 @@ from server.protocol import ErrorCode
 from server.rules.accounts import display_name_problem, normalise_username, username_problem
 from server.rules.invites import DEFAULT_EXPIRY_DAYS, MAX_EXPIRY_DAYS, MAX_USES, target_problem
 from server.services import Services
-from server.store import enrollments
+from server.store import audit, audit_entries, enrollments
 from server.store import invites as invite_store
 from server.store import sessions as session_store
 from server.store import users as user_store
@@ -84,6 +84,7 @@ async def create_invite(request: Request) -> Response:
             expires_at=utcnow() + timedelta(days=body.expires_in_days),
             created_by=session.person.id,
         )
+        await audit.record(conn, audit_entries.invite_created(session.person.id, invite))
     return json({**invite.for_staff(utcnow()), **_link(request, services, invite)}, 201)
 
 
@@ -106,6 +107,10 @@ async def revoke_invite(request: Request) -> Response:
         await require_manager(conn, session.person, None if invite is None else invite.program_id, "invite")
         assert invite is not None
         await invite_store.revoke(conn, invite.id)
+        await audit.record(
+            conn,
+            audit.Entry(session.person.id, "invite.revoke", program_id=invite.program_id, target=f"invite {invite.id}"),
+        )
     return Response(status_code=204)
 
 

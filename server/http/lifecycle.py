@@ -128,7 +128,7 @@ async def graduate_cohort(request: Request) -> Response:
 async def assign_counsellor(request: Request) -> Response:
     services = services_of(request)
     program_id = path_id(request, "program_id")
-    await _manager(request, program_id)
+    session = await _manager(request, program_id)
     assert program_id is not None  # require_manager found it
     body = await parse(request, CounsellorBody)
     participant = await _person(request)
@@ -138,7 +138,12 @@ async def assign_counsellor(request: Request) -> Response:
         raise ApiError(ErrorCode.NOT_FOUND, "no such user", field="username")
     try:
         room_id, _ = await lifecycle.assign_counsellor(
-            services.db, services.hub, program_id=program_id, participant=participant, counsellor=counsellor
+            services.db,
+            services.hub,
+            program_id=program_id,
+            participant=participant,
+            counsellor=counsellor,
+            by=session.person.id,
         )
     except lifecycle.Refused as exc:
         raise _refused(exc) from None

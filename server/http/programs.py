@@ -19,7 +19,7 @@ from server.http.common import ApiError, json, parse, publish, services_of, sess
 from server.http.program_access import path_id, require_manager
 from server.protocol import ErrorCode
 from server.rules.access import may_create_program
-from server.store import audit, enrollments
+from server.store import audit, audit_entries, enrollments
 from server.store import programs as program_store
 from server.store import queue as queue_store
 from server.store.enrollments import Change
@@ -71,6 +71,7 @@ async def create_program(request: Request) -> Response:
             program = await program_store.create_program(
                 conn, name=name, creator=session.person, alumni_post_in_cohort=body.alumni_post_in_cohort
             )
+            await audit.record(conn, audit_entries.program_created(session.person.id, program.id))
     except program_store.NameTaken:
         raise ApiError(ErrorCode.CONFLICT, "a program with that name exists", field="name") from None
     return json(program.public(), 201)
@@ -140,6 +141,7 @@ async def create_cohort(request: Request) -> Response:
         cohort, frames = await program_store.create_cohort(
             conn, program_id=program.id, name=name, starts_on=body.starts_on, ends_on=body.ends_on
         )
+        await audit.record(conn, audit_entries.cohort_created(session.person.id, cohort))
     publish(services, Change(frames=frames))
     return json(cohort.public(), 201)
 
@@ -164,6 +166,10 @@ async def delete_cohort(request: Request) -> Response:
         await require_manager(conn, session.person, None if live is None else live.program_id, "cohort")
         assert live is not None
         await program_store.delete_cohort(conn, live.id)
+        await audit.record(
+            conn,
+            audit.Entry(session.person.id, "cohort.delete", program_id=live.program_id, target=f"cohort {live.id}"),
+        )
     return Response(status_code=204)
 
 
@@ -176,6 +182,12 @@ async def create_room(request: Request) -> Response:
         program = await require_manager(conn, session.person, path_id(request, "program_id"))
         room_id, frames = await program_store.create_program_room(
             conn, program_id=program.id, name=name, kind=body.kind
+        )
+        await audit.record(
+            conn,
+            audit.Entry(
+                session.person.id, "room.create", program_id=program.id, room_id=room_id, detail={"kind": body.kind}
+            ),
         )
     publish(services, Change(frames=frames))
     return json({"id": room_id, "name": name, "kind": body.kind, "program": program.id}, 201)

@@ -12,7 +12,8 @@ from starlette.responses import Response
 from server.http.common import ApiError, json, parse, services_of, session_of, staff_session
 from server.http.program_access import may_run_room, room_path_id
 from server.protocol import ErrorCode
-from server.store import enrollments, reading
+from server.store import audit, direct_reads, enrollments, reading
+from server.store import backchannel as backchannel_store
 from server.store import events as event_store
 from server.store import rooms as room_store
 from server.store import users as user_store
@@ -53,6 +54,9 @@ async def create_room(request: Request) -> Response:
         raise ApiError(ErrorCode.INVALID, "name: must not be blank", field="name")
     async with services.db.write() as conn:
         room_id = await room_store.create(conn, name=name, kind=body.kind, creator=session.person)
+        await audit.record(
+            conn, audit.Entry(session.person.id, "room.create", room_id=room_id, detail={"kind": body.kind})
+        )
     return json({"id": room_id}, 201)
 
 
@@ -71,17 +75,31 @@ async def add_member(request: Request) -> Response:
     body = await parse(request, MemberBody)
     async with services.db.write() as conn:
         role = await room_store.role_in(conn, room_id, session.person.id)
-        if not await may_run_room(conn, session.person, role, await room_store.program_of(conn, room_id)):
+        program_id = await room_store.program_of(conn, room_id)
+        if not await may_run_room(conn, session.person, role, program_id):
             raise ApiError(ErrorCode.FORBIDDEN, "only admins, the room's moderators and its program's staff may")
         if not await room_store.exists(conn, room_id):
             raise ApiError(ErrorCode.NOT_FOUND, "no such room")
         person = await user_store.by_username(conn, body.username.strip().lower())
         if person is None:
             raise ApiError(ErrorCode.NOT_FOUND, "no such user", field="username")
-        program_id = await room_store.program_of(conn, room_id)
+        if not person.is_staff and await backchannel_store.is_staff_room(conn, room_id):
+            raise ApiError(ErrorCode.FORBIDDEN, "a staff back-channel is for staff only", field="username")
         if program_id is not None and await enrollments.is_banned(conn, person.id, program_id):
             raise ApiError(ErrorCode.CONFLICT, "this person is banned from the program", field="username")
         frame = await room_store.set_member(conn, room_id=room_id, person=person, role=body.role)
+        if frame is not None:
+            await audit.record(
+                conn,
+                audit.Entry(
+                    session.person.id,
+                    "room.member_add" if frame["type"] == "member_added" else "room.member_role",
+                    program_id=program_id,
+                    room_id=room_id,
+                    target_user_id=person.id,
+                    detail={"role": body.role},
+                ),
+            )
     if frame is None:
         return json({"room": room_id, "user": person.public(), "role": body.role, "seq": None})
     services.hub.publish_stored(room_id, frame["seq"], frame)
@@ -102,6 +120,8 @@ async def history(request: Request) -> Response:
         if await room_store.role_in(conn, room_id, session.person.id) is None:
             raise ApiError(ErrorCode.NOT_MEMBER, "no such room, or you are not a member of it")
         frames, has_more = await event_store.history(conn, room_id, after=after, before=before, limit=limit)
+    if session.person.is_staff:  # only staff are ever in someone else's direct room
+        await direct_reads.note_read(services.db, room_id=room_id, reader_id=session.person.id, via="history")
     return json({"messages": frames, "has_more": has_more})
 
 

@@ -1,0 +1,85 @@
+"""The audit trail over HTTP: admins read and filter it; nothing here (or anywhere) changes it.
+
+Entries are returned newest first, a page at a time (``before`` = the last id of the page
+before), with the actor and the target person as staff see them (real names beside
+display names); ``null`` actor is the system or an operator at the command line.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+from starlette.requests import Request
+from starlette.responses import Response
+
+from server.http.common import ApiError, json, services_of, session_of
+from server.protocol import ErrorCode
+from server.store import audit
+from server.store.database import as_utc
+from server.store.models import User
+from server.store.users import _person
+
+users = User.__table__  # type: ignore[attr-defined]
+
+
+async def with_names(conn: AsyncConnection, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The entries with ``actor`` and ``target_user`` as people (staff view) instead of ids."""
+    ids = {e[key] for e in entries for key in ("actor", "target_user") if e[key] is not None}
+    people = {row.id: _person(row).for_staff() for row in await conn.execute(select(users).where(users.c.id.in_(ids)))}
+    return [{**e, "actor": people.get(e["actor"]), "target_user": people.get(e["target_user"])} for e in entries]
+
+
+def _id(request: Request, name: str) -> int | None:
+    raw = request.query_params.get(name) or None
+    if raw is not None and not (raw.isdigit() and 0 < int(raw) < 2**62):
+        raise ApiError(ErrorCode.INVALID, f"{name} must be a positive integer", field=name)
+    return None if raw is None else int(raw)
+
+
+def _time(request: Request, name: str) -> datetime | None:
+    raw = request.query_params.get(name) or None
+    if raw is None:
+        return None
+    try:
+        stamp = datetime.fromisoformat(raw)
+    except ValueError:
+        raise ApiError(ErrorCode.INVALID, f"{name} must be an ISO 8601 time", field=name) from None
+    if stamp.tzinfo is None:
+        raise ApiError(ErrorCode.INVALID, f"{name} must name its time zone (e.g. Z or +00:00)", field=name)
+    return as_utc(stamp)
+
+
+def _filter(request: Request) -> audit.Filter:
+    limit = _id(request, "limit") or 100
+    if limit > audit.MAX_PAGE:
+        raise ApiError(ErrorCode.INVALID, f"limit must be at most {audit.MAX_PAGE}", field="limit")
+    action = request.query_params.get("action") or None
+    if action is not None and len(action) > 40:
+        raise ApiError(ErrorCode.INVALID, "action: at most 40 characters", field="action")
+    return audit.Filter(
+        program_id=_id(request, "program"),
+        actor_id=_id(request, "actor"),
+        target_user_id=_id(request, "target_user"),
+        room_id=_id(request, "room"),
+        action=action,
+        since=_time(request, "since"),
+        until=_time(request, "until"),
+        before_id=_id(request, "before"),
+        limit=limit,
+    )
+
+
+async def read_trail(request: Request) -> Response:
+    """GET /api/audit?program=&actor=&target_user=&room=&action=&since=&until=&before=&limit= (admins)."""
+    services = services_of(request)
+    session = await session_of(request)
+    if session.person.role != "admin":
+        raise ApiError(ErrorCode.FORBIDDEN, "only admins read the audit trail")
+    wanted = _filter(request)
+    async with services.db.read() as conn:
+        found = await with_names(conn, await audit.entries(conn, wanted))
+    full = len(found) == wanted.limit
+    return json({"entries": found, "next_before": found[-1]["id"] if full and found else None})
