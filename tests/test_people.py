@@ -126,17 +126,38 @@ async def test_notes_and_the_moderation_history(world: World) -> None:
         refused = await world.call(who, "POST", person + "/notes", {"body": "sneaky"})
         assert refused.status_code == 403
 
+    pat = await world.socket(cast.participant)
+    said = await pat.say(world.topic_room, "you are all idiots")
+    await pat.close()
+    reported = await world.call(
+        cast.alumnus, "POST", f"/api/rooms/{world.topic_room}/messages/{said['seq']}/report", {"reason": "rude"}
+    )
+    assert reported.status_code == 201, reported.text
+
     listed = await world.call(cast.staff_here, "GET", person + "/notes")
     assert listed.json() == {"notes": [note]}
     history = (await world.call(cast.admin, "GET", person + "/moderation")).json()
     assert history["user"]["real_name"] is None and history["user"]["username"] == "pat"
     assert history["enrollment"]["status"] == "active"
     assert [w["reason"] for w in history["warnings"]] == ["spam"] and history["active_warnings"] == 1
-    assert history["mutes"] == [] and history["queue"] == []
+    assert history["mutes"] == []
+    assert [(q["kind"], q["target_seq"], q["subject"]["username"]) for q in history["queue"]] == [
+        ("report", said["seq"], "pat")
+    ]
     assert history["notes"] == [note]
     assert [e["action"] for e in history["audit"]] == ["person.warn", "person.note"]
     assert all("Quiet" not in str(e) for e in history["audit"])  # the trail never holds a note's text
     assert history["audit"][0]["target_user"]["username"] == "pat"
+
+    # a peer moderator (a participant who moderates a room of the program) sees display names only
+    pia = await enroll(world.db, "pia", cast.program, cast.cohort)
+    async with world.db.write() as conn:
+        await room_store.set_member(conn, room_id=world.topic_room, person=pia.person, role="moderator")
+    peer_view = (await world.call(pia, "GET", person + "/moderation")).json()
+    assert peer_view["user"] == cast.participant.person.public()
+    assert peer_view["notes"][0]["author"] == {"id": cast.staff_here.person.id, "display_name": "Kim"}
+    assert peer_view["audit"][0]["actor"] == {"id": cast.staff_here.person.id, "display_name": "Kim"}
+    assert peer_view["queue"][0]["subject"] == cast.participant.person.public()
 
 
 async def test_the_back_channel_is_for_staff_only(world: World) -> None:

@@ -25,10 +25,14 @@ from server.store.users import _person
 users = User.__table__  # type: ignore[attr-defined]
 
 
-async def with_names(conn: AsyncConnection, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The entries with ``actor`` and ``target_user`` as people (staff view) instead of ids."""
+async def with_names(conn: AsyncConnection, entries: list[dict[str, Any]], staff: bool = True) -> list[dict[str, Any]]:
+    """The entries with ``actor`` and ``target_user`` as people instead of ids: as staff see them
+    (real names), or as peers do (display names) for a moderator who is not staff."""
     ids = {e[key] for e in entries for key in ("actor", "target_user") if e[key] is not None}
-    people = {row.id: _person(row).for_staff() for row in await conn.execute(select(users).where(users.c.id.in_(ids)))}
+    people = {
+        row.id: _person(row).for_staff() if staff else _person(row).public()
+        for row in await conn.execute(select(users).where(users.c.id.in_(ids)))
+    }
     return [{**e, "actor": people.get(e["actor"]), "target_user": people.get(e["target_user"])} for e in entries]
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import and_
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 from starlette.responses import Response
@@ -23,10 +24,12 @@ from server.protocol import ErrorCode
 from server.store import audit, moderation
 from server.store import enrollments as enrollment_store
 from server.store import people as people_store
+from server.store import queue as queue_store
 from server.store import rooms as room_store
 from server.store import users as user_store
 from server.store.database import utcnow
 from server.store.events import iso
+from server.store.queue import queue_items
 from server.store.users import Person
 
 Id = Annotated[int, Field(strict=True, ge=1, le=2**62)]
@@ -62,6 +65,13 @@ async def _enrolled(conn: AsyncConnection, program_id: int, user_id: int | None)
     if person is None or await enrollment_store.standing(conn, person.id, program_id) is None:
         raise ApiError(ErrorCode.NOT_FOUND, "this person is not enrolled in the program", field="user")
     return person
+
+
+def _notes_for(notes: list[dict[str, Any]], staff: bool) -> list[dict[str, Any]]:
+    """Notes as the viewer may see them: a moderator who is not staff sees authors' display names."""
+    if staff:
+        return notes
+    return [{**n, "author": {"id": n["author"]["id"], "display_name": n["author"]["display_name"]}} for n in notes]
 
 
 async def warn(request: Request) -> Response:
@@ -101,7 +111,7 @@ async def list_notes(request: Request) -> Response:
         program = await require_moderator(conn, session.person, path_id(request, "program_id"))
         person = await _enrolled(conn, program.id, path_id(request, "user_id"))
         found = await people_store.notes_of(conn, program.id, person.id)
-    return json({"notes": found})
+    return json({"notes": _notes_for(found, session.person.is_staff)})
 
 
 async def add_note(request: Request) -> Response:
@@ -122,21 +132,23 @@ async def moderation_history(request: Request) -> Response:
     services = services_of(request)
     session = await session_of(request)
     now = utcnow()
+    staff = session.person.is_staff
     async with services.db.read() as conn:
         program = await require_moderator(conn, session.person, path_id(request, "program_id"))
         person = await _enrolled(conn, program.id, path_id(request, "user_id"))
         standing = await enrollment_store.standing(conn, person.id, program.id)
         warnings = await people_store.warnings_of(conn, program.id, person.id)
         trail = await audit.entries(conn, audit.Filter(program_id=program.id, target_user_id=person.id, limit=200))
+        about = and_(queue_items.c.program_id == program.id, queue_items.c.subject_id == person.id)
         answer: dict[str, Any] = {
-            "user": person.for_staff(),
+            "user": person.for_staff() if staff else person.public(),
             "enrollment": None if standing is None else standing.public(),
             "warnings": warnings,
             "active_warnings": sum(1 for w in warnings if w["expires_at"] > iso(now)),
             "mutes": await people_store.mutes_of(conn, program.id, person.id, now),
-            "queue": await people_store.queue_about(conn, program.id, person.id),
-            "audit": await with_names(conn, trail),
-            "notes": await people_store.notes_of(conn, program.id, person.id),
+            "queue": await queue_store.items(conn, about, session.person.id, staff),
+            "audit": await with_names(conn, trail, staff),
+            "notes": _notes_for(await people_store.notes_of(conn, program.id, person.id), staff),
         }
     return json(answer)
 

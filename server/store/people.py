@@ -22,7 +22,7 @@ from server.rules.ladder import PastWarning, Policy, expires, mute_for
 from server.store import audit, moderation
 from server.store.database import as_utc
 from server.store.events import iso
-from server.store.models import Membership, ModerationWarning, PersonalMute, PersonNote, QueueItem, Room, User
+from server.store.models import Membership, ModerationWarning, PersonalMute, PersonNote, Room, User
 
 warnings = ModerationWarning.__table__  # type: ignore[attr-defined]
 notes = PersonNote.__table__  # type: ignore[attr-defined]
@@ -30,7 +30,6 @@ personal_mutes = PersonalMute.__table__  # type: ignore[attr-defined]
 memberships = Membership.__table__  # type: ignore[attr-defined]
 rooms = Room.__table__  # type: ignore[attr-defined]
 users = User.__table__  # type: ignore[attr-defined]
-queue_items = QueueItem.__table__  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -210,29 +209,6 @@ async def mutes_of(conn: AsyncConnection, program_id: int, user_id: int, now: da
         .order_by(rooms.c.id)
     )
     return [{"room": r.id, "room_name": r.name, "until": iso(r.muted_until)} for r in rows]
-
-
-async def queue_about(conn: AsyncConnection, program_id: int, user_id: int) -> list[dict[str, Any]]:
-    """Queue items about the person's messages in the program (ids and state; the console opens one
-    for its detail), newest first."""
-    rows = await conn.execute(
-        select(queue_items)
-        .where(queue_items.c.program_id == program_id, queue_items.c.subject_id == user_id)
-        .order_by(queue_items.c.id.desc())
-        .limit(200)
-    )
-    return [
-        {
-            "id": r.id,
-            "kind": r.kind,
-            "status": r.status,
-            "room": r.room_id,
-            "target_seq": r.target_seq,
-            "created_at": iso(r.created_at),
-            "resolved_at": None if r.resolved_at is None else iso(r.resolved_at),
-        }
-        for r in rows
-    ]
 
 
 async def mute_for_me(conn: AsyncConnection, user_id: int, muted_id: int, now: datetime) -> bool:
