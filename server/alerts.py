@@ -56,7 +56,7 @@ class Alerts:
         for item, audience in zip(found, audiences, strict=True):
             alerted = audience.everyone if overdue else audience.moderators if alert else frozenset()
             for user_id in audience.everyone | alerted:
-                seen = queue_store.for_viewer(item, user_id)
+                seen = queue_store.for_viewer(item, user_id, staff=user_id not in audience.peers)
                 if user_id in audience.everyone:
                     self._notify(user_id, {"type": "queue", "item": seen})
                 if user_id in alerted and item["kind"] in ALERT_KINDS:

@@ -226,9 +226,12 @@ async def test_first_posts_of_a_new_member_wait_for_review_until_approved(world:
         await socket.close()
 
 
-def test_a_concern_never_names_its_raisers_to_its_own_subject() -> None:
-    item = {"kind": "concern", "subject": {"id": 7}, "raised_by": [{"id": 8, "display_name": "Ria", "reason": None}]}
-    assert queue_store.for_viewer(item, 7)["raised_by"] == []
+def test_an_item_as_each_viewer_may_see_it() -> None:
+    subject = {"id": 7, "display_name": "Pat", "real_name": "Patricia Doe", "username": "pat"}
+    item = {"kind": "concern", "subject": subject, "raised_by": [{"id": 8, "display_name": "Ria", "reason": None}]}
+    assert queue_store.for_viewer(item, 7)["raised_by"] == []  # a concern's subject never sees who raised it
     assert queue_store.for_viewer(item, 9) == item
     report = {**item, "kind": "report"}
     assert queue_store.for_viewer(report, 7) == report
+    peer = queue_store.for_viewer(report, 9, staff=False)  # a moderator who is not staff: display names only
+    assert peer["subject"] == {"id": 7, "display_name": "Pat"} and peer["raised_by"] == report["raised_by"]

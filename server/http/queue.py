@@ -25,6 +25,7 @@ from starlette.routing import Route
 from server.http.common import ApiError, json, parse, services_of, session_of
 from server.http.program_access import may_run_room, path_id, room_path_id
 from server.protocol import ErrorCode
+from server.services import Services
 from server.store import audit
 from server.store import enrollments as enrollment_store
 from server.store import queue as queue_store
@@ -152,7 +153,7 @@ async def list_queue(request: Request) -> Response:
             where = and_(where, queue_items.c.status == status)
         if program is not None:
             where = and_(where, queue_items.c.program_id == int(program))
-        found = await queue_store.items(conn, where, session.person.id)
+        found = await queue_store.items(conn, where, session.person.id, session.person.is_staff)
     return json({"items": found})
 
 
@@ -191,8 +192,13 @@ async def acknowledge(request: Request) -> Response:
             await audit.record(conn, _entry(session.person, "queue.ack", ref))
     if changed:
         await services.hub.alerts.tell([item_id])
+    return await _answer(services, session.person, item_id)
+
+
+async def _answer(services: Services, person: Person, item_id: int) -> Response:
+    """The item as it stands now, as this person may see it."""
     async with services.db.read() as conn:
-        found = await queue_store.items(conn, queue_store.item_is(item_id), session.person.id)
+        found = await queue_store.items(conn, queue_store.item_is(item_id), person.id, person.is_staff)
     return json({"item": found[0]})
 
 
@@ -215,9 +221,7 @@ async def resolve(request: Request) -> Response:
         action = "queue.resolve" if status == "resolved" else "queue.dismiss"
         await audit.record(conn, _entry(session.person, action, ref, body.reason))
     await services.hub.alerts.tell([item_id])
-    async with services.db.read() as conn:
-        found = await queue_store.items(conn, queue_store.item_is(item_id), session.person.id)
-    return json({"item": found[0]})
+    return await _answer(services, session.person, item_id)
 
 
 async def _moderated_room(conn: AsyncConnection, person: Person, room_id: int) -> None:

@@ -38,6 +38,7 @@ from server.store.models import (
     Room,
     User,
 )
+from server.store.users import STAFF_ROLES
 
 queue_items = QueueItem.__table__  # type: ignore[attr-defined]
 raisers = QueueRaiser.__table__  # type: ignore[attr-defined]
@@ -219,6 +220,7 @@ class Watchers:
 
     moderators: frozenset[int]
     staff: frozenset[int]
+    peers: frozenset[int]  # moderators who are not staff (e.g. peer-support specialists): display names only
 
     @property
     def everyone(self) -> frozenset[int]:
@@ -226,9 +228,14 @@ class Watchers:
 
 
 async def watchers(conn: AsyncConnection, room_id: int, program_id: int | None) -> Watchers:
-    moderators = await conn.execute(
-        select(memberships.c.user_id).where(memberships.c.room_id == room_id, memberships.c.role == "moderator")
-    )
+    moderators = {
+        row.user_id: row.role
+        for row in await conn.execute(
+            select(memberships.c.user_id, users.c.role)
+            .join(users, users.c.id == memberships.c.user_id)
+            .where(memberships.c.room_id == room_id, memberships.c.role == "moderator")
+        )
+    }
     staff: Iterable[int] = ()
     if program_id is not None:
         staff = (
@@ -240,7 +247,11 @@ async def watchers(conn: AsyncConnection, room_id: int, program_id: int | None) 
                 )
             )
         ).scalars()
-    return Watchers(moderators=frozenset(moderators.scalars()), staff=frozenset(staff))
+    return Watchers(
+        moderators=frozenset(moderators),
+        staff=frozenset(staff),
+        peers=frozenset(user for user, role in moderators.items() if role not in STAFF_ROLES),
+    )
 
 
 def visible_to(managed_programs: Iterable[int] | None, moderated_rooms: Iterable[int]) -> ColumnElement[bool]:
@@ -252,7 +263,11 @@ def visible_to(managed_programs: Iterable[int] | None, moderated_rooms: Iterable
 
 
 async def items(
-    conn: AsyncConnection, where: ColumnElement[bool], viewer_id: int | None, limit: int = MAX_ITEMS
+    conn: AsyncConnection,
+    where: ColumnElement[bool],
+    viewer_id: int | None,
+    staff: bool = True,
+    limit: int = MAX_ITEMS,
 ) -> list[dict[str, Any]]:
     """Items as JSON, unacknowledged open alerts first, then newest first.
 
@@ -309,14 +324,17 @@ async def items(
             raised[raiser.item_id].append(
                 {"id": raiser.user_id, "display_name": raiser.display_name, "reason": raiser.reason}
             )
-    return [for_viewer(_item_json(row, raised[row.id]), viewer_id) for row in rows]
+    return [for_viewer(_item_json(row, raised[row.id]), viewer_id, staff) for row in rows]
 
 
-def for_viewer(item: dict[str, Any], viewer_id: int | None) -> dict[str, Any]:
-    """The item as one person may see it: a concern's subject never learns who raised it."""
+def for_viewer(item: dict[str, Any], viewer_id: int | None, staff: bool = True) -> dict[str, Any]:
+    """The item as one person may see it: a concern's subject never learns who raised it, and
+    a moderator who is not staff sees the subject's display name only, as peers do."""
     subject = item["subject"]
     if item["kind"] == "concern" and subject is not None and subject["id"] == viewer_id:
-        return {**item, "raised_by": []}
+        item = {**item, "raised_by": []}
+    if not staff and subject is not None:
+        item = {**item, "subject": {"id": subject["id"], "display_name": subject["display_name"]}}
     return item
 
 
