@@ -25,10 +25,40 @@ _NOT_WORD = re.compile(r"[^\w.]+|_")
 _SPACES = re.compile(r" {2,}")
 
 
+def _ascii_table() -> dict[int, str | None]:
+    """What ``fold_any`` does to each ASCII character, as one ``str.translate`` table."""
+    table: dict[int, str | None] = {}
+    for code in range(128):
+        char = chr(code)
+        if char.isalnum():
+            table[code] = char.lower()
+        elif char in "'`":
+            table[code] = None
+        elif char in ".,!?;:\n":
+            table[code] = " . "
+        else:
+            table[code] = " "
+    return table
+
+
+_ASCII = _ascii_table()
+_DOTS = re.compile(r"\.(?: \.)+")
+
+
 def fold(text: str) -> str:
-    """Lower-case, accent-free words separated by single spaces; sentence ends become " . "."""
-    if not text.isascii():
-        text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    """Lower-case, accent-free words separated by single spaces; sentence ends become " . ".
+
+    Most messages are plain ASCII: they take one ``translate`` (a few microseconds on the
+    group-commit path) instead of the regular expressions of ``fold_any``, with the same result.
+    """
+    if text.isascii():
+        return _DOTS.sub(".", " ".join(text.translate(_ASCII).split()))
+    return fold_any(text)
+
+
+def fold_any(text: str) -> str:
+    """``fold`` for any text: accents dropped (NFKD), case folded, punctuation as above."""
+    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
     text = _APOSTROPHES.sub("", text.casefold())
     text = _SENTENCE_END.sub(" . ", text)
     return _SPACES.sub(" ", _NOT_WORD.sub(" ", text)).strip()

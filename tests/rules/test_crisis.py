@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from server.rules.crisis import compile_detector, fold
+from server.rules.crisis import compile_detector, fold, fold_any
 from server.settings import ConfigError, load_crisis_settings
 
 DETECTOR = load_crisis_settings().detector
@@ -153,6 +153,11 @@ def test_an_everyday_idiom_is_not(text: str) -> None:
 )
 def test_fold(text: str, folded: str) -> None:
     assert fold(text) == folded
+
+
+@pytest.mark.parametrize("text", [t for t in POSITIVE + NEGATIVE if t.isascii()] + ["a_b ..x,, y", "it's 3.5 `ok`"])
+def test_the_fast_ascii_fold_agrees_with_the_general_one(text: str) -> None:
+    assert fold(text) == fold_any(text)
 
 
 def test_a_phrase_never_spans_two_sentences() -> None:
