@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from server.rules.crisis import compile_detector, fold, fold_any
-from server.settings import ConfigError, load_crisis_settings
+from server.settings import ConfigError, load_crisis_settings, load_settings
 
 DETECTOR = load_crisis_settings().detector
 
@@ -182,3 +182,12 @@ def test_bad_configuration_is_refused_at_load(tmp_path: object) -> None:
     with pytest.raises(ConfigError):
         load_crisis_settings(tmp_path)
     assert not compile_detector({}).detect("I want to die")
+
+
+def test_settings_carry_the_detector_and_the_escalation_delay() -> None:
+    settings = load_settings({"ALONGSIDE_ENV": "test", "ESCALATE_AFTER_MINUTES": "0.5"})
+    assert settings.crisis.escalate_after_minutes == 0.5
+    assert settings.crisis.detector.detect("quiero morir") is not None
+    assert load_settings({"ALONGSIDE_ENV": "test"}).crisis.escalate_after_minutes == 5
+    with pytest.raises(ConfigError):
+        load_settings({"ALONGSIDE_ENV": "test", "ESCALATE_AFTER_MINUTES": "0"})
