@@ -57,6 +57,13 @@ POSITIVE = [
     "I think I overdosed",
     "I'm planning to overdose",
     "just took 30 tablets",
+    "I used way too much fentanyl",
+    "I've been saving up my pills",
+    # English: warning signs
+    "nobody would miss me",
+    "I just don't want to exist",
+    "I wrote a suicide note",
+    "I'm a burden to everyone",
     # Spanish
     "quiero morir",
     "Me quiero morir",
@@ -70,6 +77,7 @@ POSITIVE = [
     "estaría mejor muerta",
     "ya no quiero seguir viviendo",
     "quiero cortarme",
+    "Nadie me extrañaría",
 ]
 
 NEGATIVE = [
@@ -117,6 +125,11 @@ NEGATIVE = [
     "I'm dying to know what happens",
     "I can go on a walk later",
     "I'll be here tomorrow for group",
+    "I took too much time off work",
+    "I ate way too much pizza",
+    "I'm saving up for a car",
+    "my pills are in the cabinet",
+    "I miss everyone from group",
     # Spanish
     "me muero de risa",
     "me muero de hambre",
