@@ -2,8 +2,8 @@
 back-channel and personal mutes, through the public surface of a running server.
 
 The cast is tests/support/lifecycle_cast.py (kim: staff of the program; pat: a participant;
-lee: staff of another program) with a topic room; a warning's live effect is also checked
-across two server processes sharing Redis.
+
+
 """
 
 from __future__ import annotations
@@ -239,7 +239,9 @@ async def test_personal_mutes_are_mine_alone(world: World) -> None:
 
 
 @pytest.mark.slow
-async def test_a_warning_on_one_process_mutes_live_on_another(shared_db_url: str, redis_server: RedisServer) -> None:
+async def test_warnings_and_the_back_channel_reach_another_process(
+    shared_db_url: str, redis_server: RedisServer
+) -> None:
     db = Database(shared_db_url)
     cast = await create_program_cast(db)
     async with db.write() as conn:
@@ -250,24 +252,33 @@ async def test_a_warning_on_one_process_mutes_live_on_another(shared_db_url: str
         await asyncio.gather(*(p.start() for p in processes))
         a, b = processes
         pat = await WsClient.open(b.ws_url, await login(b.url, "pat", cast.participant.password))
-        assert (await pat.next())["type"] == "hello"
+        kim = await WsClient.open(b.ws_url, await login(b.url, "kim", cast.staff_here.password))
+        for client in (pat, kim):
+            assert (await client.next())["type"] == "hello"
         await pat.join(topic, since=None)
-        token = await login(a.url, "kim", cast.staff_here.password)
-        async with httpx.AsyncClient(base_url=a.url, headers={"Authorization": f"Bearer {token}"}) as http:
+        admin = {"Authorization": f"Bearer {await login(a.url, 'admin', cast.admin.password)}"}
+        async with httpx.AsyncClient(base_url=a.url, headers=admin) as http:
             for _ in range(3):
                 answer = await http.post(
                     f"/api/programs/{cast.program}/warnings", json={"user": cast.participant.person.id, "reason": "r"}
                 )
                 assert answer.status_code == 201, answer.text
-            audit_token = await login(a.url, "admin", cast.admin.password)
-            trail = await http.get("/api/audit?action=person.warn", headers={"Authorization": f"Bearer {audit_token}"})
+            opened = await http.post(f"/api/rooms/{cast.cohort_room}/backchannel")
+            assert opened.status_code == 201, opened.text
+            trail = {
+                action: (await http.get(f"/api/audit?action={action}")).json()["entries"]
+                for action in ("person.warn", "backchannel.create")
+            }
         until = answer.json()["muted_until"]
         frames = await pat.until(lambda f: f.get("type") == "muted", timeout=5)
         assert len(_of(frames, "warning")) == 3 and frames[-1]["until"] == until
         refused = await pat.say(topic, "hello?")
         assert (refused["code"], refused["until"]) == ("muted", until)
-        await pat.close()
-        assert len(trail.json()["entries"]) == 3
+        await kim.until(lambda f: f.get("type") == "rooms_changed", timeout=5)  # kim is in the back-channel now
+        assert (await kim.join(opened.json()["id"], since=0))["type"] == "joined"
+        for client in (pat, kim):
+            await client.close()
+        assert [len(trail["person.warn"]), len(trail["backchannel.create"])] == [3, 1]
     finally:
         for process in processes:
             process.close()
