@@ -2,8 +2,8 @@
 back-channel and personal mutes, through the public surface of a running server.
 
 The cast is tests/support/lifecycle_cast.py (kim: staff of the program; pat: a participant;
-
-
+lee: staff of another program) with a topic room; the live effects of warnings and of opening
+a back-channel are also checked across two server processes sharing Redis.
 """
 
 from __future__ import annotations
