@@ -22,9 +22,10 @@ from server.rules.ladder import PastWarning, Policy, expires, mute_for
 from server.store import audit, moderation
 from server.store.database import as_utc
 from server.store.events import iso
-from server.store.models import Membership, ModerationWarning, PersonalMute, PersonNote, Room, User
+from server.store.models import Enrollment, Membership, ModerationWarning, PersonalMute, PersonNote, Room, User
 
 warnings = ModerationWarning.__table__  # type: ignore[attr-defined]
+enrollments = Enrollment.__table__  # type: ignore[attr-defined]
 notes = PersonNote.__table__  # type: ignore[attr-defined]
 personal_mutes = PersonalMute.__table__  # type: ignore[attr-defined]
 memberships = Membership.__table__  # type: ignore[attr-defined]
@@ -89,7 +90,15 @@ async def warn(
     now: datetime,
     policy: Policy,
 ) -> Warned:
-    """Give a warning; the ladder decides whether it also mutes the person (and for how long)."""
+    """Give a warning; the ladder decides whether it also mutes the person (and for how long).
+
+    The person's enrollment row is locked first (PostgreSQL), so two moderators warning them at
+    once are decided one after the other and cannot both count the same earlier warnings."""
+    await conn.execute(
+        select(enrollments.c.id)
+        .where(enrollments.c.program_id == program_id, enrollments.c.user_id == user_id)
+        .with_for_update()
+    )
     minutes = mute_for(await _past(conn, program_id, user_id), now, policy)
     row = (
         await conn.execute(
