@@ -293,13 +293,13 @@ export class Chat {
   }
 
   /** A short note under the composer (announced: the line is a polite live region). */
-  say(text) {
-    this.dom.composerError.textContent = text;
+  say(text, tone = 'error') {
+    this.composer.say(text, tone);
   }
 
-  /** A short note for the reader: under the composer when it shows, else only announced. */
+  /** A kind note for the reader: under the composer when it shows, else only announced. */
   tell(text) {
-    if (this.openRoom() && !this.dom.composer.hidden) this.say(text);
+    if (this.openRoom() && !this.dom.composer.hidden) this.say(text, 'note');
     else this.hooks.announce(text);
   }
 
@@ -341,7 +341,8 @@ export class Chat {
     if (room && isSeq(f.seq)) {
       room.crisis.set(f.seq, resources);
       this.conversation.refreshMessages(room, (ev) => ev.seq === f.seq);
-      placed = open; // the message shows it when rendered (it may arrive just after this frame)
+      if (open) this.conversation.revealCrisis(room, f.seq); // the message may arrive just after this frame
+      placed = open;
     } else if (room && f.seq === null) {
       placed = this.sending.attachCrisis(room.key, resources) && open;
     }
@@ -481,7 +482,7 @@ export class Chat {
     this.sentElsewhere(room, added);
     for (const ev of added) {
       if (ev.type === 'redacted' && this.composer.dropReplyTo(room.key, ev.target) && room.key === this.openKey) {
-        this.say('The message you were replying to was removed by a moderator. What you wrote is still in the box.');
+        this.say('The message you were replying to was removed by a moderator. What you wrote is still in the box.', 'note');
       }
     }
     if (added.some((ev) => ev.type === 'message' || ev.type === 'redacted')) this.roomsPanel.render();

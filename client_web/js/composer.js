@@ -100,9 +100,13 @@ export class Composer {
     d.composerInput.setAttribute('aria-describedby', described.trim());
   }
 
-  /** A short note under the box (a polite live region), e.g. why the message has not gone yet. */
-  say(text) {
+  /**
+   * A short line under the box (a polite live region): an error, or with tone 'note' something
+   * kind that is not one (thanks for a report, why a message has not gone yet).
+   */
+  say(text, tone = 'error') {
     this.dom.composerError.textContent = text;
+    this.dom.composerError.dataset.tone = tone;
   }
 
   /** Words come back into the box (a message not approved): after what is already there. */
@@ -150,8 +154,7 @@ export class Composer {
 
   checkLength() {
     const over = this.overLimit(this.text());
-    this.dom.composerError.textContent =
-      over > 0 ? `This message is ${over} character${over === 1 ? '' : 's'} too long. You could split it into smaller parts.` : '';
+    this.say(over > 0 ? `This message is ${over} character${over === 1 ? '' : 's'} too long. You could split it into smaller parts.` : '');
     this.dom.composerInput.setAttribute('aria-invalid', over > 0 ? 'true' : 'false');
   }
 

@@ -41,26 +41,37 @@ export class Conversation {
     this.listView = new MessageListView(dom.messageList);
     this.window = new RenderWindow(this.listView);
     this.loading = new Map(); // room key -> promise of the first page
+    this.toReveal = new Set(); // "roomKey seq": support cards to bring into view once rendered
     this.atLatest = true; // the newest held events are rendered
     this.dividerAfter = 0; // my read marker when I came to the room
     // When the visible area changes size (the on-screen keyboard, a longer
     // composer, the room's notice), a reader at the bottom stays at the bottom,
     // and one who just arrived keeps "new since you were here" in view until
-    // they move (holdDivider).
+    // they move (holdDivider), as a writer keeps the top of the support card
+    // shown under their message (holdCard: its seq).
     this.stickToBottom = true;
     this.holdDivider = false;
+    this.holdCard = null;
     const d = dom;
     d.loadEarlier.addEventListener('click', () => this.loadEarlier(true));
     d.scroller.addEventListener('scroll', () => this.onScroll(), { passive: true });
     for (const type of ['wheel', 'touchstart', 'pointerdown', 'keydown']) {
-      d.scroller.addEventListener(type, () => (this.holdDivider = false), { passive: true });
+      d.scroller.addEventListener(
+        type,
+        () => {
+          this.holdDivider = false;
+          this.holdCard = null;
+        },
+        { passive: true },
+      );
     }
     // The list grows too when a message off screen is first laid out at its
     // real height (styles.css: content-visibility), e.g. the newest one.
     if (typeof ResizeObserver === 'function') {
       const keep = new ResizeObserver(() => {
         if (d.roomContent.hidden) return;
-        if (this.holdDivider) this.scrollToDivider();
+        if (this.heldCard()) this.scrollToCard();
+        else if (this.holdDivider) this.scrollToDivider();
         else if (this.stickToBottom) d.scroller.scrollTop = d.scroller.scrollHeight;
       });
       keep.observe(d.scroller);
@@ -77,6 +88,7 @@ export class Conversation {
     this.listView.clear();
     this.setAtLatest(true);
     this.holdDivider = false;
+    this.holdCard = null;
   }
 
   stop() {
@@ -153,6 +165,39 @@ export class Conversation {
     };
   }
 
+  /**
+   * Support offered under my message (crisis_resources): bring the card's top into view once, now
+   * if the message is rendered, else as soon as it is (the frame can come before the message).
+   */
+  revealCrisis(room, seq) {
+    const card = room === this.chat.openRoom() ? this.listView.node(seq)?.querySelector('.crisis-card') : null;
+    if (!card) {
+      this.toReveal.add(`${room.key} ${seq}`);
+      return;
+    }
+    this.toReveal.delete(`${room.key} ${seq}`);
+    // Held there while the message is laid out at its real height and others arrive, until the
+    // reader moves.
+    this.holdDivider = false;
+    this.holdCard = seq;
+    this.scrollToCard();
+  }
+
+  /** The support card held in view, if it is rendered. */
+  heldCard() {
+    return this.holdCard === null ? null : this.listView.node(this.holdCard)?.querySelector('.crisis-card') || null;
+  }
+
+  scrollToCard() {
+    const card = this.heldCard();
+    if (!card) return;
+    const sc = this.dom.scroller;
+    sc.scrollTop += card.getBoundingClientRect().top - sc.getBoundingClientRect().top - 8;
+    this.stickToBottom = false;
+    if (this.isAtBottom()) this.dom.jumpLatest.hidden = true;
+    else this.showJump('Latest messages');
+  }
+
   /** Re-render the open room's rendered messages that `test(ev)` picks (e.g. after a mute for me). */
   refreshMessages(room, test) {
     if (room !== this.chat.openRoom()) return;
@@ -227,8 +272,9 @@ export class Conversation {
       this.updateEarlierControls();
     }
     this.chat.sending.renderPending();
-    if (mineArrived || (wasAtBottom && !this.holdDivider)) this.scrollToBottom();
+    if (mineArrived || (wasAtBottom && !this.holdDivider && this.holdCard === null)) this.scrollToBottom();
     else if (nodes.length) this.showJump('New messages');
+    for (const ev of added) if (this.toReveal.has(`${room.key} ${ev.seq}`)) this.revealCrisis(room, ev.seq);
     this.checkSeen();
   }
 
@@ -360,6 +406,7 @@ export class Conversation {
     const node = this.listView.node(seq);
     if (!node) return false;
     this.holdDivider = false;
+    this.holdCard = null;
     node.scrollIntoView({ block: 'center' });
     node.focus({ preventScroll: true });
     node.classList.add('msg-highlight');
@@ -394,7 +441,7 @@ export class Conversation {
 
   /** Should what grows at the bottom (my messages on their way) stay in view? */
   keepsBottom() {
-    return !this.holdDivider && (this.stickToBottom || this.isAtBottom());
+    return !this.holdDivider && this.holdCard === null && (this.stickToBottom || this.isAtBottom());
   }
 
   isAtBottom() {
@@ -412,6 +459,7 @@ export class Conversation {
     sc.scrollTop = sc.scrollHeight;
     this.stickToBottom = true;
     this.holdDivider = false;
+    this.holdCard = null;
     this.dom.jumpLatest.hidden = true;
   }
 

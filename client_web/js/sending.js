@@ -41,7 +41,7 @@ export class Sending {
     const wait = waitSeconds(room);
     if (wait > 0) {
       // Slow mode: the words stay in the box until they may go.
-      composer.say(`Slow mode is on here. Your message is kept in the box: you can send it in ${durationText(wait)}.`);
+      composer.say(`Slow mode is on here. Your message is kept in the box: you can send it in ${durationText(wait)}.`, 'note');
       return;
     }
     const entry = this.outbox.add(room.key, room.id, body, newClientId(), composer.reply());

@@ -7,6 +7,7 @@ muting someone for myself from a message's "More" menu."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -63,7 +64,7 @@ async def no_serious_violations(page: Page) -> None:
 
 
 async def test_a_message_a_moderator_removes_becomes_a_tombstone_at_once_with_its_reactions_and_quotes(
-    browser: Browser, world: World
+    browser: Browser, world: World, artifacts: Path
 ) -> None:
     problems = Problems()
     cast = world.cast
@@ -97,6 +98,8 @@ async def test_a_message_a_moderator_removes_becomes_a_tombstone_at_once_with_it
     await expect(pat.locator("#reply-bar")).to_be_hidden()  # the draft stays, without the quote
     await expect(pat.locator("#composer-input")).to_have_value("And another thing")
     await expect(pat.locator("#composer-error")).to_contain_text("was removed by a moderator")
+    await pat.screenshot(path=str(artifacts / "moderation-tombstone-1280.png"))
+    await ria.screenshot(path=str(artifacts / "moderation-tombstone-360.png"))
 
     # The history says the same after a reload.
     await pat.reload()
@@ -110,7 +113,7 @@ async def test_a_message_a_moderator_removes_becomes_a_tombstone_at_once_with_it
 
 
 async def test_support_after_a_message_that_sounds_like_a_crisis_shows_to_its_author_only(
-    browser: Browser, world: World
+    browser: Browser, world: World, artifacts: Path
 ) -> None:
     problems = Problems()
     cast = world.cast
@@ -123,6 +126,7 @@ async def test_support_after_a_message_that_sounds_like_a_crisis_shows_to_its_au
     for page in (pat, pat_laptop):
         card = message(page, "I want to end it all").locator(".crisis-card")
         await expect(card.get_by_role("heading")).to_have_text("You don’t have to carry this alone")
+        await expect(card.get_by_role("heading")).to_be_in_viewport()  # its top is brought into view
         await expect(card).to_contain_text("Only you can see this.")
         await expect(card.get_by_role("link", name="Call or text 988")).to_have_attribute("href", "tel:988")
         await expect(card.get_by_role("link", name="Text 988", exact=True)).to_have_attribute("href", "sms:988")
@@ -136,6 +140,8 @@ async def test_support_after_a_message_that_sounds_like_a_crisis_shows_to_its_au
     await expect(ria.locator("#notices")).to_be_hidden()
     assert await layout_problems(pat) == []
     await no_serious_violations(pat)
+    await pat.screenshot(path=str(artifacts / "moderation-crisis-card-360.png"))
+    await pat_laptop.screenshot(path=str(artifacts / "moderation-crisis-card-1280.png"))
 
     await message(pat, "I want to end it all").get_by_role("button", name="Hide this").click()
     await expect(pat.locator(".crisis-card")).to_have_count(0)
@@ -145,7 +151,7 @@ async def test_support_after_a_message_that_sounds_like_a_crisis_shows_to_its_au
 
 
 async def test_the_composer_explains_a_mute_a_lock_and_slow_mode_and_keeps_the_draft(
-    browser: Browser, world: World
+    browser: Browser, world: World, artifacts: Path
 ) -> None:
     problems = Problems()
     cast = world.cast
@@ -165,6 +171,7 @@ async def test_the_composer_explains_a_mute_a_lock_and_slow_mode_and_keeps_the_d
     laptop = await _in_spring(browser, world, cast.participant, problems)  # opened now: knows from the room list
     await expect(laptop.locator("#composer")).to_be_hidden()
     await expect(laptop.locator("#composer-closed-text")).to_contain_text("A moderator has paused your posting here")
+    await pat.screenshot(path=str(artifacts / "moderation-muted-360.png"))
     await _ok(world, cast.staff_here, "DELETE", f"{room}/mutes/{cast.participant.person.id}")
     await expect(pat.locator("#composer")).to_be_visible()
     await expect(laptop.locator("#composer")).to_be_visible()
@@ -198,6 +205,7 @@ async def test_the_composer_explains_a_mute_a_lock_and_slow_mode_and_keeps_the_d
     await expect(pat.locator("#pending-list li")).to_have_count(0)
     assert await layout_problems(pat) == []
     await no_serious_violations(pat)
+    await pat.screenshot(path=str(artifacts / "moderation-slow-mode-360.png"))
     assert problems == []
 
 
@@ -228,7 +236,7 @@ async def test_a_device_that_missed_my_other_message_is_refused_by_slow_mode_and
     assert problems == []
 
 
-async def test_report_worry_and_mute_for_me_from_a_message(browser: Browser, world: World) -> None:
+async def test_report_worry_and_mute_for_me_from_a_message(browser: Browser, world: World, artifacts: Path) -> None:
     problems = Problems()
     cast = world.cast
     ria_account = await enroll(world.db, "ria", cast.program, cast.cohort)
@@ -251,6 +259,7 @@ async def test_report_worry_and_mute_for_me_from_a_message(browser: Browser, wor
     await dialog.get_by_role("button", name="Send report").click()
     await expect(dialog.locator("#flag-error")).to_contain_text("Please say in a few words")
     await no_serious_violations(pat)
+    await pat.screenshot(path=str(artifacts / "moderation-report-1280.png"))
     await dialog.get_by_label("What is wrong with this message?").fill("Insulting everyone")
     await dialog.get_by_role("button", name="Send report").click()
     await expect(dialog).to_be_hidden()
@@ -287,6 +296,7 @@ async def test_report_worry_and_mute_for_me_from_a_message(browser: Browser, wor
     await folded.last.get_by_role("button", name="Show this message").click()
     await expect(message(pat, "Still here")).to_contain_text("(muted by you)")
     await no_serious_violations(pat)
+    await pat.screenshot(path=str(artifacts / "moderation-muted-for-me-1280.png"))
 
     # After a reload the mute holds (the server keeps it); unmuting shows everything again.
     await pat.reload()
