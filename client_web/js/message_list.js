@@ -101,10 +101,15 @@ export class MessageListView {
 
   /** Re-render the rendered messages `test(ev)` picks (e.g. a person's, after I muted them). */
   refreshWhere(test, ctx) {
+    let any = false;
     for (const seq of [...this.nodes.keys()]) {
       const ev = ctx.getEvent(seq);
-      if (ev && ev.type === 'message' && test(ev)) this.refresh(seq, ctx);
+      if (ev && ev.type === 'message' && test(ev)) {
+        this.refresh(seq, ctx);
+        any = true;
+      }
     }
+    if (any) this.decorate(); // folding or unfolding changes who is grouped with whom
   }
 
   /** Re-render one message in place (e.g. it became a tombstone). */
@@ -210,12 +215,15 @@ function separatorNode(day, time) {
 /**
  * Consecutive messages by the same person within a few minutes form a group:
  * the name and time are shown once (and stay available to screen readers).
+ * A folded message (its writer muted by me) shows no name, so it starts no group.
  */
 function groupWithPrevious(node) {
   const prev = node.previousElementSibling;
   const same =
     !!prev &&
     !!node.dataset.author &&
+    !prev.classList.contains('msg-hidden') &&
+    !node.classList.contains('msg-hidden') &&
     prev.dataset.author === node.dataset.author &&
     Math.abs(Number(node.dataset.time) - Number(prev.dataset.time)) < GROUP_WITHIN_MS;
   node.classList.toggle('msg-continued', same);
