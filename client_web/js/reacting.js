@@ -9,6 +9,9 @@ const REACT_ERROR = {
   invalid: 'That message can no longer take reactions.',
   read_only: 'This room is read-only for you now, so the reaction was not sent.',
   observing: 'You chose to listen only in this room for now, so the reaction was not sent.',
+  muted: 'A moderator has paused your posting here for now, so the reaction was not sent.',
+  locked: 'A moderator has locked this room for now, so the reaction was not sent.',
+  slow_mode: 'Slow mode is on here, so the reaction was not sent. Please try again in a moment.',
 };
 
 export class Reacting {
