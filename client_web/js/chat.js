@@ -445,7 +445,7 @@ export class Chat {
         this.presence.onPresence(roomKey(f.room), f.online);
         break;
       case 'typing':
-        this.presence.onTyping(roomKey(f.room), f.user);
+        if (!(f.user && this.mutes.has(f.user.id))) this.presence.onTyping(roomKey(f.room), f.user); // muted for me: not shown
         break;
       case 'sync':
         this.catchUp.onSync(f);
