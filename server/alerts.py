@@ -18,12 +18,10 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-
 from server.settings import CrisisSettings
 from server.store import queue as queue_store
 from server.store.database import Database, StoreUnavailable
-from server.store.queue import ALERT_KINDS, queue_items
+from server.store.queue import ALERT_KINDS
 
 log = logging.getLogger("alongside.alerts")
 
@@ -48,7 +46,7 @@ class Alerts:
         crisis and concern items; with ``overdue``, ``alert`` to every watcher (program staff too)."""
         try:
             async with self._db.read() as conn:
-                found = await queue_store.items(conn, queue_items.c.id.in_(list(item_ids)), viewer_id=None)
+                found = await queue_store.items(conn, queue_store.items_are(item_ids), viewer_id=None)
                 audiences = [await queue_store.watchers(conn, item["room"], item["program"]) for item in found]
         except StoreUnavailable:
             log.warning("could not read queue items %s to announce them", list(item_ids))
@@ -67,20 +65,8 @@ class Alerts:
         cutoff = now - timedelta(minutes=self._settings.escalate_after_minutes)
         try:
             async with self._db.read() as conn:  # a cheap look first: most passes find nothing to write
-                due = (
-                    await conn.execute(
-                        select(queue_items.c.id)
-                        .where(
-                            queue_items.c.kind.in_(ALERT_KINDS),
-                            queue_items.c.status == "open",
-                            queue_items.c.acknowledged_at.is_(None),
-                            queue_items.c.escalated_at.is_(None),
-                            queue_items.c.created_at < cutoff,
-                        )
-                        .limit(1)
-                    )
-                ).first()
-            if due is None:
+                due = await queue_store.any_due(conn, cutoff)
+            if not due:
                 return []
             async with self._db.write() as conn:
                 won = await queue_store.escalate_due(conn, cutoff, now)

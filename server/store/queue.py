@@ -192,24 +192,36 @@ def item_is(item_id: int) -> ColumnElement[bool]:
     return queue_items.c.id == item_id  # type: ignore[no-any-return]
 
 
+def items_are(item_ids: Iterable[int]) -> ColumnElement[bool]:
+    return queue_items.c.id.in_(list(item_ids))  # type: ignore[no-any-return]
+
+
 def held_item_of(held_id: int) -> ColumnElement[bool]:
     """The review-queue item of a held message (not its crisis alert, which stays until acknowledged)."""
     return and_(queue_items.c.held_id == held_id, queue_items.c.kind == "held")
 
 
+def _due(cutoff: datetime) -> ColumnElement[bool]:
+    """Open alerts nobody acknowledged or escalated, raised before ``cutoff``: one definition for
+    the cheap look (``any_due``) and the write that wins them (``escalate_due``)."""
+    return and_(
+        queue_items.c.kind.in_(ALERT_KINDS),
+        queue_items.c.status == "open",
+        queue_items.c.acknowledged_at.is_(None),
+        queue_items.c.escalated_at.is_(None),
+        queue_items.c.created_at < cutoff,
+    )
+
+
+async def any_due(conn: AsyncConnection, cutoff: datetime) -> bool:
+    """Whether any alert is due (a read), so most passes skip the write transaction."""
+    return (await conn.execute(select(queue_items.c.id).where(_due(cutoff)).limit(1))).first() is not None
+
+
 async def escalate_due(conn: AsyncConnection, cutoff: datetime, now: datetime) -> list[int]:
     """Mark open, unacknowledged alerts raised before ``cutoff`` as escalated; the ids this call won."""
     result = await conn.execute(
-        update(queue_items)
-        .where(
-            queue_items.c.kind.in_(ALERT_KINDS),
-            queue_items.c.status == "open",
-            queue_items.c.acknowledged_at.is_(None),
-            queue_items.c.escalated_at.is_(None),
-            queue_items.c.created_at < cutoff,
-        )
-        .values(escalated_at=now)
-        .returning(queue_items.c.id)
+        update(queue_items).where(_due(cutoff)).values(escalated_at=now).returning(queue_items.c.id)
     )
     return list(result.scalars())
 
