@@ -16,7 +16,6 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 from starlette.responses import Response
@@ -31,12 +30,8 @@ from server.store import enrollments as enrollment_store
 from server.store import queue as queue_store
 from server.store import rooms as room_store
 from server.store.database import utcnow
-from server.store.events import events
-from server.store.models import Membership
-from server.store.queue import queue_items
+from server.store.events import message_at
 from server.store.users import Person
-
-memberships = Membership.__table__  # type: ignore[attr-defined]
 
 Reason = Annotated[str, Field(min_length=1, max_length=500)]
 
@@ -77,16 +72,10 @@ async def _raise(request: Request, kind: str, reason: str | None) -> Response:
     async with services.db.write() as conn:
         if await room_store.role_in(conn, room_id, session.person.id) is None:
             raise ApiError(ErrorCode.NOT_MEMBER, "no such room, or you are not a member of it")
-        target = (
-            await conn.execute(
-                select(events.c.type, events.c.author_id, events.c.body).where(
-                    events.c.room_id == room_id, events.c.seq == seq
-                )
-            )
-        ).first()
-        if target is None or target.type != "message":
+        target = await message_at(conn, room_id, seq)
+        if target is None:
             raise ApiError(ErrorCode.NOT_FOUND, "no such message in this room")
-        if target.body is None:
+        if target.removed:
             raise ApiError(ErrorCode.CONFLICT, "this message was removed already")
         raised = await queue_store.raise_item(
             conn,
@@ -114,19 +103,12 @@ async def concern(request: Request) -> Response:
     return await _raise(request, "concern", (await parse(request, ConcernBody)).note)
 
 
-async def _scope(conn: AsyncConnection, person: Person) -> ColumnElement[bool]:
-    """The items this person may see; forbidden for someone who moderates nothing."""
-    moderated = list(
-        (
-            await conn.execute(
-                select(memberships.c.room_id).where(
-                    memberships.c.user_id == person.id, memberships.c.role == "moderator"
-                )
-            )
-        ).scalars()
-    )
+async def _scope(conn: AsyncConnection, person: Person) -> tuple[list[int] | None, list[int]]:
+    """The programs (None: all, for admins) and rooms whose items this person may see; forbidden
+    for someone who moderates nothing."""
+    moderated = await room_store.moderated_by(conn, person.id)
     if person.role == "admin":
-        return queue_store.visible_to(None, moderated)
+        return None, moderated
     managed = [
         standing.program_id
         for standing in await enrollment_store.standings_of(conn, person.id)
@@ -134,7 +116,7 @@ async def _scope(conn: AsyncConnection, person: Person) -> ColumnElement[bool]:
     ]
     if not managed and not moderated:
         raise ApiError(ErrorCode.FORBIDDEN, "only moderators and program staff have a queue")
-    return queue_store.visible_to(managed, moderated)
+    return managed, moderated
 
 
 async def list_queue(request: Request) -> Response:
@@ -148,11 +130,13 @@ async def list_queue(request: Request) -> Response:
     if program is not None and not program.isdigit():
         raise ApiError(ErrorCode.INVALID, "program: a program id", field="program")
     async with services.db.read() as conn:
-        where = await _scope(conn, session.person)
-        if status != "all":
-            where = and_(where, queue_items.c.status == status)
-        if program is not None:
-            where = and_(where, queue_items.c.program_id == int(program))
+        managed, moderated = await _scope(conn, session.person)
+        where = queue_store.visible_to(
+            managed,
+            moderated,
+            status=None if status == "all" else status,
+            program_id=None if program is None else int(program),
+        )
         found = await queue_store.items(conn, where, session.person.id, session.person.is_staff)
     return json({"items": found})
 

@@ -407,6 +407,28 @@ async def append_event(
     )
 
 
+@dataclass(frozen=True)
+class StoredMessage:
+    """A message as reporting and removal need it: whose it is, and whether it was removed already."""
+
+    author_id: int | None
+    removed: bool
+
+
+async def message_at(conn: AsyncConnection, room_id: int, seq: int) -> StoredMessage | None:
+    """The message at ``seq`` in the room; None when there is no event there or it is not a message."""
+    found = (
+        await conn.execute(
+            select(events.c.type, events.c.author_id, events.c.body).where(
+                events.c.room_id == room_id, events.c.seq == seq
+            )
+        )
+    ).first()
+    if found is None or found.type != "message":
+        return None
+    return StoredMessage(author_id=found.author_id, removed=found.body is None)
+
+
 async def history(
     conn: AsyncConnection, room_id: int, *, after: int | None = None, before: int | None = None, limit: int = 100
 ) -> tuple[list[dict[str, Any]], bool]:

@@ -27,7 +27,7 @@ from server.store import enrollments as enrollment_store
 from server.store import sessions as session_store
 from server.store.database import as_utc
 from server.store.enrollments import Change, TransitionRefused, transitions
-from server.store.events import append_event, iso
+from server.store.events import append_event, iso, message_at
 from server.store.models import Event, HeldMessage, Membership, Reaction, Room
 from server.store.users import Person
 
@@ -115,16 +115,10 @@ async def redact(conn: AsyncConnection, *, room_id: int, target: int) -> Redacti
     Removing a removed message again answers the first removal (no second event).
     """
     await conn.execute(select(rooms.c.id).where(rooms.c.id == room_id).with_for_update())
-    found = (
-        await conn.execute(
-            select(events.c.type, events.c.author_id, events.c.body).where(
-                events.c.room_id == room_id, events.c.seq == target
-            )
-        )
-    ).first()
-    if found is None or found.type != "message":
+    found = await message_at(conn, room_id, target)
+    if found is None:
         return None
-    if found.body is None:
+    if found.removed:
         earlier = await conn.scalar(
             select(events.c.seq).where(
                 events.c.room_id == room_id, events.c.type == "redacted", events.c.data == _redacted_data(target)

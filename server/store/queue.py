@@ -266,12 +266,25 @@ async def watchers(conn: AsyncConnection, room_id: int, program_id: int | None) 
     )
 
 
-def visible_to(managed_programs: Iterable[int] | None, moderated_rooms: Iterable[int]) -> ColumnElement[bool]:
-    """Items a person may see: of programs they manage (None: every program, for admins) or rooms they moderate."""
+def visible_to(
+    managed_programs: Iterable[int] | None,
+    moderated_rooms: Iterable[int],
+    *,
+    status: str | None = None,
+    program_id: int | None = None,
+) -> ColumnElement[bool]:
+    """Items a person may see: of programs they manage (None: every program, for admins) or rooms they
+    moderate; narrowed to one status and one program when given (the queue's filters)."""
     rooms_part = queue_items.c.room_id.in_(list(moderated_rooms))
     if managed_programs is None:
-        return or_(queue_items.c.id.is_not(None), rooms_part)
-    return or_(queue_items.c.program_id.in_(list(managed_programs)), rooms_part)
+        where = or_(queue_items.c.id.is_not(None), rooms_part)
+    else:
+        where = or_(queue_items.c.program_id.in_(list(managed_programs)), rooms_part)
+    if status is not None:
+        where = and_(where, queue_items.c.status == status)
+    if program_id is not None:
+        where = and_(where, queue_items.c.program_id == program_id)
+    return where
 
 
 async def items(

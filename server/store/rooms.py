@@ -159,6 +159,17 @@ async def program_of(conn: AsyncConnection, room_id: int) -> int | None:
     return None if row is None or row.program_id is None else int(row.program_id)
 
 
+async def moderated_by(conn: AsyncConnection, user_id: int) -> list[int]:
+    """The rooms this person moderates (whatever their program): part of whose queue they see."""
+    return list(
+        (
+            await conn.execute(
+                select(memberships.c.room_id).where(memberships.c.user_id == user_id, memberships.c.role == "moderator")
+            )
+        ).scalars()
+    )
+
+
 async def moderates_in_program(conn: AsyncConnection, user_id: int, program_id: int) -> bool:
     """Is the person a moderator of at least one room of the program?"""
     row = (
