@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 from starlette.responses import Response
@@ -18,11 +17,8 @@ from starlette.responses import Response
 from server.http.common import ApiError, json, services_of, session_of
 from server.protocol import ErrorCode
 from server.store import audit
+from server.store import users as user_store
 from server.store.database import as_utc
-from server.store.models import User
-from server.store.users import _person
-
-users = User.__table__  # type: ignore[attr-defined]
 
 
 async def with_names(conn: AsyncConnection, entries: list[dict[str, Any]], staff: bool = True) -> list[dict[str, Any]]:
@@ -30,8 +26,8 @@ async def with_names(conn: AsyncConnection, entries: list[dict[str, Any]], staff
     (real names), or as peers do (display names) for a moderator who is not staff."""
     ids = {e[key] for e in entries for key in ("actor", "target_user") if e[key] is not None}
     people = {
-        row.id: _person(row).for_staff() if staff else _person(row).public()
-        for row in await conn.execute(select(users).where(users.c.id.in_(ids)))
+        user_id: person.for_staff() if staff else person.public()
+        for user_id, person in (await user_store.by_ids(conn, ids)).items()
     }
     return [{**e, "actor": people.get(e["actor"]), "target_user": people.get(e["target_user"])} for e in entries]
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import and_
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 from starlette.responses import Response
@@ -29,7 +28,6 @@ from server.store import rooms as room_store
 from server.store import users as user_store
 from server.store.database import utcnow
 from server.store.events import iso
-from server.store.queue import queue_items
 from server.store.users import Person
 
 Id = Annotated[int, Field(strict=True, ge=1, le=2**62)]
@@ -139,14 +137,13 @@ async def moderation_history(request: Request) -> Response:
         standing = await enrollment_store.standing(conn, person.id, program.id)
         warnings = await people_store.warnings_of(conn, program.id, person.id)
         trail = await audit.entries(conn, audit.Filter(program_id=program.id, target_user_id=person.id, limit=200))
-        about = and_(queue_items.c.program_id == program.id, queue_items.c.subject_id == person.id)
         answer: dict[str, Any] = {
             "user": person.for_staff() if staff else person.public(),
             "enrollment": None if standing is None else standing.public(),
             "warnings": warnings,
             "active_warnings": sum(1 for w in warnings if w["expires_at"] > iso(now)),
             "mutes": await people_store.mutes_of(conn, program.id, person.id, now),
-            "queue": await queue_store.items(conn, about, session.person.id, staff),
+            "queue": await queue_store.items(conn, queue_store.about(program.id, person.id), session.person.id, staff),
             "audit": await with_names(conn, trail, staff),
             "notes": _notes_for(await people_store.notes_of(conn, program.id, person.id), staff),
         }

@@ -266,6 +266,11 @@ async def watchers(conn: AsyncConnection, room_id: int, program_id: int | None) 
     )
 
 
+def about(program_id: int, subject_id: int) -> ColumnElement[bool]:
+    """Items of this program whose subject is this person (their moderation history)."""
+    return and_(queue_items.c.program_id == program_id, queue_items.c.subject_id == subject_id)
+
+
 def visible_to(
     managed_programs: Iterable[int] | None,
     moderated_rooms: Iterable[int],

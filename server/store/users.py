@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import insert, select
@@ -100,3 +101,11 @@ async def by_username(conn: AsyncConnection, username: str) -> Person | None:
 async def by_id(conn: AsyncConnection, user_id: int) -> Person | None:
     row = (await conn.execute(select(users).where(users.c.id == user_id))).first()
     return None if row is None else _person(row)
+
+
+async def by_ids(conn: AsyncConnection, user_ids: Iterable[int]) -> dict[int, Person]:
+    """The people with these ids, by id (one query; an unknown id is simply absent)."""
+    wanted = set(user_ids)
+    if not wanted:
+        return {}
+    return {row.id: _person(row) for row in await conn.execute(select(users).where(users.c.id.in_(wanted)))}
