@@ -24,6 +24,7 @@ from starlette.websockets import WebSocket
 from server.auth.current import resolve
 from server.auth.guards import origin_allowed, websocket_token
 from server.connection import CLOSE_GRACE, Connection
+from server.moderation import muted_frame
 from server.protocol import (
     CloseCode,
     ErrorCode,
@@ -46,7 +47,6 @@ from server.store import reactions as reaction_store
 from server.store.database import StoreUnavailable, utcnow
 from server.store.duty import Member
 from server.store.events import NewMessage, Posted, iso
-from server.store.moderation import muted_frame
 from server.transport import SEND_MANY
 
 log = logging.getLogger("alongside.ws")

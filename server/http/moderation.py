@@ -19,6 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from server import lifecycle
+from server import moderation as moderation_live
 from server.http.common import ApiError, json, parse, publish, services_of, session_of
 from server.http.program_access import may_run_room, path_id, require_moderator, room_path_id
 from server.protocol import ErrorCode
@@ -138,7 +139,7 @@ async def mute(request: Request) -> Response:
             detail={"minutes": body.minutes, "until": iso(until)},
         )
         await audit.record(conn, entry)
-    moderation_store.announce_mute(services.hub, person.id, room_id, until, body.reason)
+    moderation_live.announce_mute(services.hub, person.id, room_id, until, body.reason)
     return json({"room": room_id, "user": person.id, "until": iso(until)})
 
 
@@ -163,7 +164,7 @@ async def unmute(request: Request) -> Response:
             )
             await audit.record(conn, entry)
     if changed:
-        moderation_store.announce_mute(services.hub, person.id, room_id, None, body.reason)
+        moderation_live.announce_mute(services.hub, person.id, room_id, None, body.reason)
     return json({"room": room_id, "user": person.id, "until": None})
 
 

@@ -16,11 +16,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from server import moderation as moderation_live
 from server.http.audit import with_names
 from server.http.common import ApiError, json, parse, services_of, session_of
 from server.http.program_access import may_moderate, path_id, require_moderator
 from server.protocol import ErrorCode
-from server.store import audit, moderation
+from server.store import audit
 from server.store import enrollments as enrollment_store
 from server.store import people as people_store
 from server.store import queue as queue_store
@@ -97,7 +98,7 @@ async def warn(request: Request) -> Response:
         )
     services.hub.notify_user(person.id, warned.frame())
     for room_id in warned.muted_rooms:
-        moderation.announce_mute(services.hub, person.id, room_id, warned.muted_until, reason)
+        moderation_live.announce_mute(services.hub, person.id, room_id, warned.muted_until, reason)
     muted_until = None if warned.muted_until is None else iso(warned.muted_until)
     return json({"warning": warned.warning, "muted_until": muted_until, "muted_rooms": warned.muted_rooms}, 201)
 

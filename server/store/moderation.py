@@ -2,8 +2,8 @@
 
 Invariants:
 - Each function runs inside the caller's write transaction, next to the audit entry the
-  caller records; nothing is announced here except by ``announce_mute``, which the caller
-  calls after commit.
+  caller records; nothing is announced here: the caller goes live after commit
+  (``server.moderation.announce_mute``, ``Hub.publish_stored``).
 - A removed message keeps its row, seq, author and client_id, but its body is NULL: that
   NULL is what makes it a tombstone everywhere (history, the join backlog, quotes, the room
   list's latest line). Quotes of it in replies (stored and held) lose their excerpt, and
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 from sqlalchemy import Table, delete, or_, select, update
@@ -27,12 +27,9 @@ from server.store import enrollments as enrollment_store
 from server.store import sessions as session_store
 from server.store.database import as_utc
 from server.store.enrollments import Change, TransitionRefused, transitions
-from server.store.events import append_event, iso, message_at
+from server.store.events import append_event, message_at
 from server.store.models import Event, HeldMessage, Membership, Reaction, Room
 from server.store.users import Person
-
-if TYPE_CHECKING:
-    from server.hub import Hub
 
 events = Event.__table__  # type: ignore[attr-defined]
 held_messages = HeldMessage.__table__  # type: ignore[attr-defined]
@@ -42,13 +39,6 @@ rooms = Room.__table__  # type: ignore[attr-defined]
 
 
 # mutes
-
-
-def muted_frame(room_id: int, until: datetime | None, reason: str | None) -> dict[str, Any]:
-    """What the muted person's clients are told: ``muted`` with its end, or ``unmuted``."""
-    if until is None:
-        return {"type": "unmuted", "room": room_id}
-    return {"type": "muted", "room": room_id, "until": iso(until), "reason": reason}
 
 
 async def mute(
@@ -85,11 +75,6 @@ def _replaces(current: datetime | None, until: datetime | None, only_longer: boo
     if current == until:
         return False
     return not (only_longer and current is not None and (until is None or current > until))
-
-
-def announce_mute(hub: Hub, user_id: int, room_id: int, until: datetime | None, reason: str | None) -> None:
-    """After commit: tell the person's sockets on every process (``muted`` or ``unmuted``)."""
-    hub.notify_user(user_id, muted_frame(room_id, until, reason))
 
 
 # removing a message
