@@ -9,15 +9,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
 
-import httpx
 import pytest
 
 from server.store.database import Database
-from tests.support.client import Frame, WsClient, login
-from tests.support.lifecycle_cast import ProgramCast, create_program_cast, enroll
-from tests.support.live import ServerProcess
+from tests.support.client import Frame, WsClient
+from tests.support.cluster import ProgramCluster, running
+from tests.support.lifecycle_cast import create_program_cast, enroll
 from tests.support.redis_server import RedisServer
 from tests.support.seed import Account
 from tests.support.timing import units
@@ -28,30 +26,8 @@ ESCALATE_SECONDS = 2.0
 
 
 @dataclass
-class Pair:
-    processes: list[ServerProcess]
-    cast: ProgramCast
-    peer: Account
+class Pair(ProgramCluster):
     sam: Account  # a second staff member of the program
-
-    @property
-    def room(self) -> int:
-        return self.cast.cohort_room
-
-    async def client(self, process: int, who: Account) -> WsClient:
-        token = await login(self.processes[process].url, who.username, who.password)
-        client = await WsClient.open(self.processes[process].ws_url, token)
-        assert (await client.next())["type"] == "hello"
-        return client
-
-    async def call(self, process: int, who: Account, method: str, path: str) -> dict[str, Any]:
-        base = self.processes[process].url
-        token = await login(base, who.username, who.password)
-        async with httpx.AsyncClient(base_url=base) as http:
-            response = await http.request(method, path, headers={"Authorization": f"Bearer {token}"})
-        assert response.status_code == 200, response.text
-        answer: dict[str, Any] = response.json()
-        return answer
 
 
 @pytest.fixture
@@ -62,13 +38,8 @@ async def pair(shared_db_url: str, redis_server: RedisServer) -> AsyncIterator[P
     sam = await enroll(db, "sam", cast.program, None, role="staff")
     await db.dispose()
     minutes = str(units(ESCALATE_SECONDS) / 60)
-    processes = [ServerProcess(shared_db_url, redis_server.url, ESCALATE_AFTER_MINUTES=minutes) for _ in range(2)]
-    try:
-        await asyncio.gather(*(p.start() for p in processes))
+    async with running(shared_db_url, redis_server.url, ESCALATE_AFTER_MINUTES=minutes) as processes:
         yield Pair(processes, cast, peer, sam)
-    finally:
-        for process in processes:
-            process.close()
 
 
 def _of(client: WsClient, frame_type: str) -> list[Frame]:

@@ -16,7 +16,8 @@ import pytest
 
 from server.store import programs
 from server.store.database import Database
-from tests.support.client import WsClient, login
+from tests.support.client import login
+from tests.support.cluster import Cluster, running
 from tests.support.lifecycle_cast import ProgramCast, create_program_cast, enroll
 from tests.support.live import ServerProcess
 from tests.support.redis_server import RedisServer
@@ -27,24 +28,18 @@ pytestmark = pytest.mark.slow
 
 
 @dataclass
-class Pair:
-    a: ServerProcess
-    b: ServerProcess
+class Pair(Cluster):
     cast: ProgramCast
     leaver: Account
     alumni_room: int
 
-    async def call(self, where: ServerProcess, who: Account, method: str, path: str, body: Any = None) -> Any:
-        token = await login(where.url, who.username, who.password)
-        async with httpx.AsyncClient(base_url=where.url, timeout=units(10)) as http:
-            answer = await http.request(method, path, json=body, headers={"Authorization": f"Bearer {token}"})
-        assert answer.status_code == 200, answer.text
-        return answer.json()
+    @property
+    def a(self) -> ServerProcess:
+        return self.processes[0]
 
-    async def socket(self, where: ServerProcess, token: str) -> WsClient:
-        client = await WsClient.open(where.ws_url, token)
-        assert (await client.next())["type"] == "hello"
-        return client
+    @property
+    def b(self) -> ServerProcess:
+        return self.processes[1]
 
 
 @pytest.fixture
@@ -56,13 +51,8 @@ async def pair(shared_db_url: str, redis_server: RedisServer) -> AsyncIterator[P
         await programs.create_program_room(conn, program_id=cast.program, name="Mindfulness", kind="topic")
         alumni, _ = await programs.create_program_room(conn, program_id=cast.program, name="Alumni", kind="alumni")
     await db.dispose()
-    processes = [ServerProcess(shared_db_url, redis_server.url, SYNC_INTERVAL="30") for _ in range(2)]
-    try:
-        await asyncio.gather(*(p.start() for p in processes))
-        yield Pair(processes[0], processes[1], cast, leaver, alumni)
-    finally:
-        for process in processes:
-            process.close()
+    async with running(shared_db_url, redis_server.url, SYNC_INTERVAL="30") as processes:
+        yield Pair(processes, cast, leaver, alumni)
 
 
 def _of(frames: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:

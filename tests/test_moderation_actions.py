@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import select
 
@@ -20,9 +19,9 @@ from server.store.database import Database
 from server.store.enrollments import enrollments, transitions
 from server.store.events import events, memberships
 from server.store.models import Reaction
-from tests.support.client import WsClient, login
+from tests.support.client import WsClient
+from tests.support.cluster import Cluster, running
 from tests.support.lifecycle_cast import create_program_cast, enroll
-from tests.support.live import ServerProcess
 from tests.support.redis_server import RedisServer
 from tests.support.seed import Account
 from tests.support.timing import units
@@ -287,25 +286,19 @@ async def test_actions_on_one_process_are_seen_live_on_another(shared_db_url: st
     cast = await create_program_cast(db)
     ria = await enroll(db, "ria", cast.program, cast.cohort)
     await db.dispose()
-    processes = [ServerProcess(shared_db_url, redis_server.url) for _ in range(2)]
     room = cast.cohort_room
+    async with running(shared_db_url, redis_server.url) as processes:
+        cluster = Cluster(processes)
 
-    async def client(process: int, who: Account) -> WsClient:
-        token = await login(processes[process].url, who.username, who.password)
-        opened = await WsClient.open(processes[process].ws_url, token)
-        await opened.join(room)
-        return opened
+        async def client(process: int, who: Account) -> WsClient:
+            opened = await cluster.client(process, who)
+            await opened.join(room)
+            return opened
 
-    async def act(method: str, path: str, body: Any = None) -> dict[str, Any]:
-        token = await login(processes[0].url, cast.staff_here.username, cast.staff_here.password)
-        async with httpx.AsyncClient(base_url=processes[0].url) as http:
-            answer = await http.request(method, path, json=body, headers={"Authorization": f"Bearer {token}"})
-        assert answer.status_code == 200, answer.text
-        data: dict[str, Any] = answer.json()
-        return data
+        async def act(method: str, path: str, body: Any = None) -> dict[str, Any]:
+            answer: dict[str, Any] = await cluster.call(0, cast.staff_here, method, path, body)
+            return answer
 
-    try:
-        await asyncio.gather(*(p.start() for p in processes))
         pat, watcher = await client(1, cast.participant), await client(1, ria)
         said = await pat.say(room, "to be removed")
         removed = await act("DELETE", f"/api/rooms/{room}/messages/{said['seq']}", {"reason": "r"})
@@ -332,6 +325,3 @@ async def test_actions_on_one_process_are_seen_live_on_another(shared_db_url: st
         assert pat.ws.close_code == 4001
         for opened in (pat, watcher):
             await opened.close()
-    finally:
-        for process in processes:
-            process.close()

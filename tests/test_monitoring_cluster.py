@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import pytest
 
 from server.store.database import Database
-from tests.support.client import WsClient, login
-from tests.support.lifecycle_cast import ProgramCast, create_program_cast, enroll
-from tests.support.live import ServerProcess
+from tests.support.client import WsClient
+from tests.support.cluster import ProgramCluster, running
+from tests.support.lifecycle_cast import create_program_cast, enroll
 from tests.support.redis_server import RedisServer
-from tests.support.seed import Account
 from tests.support.timing import units
 
 pytestmark = pytest.mark.slow
@@ -25,30 +22,8 @@ DUTY_SECONDS = 3.0
 
 
 @dataclass
-class Pair:
-    processes: list[ServerProcess]
+class Pair(ProgramCluster):
     redis: RedisServer
-    cast: ProgramCast
-    peer: Account
-
-    @property
-    def room(self) -> int:
-        return self.cast.cohort_room
-
-    async def client(self, process: int, who: Account) -> WsClient:
-        token = await login(self.processes[process].url, who.username, who.password)
-        client = await WsClient.open(self.processes[process].ws_url, token)
-        assert (await client.next())["type"] == "hello"
-        return client
-
-    async def call(self, process: int, who: Account, method: str, path: str, body: Any = None) -> dict[str, Any]:
-        base = self.processes[process].url
-        token = await login(base, who.username, who.password)
-        async with httpx.AsyncClient(base_url=base) as http:
-            response = await http.request(method, path, json=body, headers={"Authorization": f"Bearer {token}"})
-        assert response.status_code == 200, response.text
-        answer: dict[str, Any] = response.json()
-        return answer
 
 
 @pytest.fixture
@@ -58,13 +33,8 @@ async def pair(shared_db_url: str, redis_server: RedisServer) -> AsyncIterator[P
     peer = await enroll(db, "ria", cast.program, cast.cohort)
     await db.dispose()
     hours = str(units(DUTY_SECONDS) / 3600)
-    processes = [ServerProcess(shared_db_url, redis_server.url, DUTY_HOURS=hours) for _ in range(2)]
-    try:
-        await asyncio.gather(*(p.start() for p in processes))
-        yield Pair(processes, redis_server, cast, peer)
-    finally:
-        for process in processes:
-            process.close()
+    async with running(shared_db_url, redis_server.url, DUTY_HOURS=hours) as processes:
+        yield Pair(processes, cast, peer, redis_server)
 
 
 async def _state(client: WsClient, room: int, timeout: float = 10.0, **expected: Any) -> dict[str, Any]:

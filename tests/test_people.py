@@ -8,7 +8,6 @@ a back-channel are also checked across two server processes sharing Redis.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -18,9 +17,9 @@ import pytest
 from server.store import programs
 from server.store import rooms as room_store
 from server.store.database import Database
-from tests.support.client import WsClient, login
+from tests.support.client import login
+from tests.support.cluster import Cluster, running
 from tests.support.lifecycle_cast import create_program_cast, enroll
-from tests.support.live import ServerProcess
 from tests.support.redis_server import RedisServer
 from tests.support.world import World, program_world
 
@@ -247,14 +246,10 @@ async def test_warnings_and_the_back_channel_reach_another_process(
     async with db.write() as conn:
         topic, _ = await programs.create_program_room(conn, program_id=cast.program, name="Mindfulness", kind="topic")
     await db.dispose()
-    processes = [ServerProcess(shared_db_url, redis_server.url, SYNC_INTERVAL="30") for _ in range(2)]
-    try:
-        await asyncio.gather(*(p.start() for p in processes))
+    async with running(shared_db_url, redis_server.url, SYNC_INTERVAL="30") as processes:
+        cluster = Cluster(processes)
         a, b = processes
-        pat = await WsClient.open(b.ws_url, await login(b.url, "pat", cast.participant.password))
-        kim = await WsClient.open(b.ws_url, await login(b.url, "kim", cast.staff_here.password))
-        for client in (pat, kim):
-            assert (await client.next())["type"] == "hello"
+        pat, kim = await cluster.client(b, cast.participant), await cluster.client(b, cast.staff_here)
         await pat.join(topic, since=None)
         admin = {"Authorization": f"Bearer {await login(a.url, 'admin', cast.admin.password)}"}
         async with httpx.AsyncClient(base_url=a.url, headers=admin) as http:
@@ -279,6 +274,3 @@ async def test_warnings_and_the_back_channel_reach_another_process(
         for client in (pat, kim):
             await client.close()
         assert [len(trail["person.warn"]), len(trail["backchannel.create"])] == [3, 1]
-    finally:
-        for process in processes:
-            process.close()
