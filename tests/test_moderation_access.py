@@ -27,6 +27,7 @@ from sqlalchemy import update
 
 from server.store import programs, rooms
 from server.store.models import Membership
+from tests.support.access import only_among
 from tests.support.lifecycle_cast import enroll
 from tests.support.seed import Account, create_user
 from tests.support.world import World, program_world
@@ -40,9 +41,7 @@ IN_ROOM = ("member", "mod_here", "staff_here")  # members of the cohort room
 memberships = Membership.__table__  # type: ignore[attr-defined]
 
 
-def only(*allowed: str, ok: int = 200, refused: int = 403) -> dict[str, int]:
-    """Statuses when only ``allowed`` may (signed out: always 401)."""
-    return {actor: ok if actor in allowed else refused for actor in EVERYONE} | {"signed_out": 401}
+only = only_among(EVERYONE)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from server.auth.tokens import Signers
+from tests.support.access import only_among
 from tests.support.lifecycle_cast import ACTORS, enroll, new_cohort
 from tests.support.live import TEST_KEYS
 from tests.support.seed import Account, create_user
@@ -27,9 +28,7 @@ EVERYONE = (*ACTORS, "withdrawn_staff", "signed_out")
 Effects = Callable[[World, dict[str, Any]], Awaitable[set[str]]]
 
 
-def only(*allowed: str, ok: int = 200, refused: int = 403) -> dict[str, int]:
-    """The answers when only ``allowed`` may do it (signed out: always 401)."""
-    return {actor: ok if actor in allowed else refused for actor in EVERYONE} | {"signed_out": 401}
+only = only_among(EVERYONE)
 
 
 MANAGERS = ("admin", "staff_here")
