@@ -7,6 +7,7 @@ across two server processes sharing one database and a real Redis.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -325,3 +326,61 @@ async def test_actions_on_one_process_are_seen_live_on_another(shared_db_url: st
         assert pat.ws.close_code == 4001
         for opened in (pat, watcher):
             await opened.close()
+
+
+async def test_queue_and_review_on_one_process_are_seen_live_on_another(
+    shared_db_url: str, redis_server: RedisServer
+) -> None:
+    """Reports, slow mode and held review, done through process 0, reach sockets on process 1."""
+    db = Database(shared_db_url)
+    cast = await create_program_cast(db)
+    ria = await enroll(db, "ria", cast.program, cast.cohort)
+    room = cast.cohort_room
+    async with running(shared_db_url, redis_server.url) as processes:
+        cluster = Cluster(processes)
+
+        async def act(method: str, path: str, body: Any = None, expect: int = 200) -> dict[str, Any]:
+            answer: dict[str, Any] = await cluster.call(0, cast.staff_here, method, path, body, expect)
+            return answer
+
+        kim = await cluster.client(1, cast.staff_here)  # the moderator's console, on the other process
+        pat, watcher = await cluster.client(1, cast.participant), await cluster.client(1, ria)
+        for opened in (pat, watcher):
+            await opened.join(room)
+
+        said = await pat.say(room, "you are all idiots")
+        path = f"/api/rooms/{room}/messages/{said['seq']}/report"
+        item = (await cluster.call(0, ria, "POST", path, {"reason": "insulting"}, expect=201))["item"]
+        assert (await _frame(kim, "queue"))[-1]["item"]["id"] == item
+        await act("POST", f"/api/queue/{item}/resolve", {"outcome": "dismissed", "reason": "banter"})
+        dismissed = await kim.until(lambda f: f.get("type") == "queue" and f["item"]["status"] == "dismissed")
+        assert dismissed[-1]["item"]["id"] == item
+
+        await act("PATCH", f"/api/rooms/{room}", {"slow_seconds": 30})
+        await _frame(watcher, "room_state", slow_seconds=30)
+        assert (await watcher.say(room, "first"))["type"] == "ack"
+        slowed = await watcher.say(room, "second, too soon")
+        assert slowed["code"] == "slow_mode" and 0 < slowed["retry_after"] <= 30
+        await act("PATCH", f"/api/rooms/{room}", {"slow_seconds": 0, "hold_mode": "always"})
+        await _frame(watcher, "room_state", slow_seconds=0, hold=True)
+
+        kept, dropped = str(uuid.uuid4()), str(uuid.uuid4())
+        assert (await pat.say(room, "let this through", client_id=kept))["type"] == "held"
+        assert (await pat.say(room, "never shown to peers", client_id=dropped))["type"] == "held"
+        await kim.until(
+            lambda f: len([g for g in kim.seen if g.get("type") == "queue" and g["item"]["kind"] == "held"]) >= 2
+        )
+        held = {h["client_id"]: h["id"] for h in (await act("GET", f"/api/rooms/{room}/held"))["held"]}
+        seq = (await act("POST", f"/api/rooms/{room}/held/{held[kept]}/approve"))["seq"]
+        await watcher.wait_seq(room, seq)
+        assert (await _frame(pat, "held_approved", client_id=kept))[-1]["seq"] == seq
+        await act("POST", f"/api/rooms/{room}/held/{held[dropped]}/reject", {"reason": "not here"})
+        assert (await _frame(pat, "held_rejected", client_id=dropped))[-1]["reason"] == "not here"
+        assert not [f for f in watcher.seen if "never shown to peers" in str(f)]
+        for opened in (kim, pat, watcher):
+            await opened.close()
+
+    async with db.read() as conn:
+        done = {e["action"] for e in await audit.entries(conn, audit.Filter(actor_id=cast.staff_here.person.id))}
+    await db.dispose()
+    assert {"queue.dismiss", "room.slow_mode", "room.hold_mode", "held.approve", "held.reject"} <= done

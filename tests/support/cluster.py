@@ -53,13 +53,15 @@ class Cluster:
         process = self._process(where)
         return await self.socket(process, await login(process.url, who.username, who.password))
 
-    async def call(self, where: Where, who: Account, method: str, path: str, body: Any = None) -> Any:
-        """One HTTP call as the person on that process, which must succeed with 200; its JSON."""
+    async def call(
+        self, where: Where, who: Account, method: str, path: str, body: Any = None, expect: int = 200
+    ) -> Any:
+        """One HTTP call as the person on that process, which must answer ``expect``; its JSON."""
         base = self._process(where).url
         token = await login(base, who.username, who.password)
         async with httpx.AsyncClient(base_url=base, timeout=units(10)) as http:
             answer = await http.request(method, path, json=body, headers={"Authorization": f"Bearer {token}"})
-        assert answer.status_code == 200, answer.text
+        assert answer.status_code == expect, answer.text
         return answer.json()
 
 
