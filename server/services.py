@@ -7,11 +7,13 @@ import secrets
 import socket
 from dataclasses import dataclass, field
 
+from server.auth.throttle import LoginThrottle
 from server.auth.tokens import Signers
 from server.broker import Broker
 from server.hub import Hub
 from server.ingest import Ingest
 from server.rules.limits import Bucket
+from server.rules.login_throttle import LoginLimits
 from server.settings import Settings
 from server.store.database import Database
 
@@ -31,3 +33,15 @@ class Services:
     signers: Signers
     process_id: str
     buckets: dict[int, Bucket] = field(default_factory=dict)
+    login_throttle: LoginThrottle = field(init=False)
+
+    def __post_init__(self) -> None:
+        limits = self.settings.limits
+        self.login_throttle = LoginThrottle(
+            LoginLimits(
+                per_minute_account=limits.login_per_minute_account,
+                burst_account=limits.login_burst_account,
+                per_minute_address=limits.login_per_minute_address,
+                burst_address=limits.login_burst_address,
+            )
+        )

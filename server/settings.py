@@ -39,6 +39,10 @@ class Limits:
     outgoing_queue: int = 1024
     max_http_body: int = 65536
     history_page_max: int = 500
+    login_per_minute_account: float = 5.0
+    login_burst_account: int = 10
+    login_per_minute_address: float = 30.0
+    login_burst_address: int = 60
 
 
 @dataclass(frozen=True)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import httpx
 import pytest
 
+from server.settings import Limits
 from server.store.database import Database
 from tests.support.live import Live, live_server, settings_for
 from tests.support.seed import Account, create_cast, create_room
@@ -242,3 +243,79 @@ async def test_crisis_resources_need_no_sign_in(api: Api) -> None:
     async with api.client() as http:
         resources = (await http.get("/api/crisis-resources")).json()["resources"]
     assert any("988" in r["contact"] for r in resources)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+async def throttled(sqlite_url: str) -> AsyncIterator[tuple[Api, Clock]]:
+    """Three failed sign-ins per account and five per address, refilled at one a minute each."""
+    db = Database(sqlite_url)
+    cast = await create_cast(db)
+    limits = Limits(
+        rate_per_second=1000.0,
+        rate_burst=1000,
+        login_per_minute_account=1.0,
+        login_burst_account=3,
+        login_per_minute_address=1.0,
+        login_burst_address=5,
+    )
+    async with live_server(settings_for(sqlite_url, limits=limits)) as live:
+        clock = Clock()
+        live.app.state.services.login_throttle.clock = clock
+        yield Api(live, db, cast.staff, cast.ann, cast.ben), clock
+    await db.dispose()
+
+
+async def sign_in(http: httpx.AsyncClient, username: str, password: str) -> httpx.Response:
+    return await http.post("/api/auth/login", json={"username": username, "password": password})
+
+
+def assert_throttled(response: httpx.Response) -> None:
+    body = response.json()
+    assert response.status_code == 429 and body["code"] == "rate_limited", response.text
+    assert isinstance(body["retry_after"], int) and body["retry_after"] >= 1
+    assert response.headers["Retry-After"] == str(body["retry_after"])
+
+
+async def test_failed_logins_throttle_the_account_then_the_address(throttled: tuple[Api, Clock]) -> None:
+    api, clock = throttled
+    async with api.client() as http:
+        for _ in range(3):
+            assert (await sign_in(http, "ann", "wrong-password")).status_code == 401
+        refused = await sign_in(http, "ANN", api.ann.password)  # even the right password, however spelt
+        assert_throttled(refused)
+        assert refused.json()["retry_after"] == 60  # one attempt a minute
+        assert (await sign_in(http, "ben", api.ben.password)).status_code == 200  # same address, other account
+        assert (await sign_in(http, "ben", api.ben.password)).status_code == 200  # successes spend nothing
+        for _ in range(2):  # the address's fourth and fifth failures
+            assert (await sign_in(http, "ben", "wrong-password")).status_code == 401
+        assert_throttled(await sign_in(http, "ben", api.ben.password))  # ben's own budget has one left
+        assert_throttled(await sign_in(http, "staff", api.staff.password))  # the address refuses everyone
+        clock.now += 60  # one attempt back on each budget
+        assert (await sign_in(http, "staff", api.staff.password)).status_code == 200
+        clock.now += 3 * 60
+        assert (await sign_in(http, "ann", api.ann.password)).status_code == 200
+
+
+async def test_an_unknown_username_is_throttled_the_same_way(throttled: tuple[Api, Clock]) -> None:
+    api, clock = throttled
+    throttle = api.live.app.state.services.login_throttle
+    throttle.limits = replace(throttle.limits, burst_address=100)  # only the accounts' budgets matter here
+    async with api.client() as http:
+        for username in ("ann", "nobody"):
+            for _ in range(3):
+                assert (await sign_in(http, username, "wrong-password")).status_code == 401
+        known, unknown = await sign_in(http, "ann", "wrong-password"), await sign_in(http, "nobody", "wrong-password")
+        assert_throttled(known)
+        assert_throttled(unknown)
+        assert known.json() == unknown.json() and known.headers["Retry-After"] == unknown.headers["Retry-After"]
+        clock.now += 3 * 60
+        assert (await sign_in(http, "ann", api.ann.password)).status_code == 200
+        assert (await sign_in(http, "nobody", "wrong-password")).status_code == 401

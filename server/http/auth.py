@@ -24,13 +24,32 @@ class LoginBody(BaseModel):
 
 
 async def login(request: Request) -> Response:
+    """Sign in; failed attempts are throttled per username and per client address.
+
+    The throttle is asked before the account is looked up, so its answer is the same
+    whether the username exists or not (``server.rules.login_throttle``).
+    """
     services = services_of(request)
     body = await parse(request, LoginBody)
-    async with services.db.read() as conn:
-        found = await user_store.credentials(conn, body.username.strip().lower())
-    person, stored_hash = found if found is not None else (None, None)
-    if not await verify_password(stored_hash, body.password) or person is None:
-        raise ApiError(ErrorCode.UNAUTHORIZED, "wrong username or password")
+    username = body.username.strip().lower()
+    host = request.client.host if request.client is not None else None  # behind a proxy: the proxy
+    throttle = services.login_throttle
+    admission = throttle.admit(username, host)
+    if not admission.allowed:
+        raise ApiError(
+            ErrorCode.RATE_LIMITED, "too many failed sign-ins; try again later", retry_after=admission.retry_after
+        )
+    try:
+        async with services.db.read() as conn:
+            found = await user_store.credentials(conn, username)
+        person, stored_hash = found if found is not None else (None, None)
+        verified = await verify_password(stored_hash, body.password) and person is not None
+    except BaseException:
+        throttle.refund(username, host)  # no verdict on the password: the attempt costs nothing
+        raise
+    if not verified or person is None:
+        raise ApiError(ErrorCode.UNAUTHORIZED, "wrong username or password")  # the charge stays
+    throttle.refund(username, host)
     async with services.db.write() as conn:
         session_id = await session_store.create(conn, person.id, services.settings.session_max_age)
     return signed_in(services, person, session_id)

@@ -28,3 +28,13 @@ def take(bucket: Bucket | None, now: float, rate: float, burst: int, cost: float
         return Decision(True, Bucket(tokens - cost, now), 0.0)
     wait = (cost - tokens) / rate if rate > 0 else float("inf")
     return Decision(False, Bucket(tokens, now), round(wait, 3))
+
+
+def give_back(bucket: Bucket, burst: int, cost: float = 1.0) -> Bucket:
+    """Return ``cost`` tokens spent earlier (a reservation that turned out not to count)."""
+    return Bucket(min(float(burst), bucket.tokens + cost), bucket.updated)
+
+
+def idle(bucket: Bucket, now: float, rate: float, burst: int) -> bool:
+    """Whether the bucket has refilled to its burst: forgetting it then changes nothing."""
+    return bucket.tokens + max(0.0, now - bucket.updated) * rate >= burst
