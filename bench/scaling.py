@@ -66,6 +66,8 @@ async def run_one(processes: int, args: argparse.Namespace, work: Path) -> dict[
         "ALONGSIDE_ENV": "development",
         "LIMIT_RATE_PER_SECOND": "100000",
         "LIMIT_RATE_BURST": "100000",
+        "LIMIT_LOGIN_PER_MINUTE_ADDRESS": "100000",
+        "LIMIT_LOGIN_BURST_ADDRESS": "100000",
     }
     servers: list[subprocess.Popen[bytes]] = []
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
