@@ -347,3 +347,24 @@ class AuditEntry(SQLModel, table=True):
     target: str | None = Field(default=None, max_length=100)  # e.g. "seq 12", "queue 4"
     reason: str | None = Field(default=None, max_length=500)
     detail: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # JSON, no message text
+
+
+class Disclosure(SQLModel, table=True):
+    """The accounting of disclosures (42 CFR Part 2): each time a person's record went to someone else.
+
+    Append-only like the audit trail; the person reads their own. A self-export is not a
+    disclosure (the person is not "someone else") and is only audited.
+    """
+
+    __tablename__ = "disclosures"
+    __table_args__ = (Index("ix_disclosures_subject_at", "subject_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    subject_id: int = Field(foreign_key="users.id")  # whose record was disclosed
+    program_id: int | None = Field(default=None, foreign_key="programs.id")  # the program that disclosed it
+    kind: str = Field(max_length=16)  # staff_export, legal_hold
+    recipient: str = Field(max_length=200)
+    purpose: str = Field(max_length=500)
+    scope: str = Field(max_length=500)  # what was disclosed, e.g. "full record"
+    disclosed_by: int | None = Field(default=None, foreign_key="users.id")
+    at: datetime = Field(sa_column=_ts())
