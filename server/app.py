@@ -178,6 +178,7 @@ def create_app(settings: Settings) -> Alongside:
         Route("/api/auth/login", auth.login, methods=["POST"]),
         Route("/api/auth/logout", auth.logout, methods=["POST"]),
         Route("/api/me", auth.me),
+        Route("/api/me/password", auth.change_password, methods=["POST"]),
         Route("/api/rooms", rooms.list_rooms, methods=["GET"]),
         Route("/api/rooms", rooms.create_room, methods=["POST"]),
         Route("/api/rooms/{room_id}/members", rooms.add_member, methods=["POST"]),

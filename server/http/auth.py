@@ -1,4 +1,4 @@
-"""Login, logout and who am I."""
+"""Login, logout, who am I, and changing one's password."""
 
 from __future__ import annotations
 
@@ -8,13 +8,20 @@ from starlette.responses import Response
 
 from server.auth.current import csrf_token
 from server.auth.guards import SESSION_COOKIE
-from server.auth.passwords import verify_password
+from server.auth.passwords import hash_password, password_problem, verify_password
 from server.http.common import ApiError, json, parse, services_of, session_of
 from server.protocol import ErrorCode
 from server.services import Services
+from server.store import audit
 from server.store import sessions as session_store
 from server.store import users as user_store
 from server.store.users import Person
+
+
+class PasswordBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    current_password: str = Field(min_length=1, max_length=256)
+    new_password: str = Field(min_length=1, max_length=256)
 
 
 class LoginBody(BaseModel):
@@ -88,3 +95,43 @@ async def me(request: Request) -> Response:
     services = services_of(request)
     session = await session_of(request)
     return json({"user": session.person.private(), "csrf_token": csrf_token(services.signers, session.id)})
+
+
+async def change_password(request: Request) -> Response:
+    """Change my password: every other session of mine ends (on every process); this one stays.
+
+    A wrong current password is charged to the login throttle like a failed sign-in, so a
+    stolen session cannot be used to guess the password faster than the sign-in form allows.
+    """
+    services = services_of(request)
+    session = await session_of(request)
+    body = await parse(request, PasswordBody)
+    problem = password_problem(body.new_password)
+    if problem is not None:
+        raise ApiError(ErrorCode.INVALID, f"new_password: {problem}", field="new_password")
+    person = session.person
+    host = request.client.host if request.client is not None else None
+    throttle = services.login_throttle
+    admission = throttle.admit(person.username, host)
+    if not admission.allowed:
+        raise ApiError(
+            ErrorCode.RATE_LIMITED, "too many wrong passwords; try again later", retry_after=admission.retry_after
+        )
+    try:
+        async with services.db.read() as conn:
+            stored_hash = await user_store.password_hash_of(conn, person.id)
+        verified = await verify_password(stored_hash, body.current_password)
+    except BaseException:
+        throttle.refund(person.username, host)
+        raise
+    if not verified:
+        raise ApiError(ErrorCode.FORBIDDEN, "the current password is wrong", field="current_password")
+    throttle.refund(person.username, host)
+    new_hash = await hash_password(body.new_password)
+    async with services.db.write() as conn:
+        await user_store.set_password(conn, person.id, new_hash)
+        ended = await session_store.revoke_all(conn, person.id, keep=session.id)
+        await audit.record(conn, audit.Entry(person.id, "account.password", target_user_id=person.id))
+    for session_id in ended:
+        services.hub.end_session(session_id)
+    return json({"ended_sessions": len(ended)})

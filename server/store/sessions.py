@@ -61,13 +61,19 @@ async def revoke(conn: AsyncConnection, session_id: str) -> None:
     )
 
 
-async def revoke_all(conn: AsyncConnection, user_id: int) -> list[str]:
-    """End every live session of a person (withdrawal, discharge); returns their ids so the
-    caller can close their sockets on every process after commit."""
+async def revoke_all(conn: AsyncConnection, user_id: int, keep: str | None = None) -> list[str]:
+    """End every live session of a person (withdrawal, discharge), or every one but ``keep``
+    (a password change keeps the session that made it); returns their ids so the caller can
+    close their sockets on every process after commit."""
     now = utcnow()
     rows = await conn.execute(
         update(sessions)
-        .where(sessions.c.user_id == user_id, sessions.c.revoked_at.is_(None), sessions.c.expires_at > now)
+        .where(
+            sessions.c.user_id == user_id,
+            sessions.c.revoked_at.is_(None),
+            sessions.c.expires_at > now,
+            sessions.c.id != (keep or ""),
+        )
         .values(revoked_at=now)
         .returning(sessions.c.id)
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -91,6 +91,16 @@ async def credentials(conn: AsyncConnection, username: str) -> tuple[Person, str
     """The person and their password hash, for login only."""
     row = (await conn.execute(select(users).where(users.c.username == username))).first()
     return None if row is None else (_person(row), row.password_hash)
+
+
+async def password_hash_of(conn: AsyncConnection, user_id: int) -> str | None:
+    """A person's password hash, to check their current password before changing it."""
+    found: str | None = (await conn.execute(select(users.c.password_hash).where(users.c.id == user_id))).scalar()
+    return found
+
+
+async def set_password(conn: AsyncConnection, user_id: int, password_hash: str) -> None:
+    await conn.execute(update(users).where(users.c.id == user_id).values(password_hash=password_hash))
 
 
 async def by_username(conn: AsyncConnection, username: str) -> Person | None:
