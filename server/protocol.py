@@ -169,12 +169,16 @@ def _fast_send(data: dict[str, Any]) -> Send | None:
         or not 1 <= room <= _MAX_ID
         or type(body) is not str
         or type(client_id) is not str
+        or len(client_id) != 36
+        or not client_id.isascii()
         or not (ref is None or type(ref) is int or (type(ref) is str and len(ref) <= 64))
     ):
         return None
     try:
         parsed = UUID(client_id)
     except ValueError:
+        return None
+    if str(parsed) != client_id.lower():  # uuid.UUID also reads "+0…", "1_0…", "urn:…" forms the model refuses
         return None
     return Send.model_construct(type="send", room=room, body=body, client_id=parsed, ref=ref, reply_to=None)
 
