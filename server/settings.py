@@ -63,6 +63,15 @@ class CrisisSettings:
 
 
 @dataclass(frozen=True)
+class PrivacySettings:
+    """Exports: how long a download link lives, and the redisclosure notice every export carries."""
+
+    export_link_minutes: float = 10.0
+    notice_title: str = "Notice prohibiting redisclosure (42 CFR Part 2)"
+    notice_text: str = "42 CFR part 2 prohibits unauthorized use or disclosure of these records."
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the process needs to know, fixed at start-up."""
 
@@ -79,6 +88,7 @@ class Settings:
     crisis_resources: tuple[CrisisResource, ...] = ()
     crisis: CrisisSettings = field(default_factory=CrisisSettings)
     ladder: Policy = field(default_factory=Policy)
+    privacy: PrivacySettings = field(default_factory=PrivacySettings)
     log_level: str = "INFO"
 
     @property
@@ -178,6 +188,23 @@ def load_crisis_settings(config_dir: Path = CONFIG_DIR, escalate_after: str | No
     return CrisisSettings(detector=detector, escalate_after_minutes=minutes)
 
 
+def load_privacy(config_dir: Path = CONFIG_DIR, link_minutes: str | None = None) -> PrivacySettings:
+    """`config/privacy.toml`: ``[export] link_minutes`` (``EXPORT_LINK_MINUTES`` overrides it) and
+    the ``[notice]`` every export carries; an export without its notice must not start."""
+    privacy = _load_toml(config_dir / "privacy.toml")
+    notice = privacy.get("notice", {})
+    try:
+        configured = privacy.get("export", {}).get("link_minutes", PrivacySettings.export_link_minutes)
+        minutes = _positive("link_minutes", configured if link_minutes is None else link_minutes)
+        title = str(notice.get("title", PrivacySettings.notice_title)).strip()
+        text = " ".join(str(notice.get("text", PrivacySettings.notice_text)).split())
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise ConfigError(f"config/privacy.toml: {exc}") from exc
+    if not title or not text:
+        raise ConfigError("config/privacy.toml: [notice] needs a title and a text")
+    return PrivacySettings(export_link_minutes=minutes, notice_title=title, notice_text=text)
+
+
 def load_settings(environ: Mapping[str, str] | None = None, config_dir: Path = CONFIG_DIR) -> Settings:
     """Read the environment and `config/` once; fail loudly on what cannot work."""
     env = os.environ if environ is None else environ
@@ -228,6 +255,7 @@ def load_settings(environ: Mapping[str, str] | None = None, config_dir: Path = C
             crisis_resources=resources,
             crisis=load_crisis_settings(config_dir, env.get("ESCALATE_AFTER_MINUTES")),
             ladder=load_ladder(config_dir),
+            privacy=load_privacy(config_dir, env.get("EXPORT_LINK_MINUTES")),
             log_level=env.get("LOG_LEVEL", "INFO"),
         )
     except ValueError as exc:

@@ -23,7 +23,7 @@ import httpx
 import uvicorn
 
 from server.app import Alongside, create_app
-from server.settings import Limits, Settings, load_crisis_resources, load_crisis_settings
+from server.settings import Limits, Settings, load_crisis_resources, load_crisis_settings, load_privacy
 from server.transport import UVICORN_WS_FLAGS, WS_PROTOCOL
 from tests.support.timing import units
 
@@ -43,6 +43,7 @@ def settings_for(database_url: str, redis_url: str | None = None, **changes: obj
         limits=Limits(rate_per_second=1000.0, rate_burst=1000),
         crisis_resources=load_crisis_resources(),
         crisis=load_crisis_settings(),
+        privacy=load_privacy(),
     ).with_(**changes)
 
 
