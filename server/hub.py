@@ -24,6 +24,7 @@ from server.alerts import Alerts
 from server.broker import Broker, Handlers
 from server.broker.base import CONTROL_CHANNEL, room_channel, room_of
 from server.connection import Connection
+from server.metrics import Metrics
 from server.presence import Presence
 from server.protocol import CloseCode, ErrorCode, ProtocolError, encode, error_frame
 from server.roomstate import RoomStates
@@ -51,7 +52,8 @@ class RoomChannel:
         self.cursor: int | None = None  # last seq delivered to subscribers
         self.target = 0  # highest seq known to be committed
         self.subs: dict[Connection, int] = {}  # connection -> last seq it was given
-        self.pending: dict[int, str] = {}  # out-of-order events waiting for a gap to fill
+        # out-of-order events waiting for a gap to fill, with when they reached this process
+        self.pending: dict[int, tuple[str, float]] = {}
         self.filling = False
         self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.joining = 0
@@ -59,11 +61,14 @@ class RoomChannel:
 
 
 class Hub:
-    def __init__(self, db: Database, broker: Broker, settings: Settings, process_id: str) -> None:
+    def __init__(
+        self, db: Database, broker: Broker, settings: Settings, process_id: str, metrics: Metrics | None = None
+    ) -> None:
         self.db = db
         self.broker = broker
         self.settings = settings
         self.process_id = process_id
+        self.metrics = metrics or Metrics()
         self.rooms: dict[int, RoomChannel] = {}
         self.connections: set[Connection] = set()
         self._typing_at: dict[tuple[int, int], float] = {}
@@ -76,6 +81,7 @@ class Hub:
             db, broker, settings.crisis_resources, self._fan_ephemeral, self.rooms.__contains__, self._spawn
         )
         self.alerts = Alerts(db, settings.crisis, self.notify_user, self._spawn)
+        self.metrics.watch(self)
 
     # lifecycle
 
@@ -136,6 +142,7 @@ class Hub:
                     break
                 for event in page:
                     await conn.send_ordered(encode(event))
+                self.metrics.backlog.inc(len(page))
                 position = page[-1]["seq"]
             if conn.closed:
                 if rejoin:
@@ -196,10 +203,13 @@ class Hub:
 
     # delivery
 
-    def publish_stored(self, room_id: int, seq: int, frame: dict[str, Any]) -> None:
-        """A committed event: deliver here, then tell the other processes."""
+    def publish_stored(self, room_id: int, seq: int, frame: dict[str, Any], committed_at: float | None = None) -> None:
+        """A committed event: deliver here, then tell the other processes.
+
+        ``committed_at`` (``time.perf_counter()``, default now) starts its fan-out latency.
+        """
         text = encode(frame)
-        self.deliver(room_id, seq, text)
+        self.deliver(room_id, seq, text, committed_at)
         self.broker.publish(room_channel(room_id), text.encode())
 
     def publish_ephemeral(self, room_id: int, frame: dict[str, Any]) -> None:
@@ -207,35 +217,41 @@ class Hub:
         self._fan_ephemeral(room_id, text)
         self.broker.publish(room_channel(room_id), text.encode())
 
-    def deliver(self, room_id: int, seq: int, text: str) -> None:
+    def deliver(self, room_id: int, seq: int, text: str, received_at: float | None = None) -> None:
         channel = self.rooms.get(room_id)
         if channel is None:
             return
+        if received_at is None:
+            received_at = time.perf_counter()
         if seq > channel.target:
             channel.target = seq
         cursor = channel.cursor
         if cursor is None or channel.filling:
             if (cursor is None or seq > cursor) and len(channel.pending) < MAX_PENDING:
-                channel.pending[seq] = text
+                channel.pending[seq] = (text, received_at)
             return
         if seq <= cursor:
             return
         if seq == cursor + 1:
-            self._fan(channel, seq, text)
+            self._fan(channel, seq, text, received_at)
             return
-        channel.pending[seq] = text
+        channel.pending[seq] = (text, received_at)
         self._start_fill(channel)
 
-    def _fan(self, channel: RoomChannel, seq: int, text: str) -> None:
+    def _fan(self, channel: RoomChannel, seq: int, text: str, received_at: float | None) -> None:
+        """``received_at`` None: read from the database to fill a gap (no latency to observe)."""
         subs = channel.subs
         dead: list[Connection] = []
+        pushed = 0
         for conn, last in subs.items():
             if last < seq:
                 if conn.push(text):
                     subs[conn] = seq
+                    pushed += 1
                 else:
                     dead.append(conn)
         channel.cursor = seq
+        self.metrics.fanned(pushed, received_at)
         for conn in dead:
             self.leave(conn, channel.room_id)
 
@@ -243,13 +259,16 @@ class Hub:
         channel = self.rooms.get(room_id)
         if channel is None:
             return
-        for conn in list(channel.subs):
+        subs = list(channel.subs)
+        for conn in subs:
             if not conn.push(text):
                 self.leave(conn, room_id)
+        self.metrics.ephemeral.inc(len(subs))
 
     def _start_fill(self, channel: RoomChannel) -> None:
         if not channel.filling and channel.cursor is not None:
             channel.filling = True
+            self.metrics.gap_fills.inc()
             self._spawn(self._fill(channel))
 
     async def _fill(self, channel: RoomChannel) -> None:
@@ -263,7 +282,7 @@ class Hub:
                     break
                 following = cursor + 1
                 if following in channel.pending:
-                    self._fan(channel, following, channel.pending.pop(following))
+                    self._fan(channel, following, *channel.pending.pop(following))
                     continue
                 upto = min((seq for seq in channel.pending if seq > following), default=channel.target + 1) - 1
                 try:
@@ -285,7 +304,7 @@ class Hub:
                 misses = 0
                 for event in page:
                     if event["seq"] == channel.cursor + 1:
-                        self._fan(channel, event["seq"], encode(event))
+                        self._fan(channel, event["seq"], encode(event), None)
                         channel.pending.pop(event["seq"], None)
         finally:
             channel.filling = False
@@ -329,6 +348,7 @@ class Hub:
     # broker input: bytes from another process are validated like client frames
 
     def on_broker_message(self, channel_name: str, payload: bytes) -> None:
+        received_at = time.perf_counter()
         try:
             data = orjson.loads(payload)
         except orjson.JSONDecodeError:
@@ -345,7 +365,7 @@ class Hub:
             return
         seq = data.get("seq")
         if kind in STORED_TYPES and isinstance(seq, int) and not isinstance(seq, bool) and seq > 0:
-            self.deliver(room_id, seq, payload.decode())
+            self.deliver(room_id, seq, payload.decode(), received_at)
         elif kind in EPHEMERAL_TYPES:
             text = payload.decode()
             if kind == "presence":

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import asdict
 from functools import partial
 from typing import Any
@@ -81,10 +82,12 @@ class Ingest:
 
     async def _commit(self, batch: list[tuple[NewMessage, asyncio.Future[Posted]]]) -> None:
         messages = [message for message, _ in batch]
+        sends = self._hub.metrics.sends
         try:
             detector = self._hub.settings.crisis.detector
             results = await self._db.run_write(partial(append_messages, batch=messages, detector=detector))
         except StoreUnavailable as exc:
+            sends["unavailable"].inc(len(batch))
             for _, future in batch:
                 if not future.done():
                     future.set_exception(StoreUnavailable(str(exc)))
@@ -95,13 +98,20 @@ class Ingest:
                     await self._commit([item])
                 return
             log.exception("storing a message failed")
+            sends["failed"].inc()
             _, future = batch[0]
             if not future.done():
                 future.set_exception(RuntimeError("storing the message failed"))
             return
+        committed_at = time.perf_counter()
+        acked = held = 0
         for message, result in zip(messages, results, strict=True):
+            if result.seq is not None:
+                acked += 1
+            elif result.held:
+                held += 1
             if result.frame is not None and result.seq is not None:
-                self._hub.publish_stored(result.frame["room"], result.seq, result.frame)
+                self._hub.publish_stored(result.frame["room"], result.seq, result.frame, committed_at)
             if result.crisis:
                 self._hub.notify_user(message.author_id, self._resources(message.room_id, result.seq))
         queued = [item for result in results for item in result.items]
@@ -110,3 +120,6 @@ class Ingest:
         for (_, future), result in zip(batch, results, strict=True):
             if not future.done():
                 future.set_result(result)
+        sends["acked"].inc(acked)
+        sends["held"].inc(held)
+        sends["refused"].inc(len(results) - acked - held)

@@ -90,6 +90,7 @@ class Settings:
     ladder: Policy = field(default_factory=Policy)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     log_level: str = "INFO"
+    metrics_token: str | None = None  # lets a scraper read /metrics from elsewhere than loopback
 
     @property
     def production(self) -> bool:
@@ -257,6 +258,7 @@ def load_settings(environ: Mapping[str, str] | None = None, config_dir: Path = C
             ladder=load_ladder(config_dir),
             privacy=load_privacy(config_dir, env.get("EXPORT_LINK_MINUTES")),
             log_level=env.get("LOG_LEVEL", "INFO"),
+            metrics_token=env.get("METRICS_TOKEN") or None,
         )
     except ValueError as exc:
         raise ConfigError(str(exc)) from exc

@@ -59,8 +59,10 @@ async def websocket_endpoint(ws: WebSocket, services: Services, send: AsgiSend) 
     frame, and knows nothing of the transport's ``alongside.send_many`` extension).
     """
     settings = services.settings
+    metrics = services.hub.metrics
     headers = Headers(scope=ws.scope)  # not ws.headers: that copy would stay cached on the socket
     if not origin_allowed(headers.get("origin"), settings.allowed_origins):
+        metrics.handshakes_refused.labels("origin").inc()
         await ws.send_denial_response(
             JSONResponse({"code": "forbidden", "message": "this origin may not open a WebSocket here"}, 403)
         )
@@ -71,12 +73,14 @@ async def websocket_endpoint(ws: WebSocket, services: Services, send: AsgiSend) 
     try:
         session = await resolve(services.db, services.signers, token, settings.session_max_age)
     except StoreUnavailable:
+        metrics.handshakes_refused.labels("unavailable").inc()
         await ws.accept()
         await ws.send_text(error_frame(ErrorCode.UNAVAILABLE, "storage is unavailable; try again shortly"))
         await ws.close(1013, "try again later")
         return
     await ws.accept()
     if session is None:
+        metrics.handshakes_refused.labels("unauthorized").inc()
         await ws.send_text(error_frame(ErrorCode.UNAUTHORIZED, "sign in first: no valid session"))
         await ws.close(CloseCode.SESSION_ENDED, "no valid session")
         return
@@ -93,6 +97,7 @@ async def websocket_endpoint(ws: WebSocket, services: Services, send: AsgiSend) 
     me = asyncio.current_task()
     conn.owner = me
     services.hub.attach(conn)
+    metrics.connections_opened.inc()
     conn.push(_hello(services, conn))
     try:
         await _read_frames(services, conn, ws)
@@ -105,6 +110,7 @@ async def websocket_endpoint(ws: WebSocket, services: Services, send: AsgiSend) 
                 await asyncio.wait_for(ws.close(conn.close_code, "too slow"), CLOSE_GRACE)
     finally:
         services.hub.detach(conn)
+        metrics.closed(conn.close_code)
         conn.closed = True
         await conn.stop_writer()
 
@@ -150,6 +156,7 @@ async def _read_frames(services: Services, conn: Connection, ws: WebSocket) -> N
                 continue
             text = message.get("text")
             if text is None:
+                services.hub.metrics.frames_refused.labels(ErrorCode.INVALID).inc()
                 conn.push(error_frame(ErrorCode.INVALID, "binary frames are not accepted; send JSON text"))
                 continue
             await handle(services, conn, text)
@@ -199,13 +206,16 @@ async def handle(services: Services, conn: Connection, text: str) -> None:
         elif isinstance(frame, Ping):
             conn.push(_with_ref({"type": "pong"}, ref))
     except ProtocolError as exc:
+        services.hub.metrics.frames_refused.labels(exc.code).inc()
         conn.push(
             error_frame(exc.code, exc.message, ref if ref is not None else exc.extra.pop("ref", None), **exc.extra)
         )
     except StoreUnavailable:
+        services.hub.metrics.frames_refused.labels(ErrorCode.UNAVAILABLE).inc()
         conn.push(error_frame(ErrorCode.UNAVAILABLE, "storage is unavailable; nothing was stored, retry", ref))
     except Exception:
         log.exception("frame handling failed on connection %s", conn.id)
+        services.hub.metrics.frames_refused.labels(ErrorCode.INTERNAL).inc()
         conn.push(error_frame(ErrorCode.INTERNAL, "something went wrong on our side", ref))
 
 

@@ -8,6 +8,7 @@ from functools import partial
 from typing import Any
 
 from server.ingest import Ingest
+from server.metrics import Metrics
 from server.settings import Settings
 from server.store.events import NewMessage, Posted
 
@@ -30,6 +31,7 @@ class SlowFirstDatabase:
 
 class NoHub:
     settings = Settings()
+    metrics = Metrics()
 
     def publish_stored(self, *args: Any) -> None:
         raise AssertionError("nothing is stored here")

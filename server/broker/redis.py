@@ -51,6 +51,7 @@ class RedisBroker:
         self._catch_up: asyncio.Task[None] | None = None
         self._closing = False
         self.reconnects = 0
+        self.dropped = 0  # publishes never sent (Redis down or far behind); read by /metrics
 
     @property
     def subscriptions(self) -> frozenset[str]:
@@ -102,6 +103,7 @@ class RedisBroker:
     def publish(self, channel: str, payload: bytes) -> None:
         if len(self._outbox) >= MAX_QUEUE:
             self._outbox.popleft()  # Redis is far behind; the database has every event
+            self.dropped += 1
         self._outbox.append((channel, self._origin + b"\n" + payload))
         self._wake.set()
 
@@ -233,6 +235,7 @@ class RedisBroker:
         while self._outbox:
             batch = [self._outbox.popleft() for _ in range(min(len(self._outbox), 500))]
             if not await self._publish_batch(batch):
+                self.dropped += len(batch) + len(self._outbox)
                 self._outbox.clear()
                 return
 

@@ -89,6 +89,7 @@ class Database:
         else:
             kwargs.update(connect_args={"timeout": 10})
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+        self.unavailable = 0  # operations refused because the database was unreachable (/metrics)
         self._writer: ThreadPoolExecutor | None = None
         self._sync_engine: Engine | None = None
         if self.is_sqlite:
@@ -112,7 +113,7 @@ class Database:
                 yield conn
         except Exception as exc:
             if is_unavailable(exc):
-                raise StoreUnavailable(type(exc).__name__) from exc
+                raise self._down(exc) from exc
             raise
 
     @asynccontextmanager
@@ -125,7 +126,7 @@ class Database:
                     yield conn
         except Exception as exc:
             if is_unavailable(exc):
-                raise StoreUnavailable(type(exc).__name__) from exc
+                raise self._down(exc) from exc
             raise
 
     async def run_write(self, work: Callable[[Connection], T]) -> T:
@@ -138,8 +139,14 @@ class Database:
                 return await conn.run_sync(work)
         except Exception as exc:
             if is_unavailable(exc):
-                raise StoreUnavailable(type(exc).__name__) from exc
+                raise self._down(exc) from exc
             raise
+
+    def _down(self, exc: Exception) -> StoreUnavailable:
+        """The error callers get when the database is unreachable; counted once, where it first shows."""
+        if not isinstance(exc, StoreUnavailable):
+            self.unavailable += 1
+        return StoreUnavailable(type(exc).__name__)
 
     async def ping(self) -> bool:
         """Readiness: does the database answer a trivial query?"""
