@@ -95,4 +95,8 @@ export const api = {
   muteForMe: (userId) => request('POST', '/api/me/mutes', { user: userId }),
   unmuteForMe: (userId) => request('DELETE', `/api/me/mutes/${rid(userId)}`),
   crisisResources: () => request('GET', '/api/crisis-resources', undefined, { quiet401: true }),
+  /** A short-lived link to download my data (works only in this session). */
+  requestExport: () => request('POST', '/api/me/export'),
+  /** To whom my record was disclosed (the accounting of disclosures). */
+  myDisclosures: () => request('GET', '/api/me/disclosures'),
 };

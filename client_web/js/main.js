@@ -8,6 +8,7 @@ import { friendlyError } from './format.js';
 import { setupHelp } from './help.js';
 import { inviteToken } from './invite_link.js';
 import { RegisterView } from './register.js';
+import { setupYourData } from './your_data.js';
 
 const $ = (id) => {
   const node = document.getElementById(id);
@@ -117,6 +118,18 @@ setupHelp({
   fallback: $('help-fallback'),
 });
 
+const dataButton = $('data-button');
+setupYourData({
+  button: dataButton,
+  dialog: $('data-dialog'),
+  title: $('data-title'),
+  download: $('data-download'),
+  status: $('data-status'),
+  list: $('disclosures-list'),
+  empty: $('disclosures-empty'),
+  listStatus: $('disclosures-status'),
+});
+
 const register = new RegisterView(
   {
     title: $('register-title'),
@@ -176,6 +189,7 @@ function showView(name) {
   const signedIn = name === 'app';
   dom.whoami.hidden = !signedIn;
   dom.logoutButton.hidden = !signedIn;
+  dataButton.hidden = !signedIn;
 }
 
 async function boot() {

@@ -37,10 +37,7 @@ from server.store.events import iso
 from server.store.programs import ProgramInfo, get_program
 from server.store.users import Person
 
-STAFF_EXPORT_SCOPE = (
-    "the program's record of the person: account, enrollment, rooms, messages, held messages, reactions, "
-    "reports, warnings"
-)
+STAFF_EXPORT_SCOPE = "the program's record: account, enrollment, rooms, messages, reactions, reports and warnings"
 Text = Annotated[str, Field(min_length=1, max_length=500)]
 
 

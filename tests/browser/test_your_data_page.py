@@ -1,0 +1,61 @@
+"""'Your data' in the chat client: the person reads who their record was disclosed to and
+downloads their export through the short-lived link."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import orjson
+import pytest
+from playwright.async_api import Browser, expect
+
+from tests.browser.pages import Problems, new_page, sign_in
+from tests.support.world import World, program_world
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+async def world(sqlite_url: str) -> AsyncIterator[World]:
+    async with program_world(sqlite_url) as running:
+        yield running
+
+
+async def test_a_person_reads_their_disclosures_and_downloads_their_data(
+    browser: Browser, world: World, tmp_path: Path, artifacts: Path
+) -> None:
+    cast = world.cast
+    pat = cast.participant
+    socket = await world.socket(pat)
+    assert (await socket.say(cast.cohort_room, "checking in after group"))["type"] == "ack"
+    await socket.close()
+    disclosed = {"recipient": "Dr. Rivera, County Health", "purpose": "continuity of care"}
+    person = f"/api/programs/{cast.program}/people/{pat.person.id}/export"
+    assert (await world.call(cast.staff_here, "POST", person, disclosed)).status_code == 200
+
+    problems = Problems()
+    page = await new_page(browser, problems)
+    await sign_in(page, world.live.url, pat)
+    await page.get_by_role("button", name="Your data").click()
+    dialog = page.get_by_role("dialog", name="Your data")
+    await expect(dialog).to_be_visible()
+    entries = dialog.locator("#disclosures-list li")
+    await expect(entries).to_have_count(1)
+    await expect(entries.first).to_contain_text("Dr. Rivera, County Health")
+    await expect(entries.first).to_contain_text("Purpose: continuity of care")
+    await expect(entries.first).to_contain_text(cast.staff_here.person.display_name)
+    await page.screenshot(path=str(artifacts / "your-data.png"))
+
+    async with page.expect_download() as waiting:
+        await dialog.get_by_role("button", name="Download my data").click()
+    download = await waiting.value
+    assert download.suggested_filename.startswith(f"alongside-export-{pat.username}-")
+    saved = tmp_path / "export.json"
+    await download.save_as(saved)
+    document = orjson.loads(saved.read_bytes())
+    assert "42 CFR" in document["notice"]["text"]
+    assert [m["body"] for m in document["messages"]] == ["checking in after group"]
+    assert [d["recipient"] for d in document["disclosures"]] == [disclosed["recipient"]]
+    await expect(dialog.locator("#data-status")).to_contain_text("Your download has started")
+    assert problems == []
