@@ -1,8 +1,10 @@
 """'Your data' in the chat client: the person reads who their record was disclosed to and
-downloads their export through the short-lived link."""
+downloads their export through the short-lived link; in the console, staff export a person's
+record for a named recipient and see the disclosure accounted."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import pytest
 from playwright.async_api import Browser, expect
 
 from tests.browser.pages import Problems, new_page, sign_in
+from tests.browser.test_console_page import open_console
 from tests.support.world import World, program_world
 
 pytestmark = pytest.mark.browser
@@ -58,4 +61,46 @@ async def test_a_person_reads_their_disclosures_and_downloads_their_data(
     assert [m["body"] for m in document["messages"]] == ["checking in after group"]
     assert [d["recipient"] for d in document["disclosures"]] == [disclosed["recipient"]]
     await expect(dialog.locator("#data-status")).to_contain_text("Your download has started")
+    assert problems == []
+
+
+async def test_staff_export_a_persons_record_from_the_console_and_it_is_accounted(
+    browser: Browser, world: World, tmp_path: Path, artifacts: Path
+) -> None:
+    cast = world.cast
+    pat = cast.participant
+    socket = await world.socket(pat)
+    assert (await socket.say(cast.cohort_room, "a rough week but I came"))["type"] == "ack"
+    await socket.close()
+    problems = Problems()
+    kim = await open_console(browser, world, cast.staff_here, problems)
+    await kim.get_by_role("button", name=re.compile("^Rooms")).click()
+    await kim.locator("#watch-list").get_by_role("button", name=re.compile("^Spring")).click()
+    message = kim.locator("#watch-messages li", has_text="a rough week but I came")
+    await message.get_by_role("button", name=re.compile("^Person")).click()
+    block = kim.locator("#disclose-block")
+    await expect(block).to_be_visible()
+    await expect(block.locator("#disclose-list")).to_have_text("Not disclosed to anyone yet.")
+
+    await block.get_by_role("button", name="Export their record").click()
+    await expect(block.locator("#disclose-error")).to_have_text("Name who receives the record.")
+    await block.get_by_label("Recipient (who receives it)").fill("Dr. Rivera, County Health")
+    await block.get_by_label(re.compile("^Purpose")).fill("continuity of care, consent form 14")
+    async with kim.expect_download() as waiting:
+        await block.get_by_role("button", name="Export their record").click()
+    download = await waiting.value
+    saved = tmp_path / "staff-export.json"
+    await download.save_as(saved)
+    document = orjson.loads(saved.read_bytes())
+    assert document["export"]["kind"] == "staff_export"
+    assert "42 CFR" in document["notice"]["text"]
+    assert [m["body"] for m in document["messages"]] == ["a rough week but I came"]
+    await expect(block.locator("#disclose-list li")).to_have_count(1)
+    await expect(block.locator("#disclose-list li")).to_contain_text("Exported to Dr. Rivera, County Health")
+    await kim.screenshot(path=str(artifacts / "console-disclose-1280.png"))
+
+    seen = (await world.call(pat, "GET", "/api/me/disclosures")).json()["disclosures"]
+    assert [(d["recipient"], d["purpose"]) for d in seen] == [
+        ("Dr. Rivera, County Health", "continuity of care, consent form 14")
+    ]
     assert problems == []

@@ -34,4 +34,9 @@ export const modApi = {
   /** A program with its cohorts and rooms (managers). */
   program: (program) => request('GET', `/api/programs/${id(program)}`),
   audit: (query) => request('GET', `/api/audit${query}`),
+  /** The program's record of a person for a named recipient: a disclosure, accounted and audited. */
+  exportPerson: (program, user, recipient, purpose) =>
+    request('POST', `/api/programs/${id(program)}/people/${id(user)}/export`, { recipient, purpose }),
+  /** The person's accounting of disclosures (admins and the program's staff). */
+  disclosures: (program, user) => request('GET', `/api/programs/${id(program)}/people/${id(user)}/disclosures`),
 };

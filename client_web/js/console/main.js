@@ -12,6 +12,7 @@ import { ActionDialog, refusalText } from './action_dialog.js';
 import { Actions } from './actions.js';
 import { modApi } from './api.js';
 import { AuditView } from './audit_view.js';
+import { DisclosureView } from './disclosure_view.js';
 import { PersonView } from './person_view.js';
 import { alertCount, applyQueueFrame, createQueue, loadQueue, openItems } from './queue.js';
 import { QueueView } from './queue_view.js';
@@ -118,6 +119,16 @@ const person = new PersonView(
   { actions, roomName },
 );
 
+const disclosures = new DisclosureView({
+  block: $('disclose-block'),
+  form: $('disclose-form'),
+  recipient: $('disclose-recipient'),
+  purpose: $('disclose-purpose'),
+  error: $('disclose-error'),
+  status: $('disclose-status'),
+  list: $('disclose-list'),
+});
+
 const audit = new AuditView(
   { form: $('audit-form'), program: $('audit-program'), action: $('audit-action'), status: $('audit-status'), list: $('audit-list'), more: $('audit-more') },
   roomName,
@@ -145,6 +156,7 @@ function openPerson(target) {
   $('person-tab').hidden = false;
   show('person', { focus: true });
   person.open(target);
+  disclosures.open(target);
 }
 
 function renderCounts() {
