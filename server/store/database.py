@@ -56,14 +56,26 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql(mode)
 
 
+# SQLSTATE classes that mean "the server cannot serve us now", whatever the statement:
+# connection exception, insufficient resources (too many connections, disk full), operator
+# intervention (57P01 shutting down, 57P03 starting up or stopping), system error.
+UNAVAILABLE_SQLSTATE_CLASSES = frozenset({"08", "53", "57", "58"})
+
+
 def is_unavailable(exc: BaseException) -> bool:
-    """Whether an exception means the database is unreachable rather than a bug of ours."""
+    """Whether an exception means the database is unreachable rather than a bug of ours.
+
+    A PostgreSQL that is stopping or starting answers a new connection with ``57P03``, which
+    the driver reports as a plain ``DBAPIError``: its SQLSTATE says it is an outage.
+    """
     if isinstance(exc, StoreUnavailable):
         return True
     if isinstance(exc, (OperationalError, InterfaceError)):
         return True
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return True
+    if isinstance(exc, DBAPIError):
+        sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+        if exc.connection_invalidated or str(sqlstate or "")[:2] in UNAVAILABLE_SQLSTATE_CLASSES:
+            return True
     return isinstance(exc, (ConnectionError, OSError, TimeoutError))
 
 

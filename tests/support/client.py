@@ -111,6 +111,10 @@ class WsClient:
             timeout,
         )
 
+    async def ended(self) -> None:
+        """Until the connection is over and every frame the server sent before it is in ``seen``."""
+        await asyncio.shield(self._reader)
+
     async def close(self) -> None:
         await self.ws.close()
         self._reader.cancel()
