@@ -43,6 +43,7 @@ from server.hub import Hub
 from server.ingest import Ingest
 from server.logs import configure_logging
 from server.protocol import ErrorCode
+from server.request_log import RequestLog
 from server.services import Services, new_process_id
 from server.settings import Settings, load_settings
 from server.store.database import Database, StoreUnavailable
@@ -129,7 +130,7 @@ class Alongside:
     """
 
     def __init__(self, http: Starlette) -> None:
-        self.http = http
+        self.http = RequestLog(http)  # outside Starlette's error handling, so it sees every 500
         self.state = http.state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

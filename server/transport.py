@@ -92,6 +92,9 @@ class Gate:
 class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # websockets' DEBUG lines are the handshake's headers (cookies, bearer tokens) and each
+        # frame's text (message bodies): never written, whatever the log level
+        self.conn.debug = False
         self.queue = Inbox()  # type: ignore[assignment]
         self.writable = Gate()  # type: ignore[assignment]
         self.writable.set()

@@ -24,6 +24,7 @@ from starlette.websockets import WebSocket
 from server.auth.current import resolve
 from server.auth.guards import origin_allowed, websocket_token
 from server.connection import CLOSE_GRACE, Connection
+from server.logs import LogContext, bind, new_id, note_user
 from server.moderation import muted_frame
 from server.protocol import (
     CloseCode,
@@ -59,10 +60,12 @@ async def websocket_endpoint(ws: WebSocket, services: Services, send: AsgiSend) 
     frame, and knows nothing of the transport's ``alongside.send_many`` extension).
     """
     settings = services.settings
+    bind(LogContext(conn_id=new_id()))  # every line written while this socket is handled names it
     metrics = services.hub.metrics
     headers = Headers(scope=ws.scope)  # not ws.headers: that copy would stay cached on the socket
     if not origin_allowed(headers.get("origin"), settings.allowed_origins):
         metrics.handshakes_refused.labels("origin").inc()
+        log.info("ws refused: origin not allowed", extra={"fields": {"status": 403}})
         await ws.send_denial_response(
             JSONResponse({"code": "forbidden", "message": "this origin may not open a WebSocket here"}, 403)
         )
@@ -74,6 +77,7 @@ async def websocket_endpoint(ws: WebSocket, services: Services, send: AsgiSend) 
         session = await resolve(services.db, services.signers, token, settings.session_max_age)
     except StoreUnavailable:
         metrics.handshakes_refused.labels("unavailable").inc()
+        log.warning("ws refused: storage unavailable", extra={"fields": {"close": 1013}})
         await ws.accept()
         await ws.send_text(error_frame(ErrorCode.UNAVAILABLE, "storage is unavailable; try again shortly"))
         await ws.close(1013, "try again later")
@@ -81,10 +85,13 @@ async def websocket_endpoint(ws: WebSocket, services: Services, send: AsgiSend) 
     await ws.accept()
     if session is None:
         metrics.handshakes_refused.labels("unauthorized").inc()
+        log.info("ws refused: no valid session", extra={"fields": {"close": CloseCode.SESSION_ENDED}})
         await ws.send_text(error_frame(ErrorCode.UNAUTHORIZED, "sign in first: no valid session"))
         await ws.close(CloseCode.SESSION_ENDED, "no valid session")
         return
 
+    note_user(session.person.id)
+    log.info("ws open")
     conn = Connection(
         session.person,
         session.id,
@@ -99,8 +106,9 @@ async def websocket_endpoint(ws: WebSocket, services: Services, send: AsgiSend) 
     services.hub.attach(conn)
     metrics.connections_opened.inc()
     conn.push(_hello(services, conn))
+    client_code: int | None = None
     try:
-        await _read_frames(services, conn, ws)
+        client_code = await _read_frames(services, conn, ws)
     except asyncio.CancelledError:
         if not conn.closed or me is None:
             raise  # not ours: the server is shutting down
@@ -111,6 +119,9 @@ async def websocket_endpoint(ws: WebSocket, services: Services, send: AsgiSend) 
     finally:
         services.hub.detach(conn)
         metrics.closed(conn.close_code)
+        closed_by = "server" if conn.close_code is not None else "client"
+        code = conn.close_code if conn.close_code is not None else client_code
+        log.info("ws closed", extra={"fields": {"close": code, "by": closed_by}})
         conn.closed = True
         await conn.stop_writer()
 
@@ -145,13 +156,15 @@ def _hello(services: Services, conn: Connection) -> str:
     )
 
 
-async def _read_frames(services: Services, conn: Connection, ws: WebSocket) -> None:
-    """Read until the client goes away; each frame is answered before the next is read."""
+async def _read_frames(services: Services, conn: Connection, ws: WebSocket) -> int | None:
+    """Read until the client goes away (returns its close code); each frame is answered
+    before the next is read."""
     try:
         while True:
             message = await ws.receive()
             if message["type"] == "websocket.disconnect":
-                return
+                code: int | None = message.get("code")
+                return code
             if conn.closed:
                 continue
             text = message.get("text")
@@ -162,6 +175,7 @@ async def _read_frames(services: Services, conn: Connection, ws: WebSocket) -> N
             await handle(services, conn, text)
     except Exception as exc:
         log.debug("reader for connection %s stopped: %s", conn.id, type(exc).__name__)
+    return None
 
 
 async def handle(services: Services, conn: Connection, text: str) -> None:

@@ -10,6 +10,7 @@ from server.auth.current import csrf_token
 from server.auth.guards import SESSION_COOKIE
 from server.auth.passwords import hash_password, password_problem, verify_password
 from server.http.common import ApiError, json, parse, services_of, session_of
+from server.logs import note_user
 from server.protocol import ErrorCode
 from server.services import Services
 from server.store import audit
@@ -64,6 +65,7 @@ async def login(request: Request) -> Response:
 
 def signed_in(services: Services, person: Person, session_id: str, status: int = 200) -> Response:
     """The answer that lands someone signed in (login, registration): token, CSRF token, cookie."""
+    note_user(person.id)
     token = services.signers.session.sign(session_id)
     response = json(
         {"token": token, "csrf_token": csrf_token(services.signers, session_id), "user": person.private()}, status

@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 from server.auth.current import csrf_valid, resolve
 from server.auth.guards import CSRF_HEADER, SESSION_COOKIE, UNSAFE_METHODS, bearer_token
 from server.lifecycle import go_live
+from server.logs import note_user
 from server.protocol import ErrorCode
 from server.services import Services
 from server.store.enrollments import Change
@@ -117,6 +118,7 @@ async def session_of(request: Request) -> ActiveSession:
     session = await resolve(services.db, services.signers, token, max_age)
     if session is None:
         raise ApiError(ErrorCode.UNAUTHORIZED, "sign in first")
+    note_user(session.person.id)
     csrf_needed = by_cookie and request.method in UNSAFE_METHODS
     if csrf_needed and not csrf_valid(services.signers, request.headers.get(CSRF_HEADER), session.id, max_age):
         raise ApiError(ErrorCode.CSRF, "missing or wrong X-CSRF-Token header")

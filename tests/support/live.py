@@ -139,26 +139,30 @@ class ServerProcess:
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/ws"
 
+    def command(self) -> list[str]:
+        """How the process is started (a test may start it the way a deployment does)."""
+        return [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "server.app:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--ws",
+            WS_PROTOCOL,
+            *UVICORN_WS_FLAGS,
+            "--log-level",
+            "warning",
+        ]
+
     async def start(self) -> None:
         if self._log is None:
             self._log = self.log_path.open("ab")
         log = self._log
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "server.app:app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--ws",
-                WS_PROTOCOL,
-                *UVICORN_WS_FLAGS,
-                "--log-level",
-                "warning",
-            ],
+            self.command(),
             cwd=ROOT,
             env=self.env,
             stdout=log,
