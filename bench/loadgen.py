@@ -764,6 +764,7 @@ async def mode_fanout(args: argparse.Namespace, meter: Meter) -> dict[str, Any]:
     steps: list[dict[str, Any]] = []
     PARTIAL.update({"mode": "fanout", "setup": setup, "steps": steps})
     verdict = None
+    samples: dict[str, dict[str, list[int]]] = {}
     for i, rate in enumerate(rates):
         if time.monotonic() + args.duration + 2 > deadline:
             verdict = f"stopped before rate {rate:g}: out of time (--max-seconds)"
@@ -771,6 +772,9 @@ async def mode_fanout(args: argparse.Namespace, meter: Meter) -> dict[str, Any]:
         step = await run_fanout_phase(
             load, meter, f"s{i}", rate, args.senders, args.duration, args.body_size, args.drain
         )
+        if args.samples:  # bench/flood.py cuts them into before, during and after
+            phase = load.phases[f"s{i}"]
+            samples[f"s{i}"] = {"received_at_ns": phase.received_at, "latency_ns": phase.latencies}
         p99 = step["latency"]["p99_ms"]
         step["ok"] = (
             step["lost_deliveries"] == 0
@@ -791,6 +795,8 @@ async def mode_fanout(args: argparse.Namespace, meter: Meter) -> dict[str, Any]:
             break
         if i + 1 < len(rates):
             await asyncio.sleep(args.pause)
+    if args.samples:
+        args.samples.write_bytes(orjson.dumps(samples))
     passing = [s for s in steps if s["ok"]]
     result = {
         "mode": "fanout",
@@ -1092,6 +1098,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--window", type=int, default=100, help="catchup: sends in flight while filling")
     p.add_argument("--no-join", action="store_true", help="ingest: send without joining")
     p.add_argument("--body-size", type=int, default=100)
+    p.add_argument(
+        "--samples", type=Path, help="fanout: write every delivery's receipt time and latency (ns) per step, as JSON"
+    )
     p.add_argument("--connect-concurrency", type=int, default=64)
     p.add_argument("--server-pid", type=int)
     p.add_argument("--aux-pid", type=int, action="append", default=[], help="e.g. redis-server, counted as a backend")

@@ -226,6 +226,8 @@ class Config:
         self.redis_url: str | None = None
         self.redis_proc: subprocess.Popen[bytes] | None = None
         self.pg_database: str | None = None
+        # environment changes of a bench of its own (None: unset, the server's default applies)
+        self.overrides: dict[str, str | None] = {}
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("LIMIT_", "REDIS_", "DATABASE_"))}
@@ -247,6 +249,11 @@ class Config:
         )
         if self.redis_url:
             env["REDIS_URL"] = self.redis_url
+        for key, value in self.overrides.items():
+            if value is None:
+                env.pop(key, None)
+            else:
+                env[key] = value
         return env
 
     async def _pg(self, sql: str) -> None:
@@ -435,10 +442,13 @@ class Budget:
 
 
 class Prepared:
-    """A configuration with its database migrated and seeded, for the whole sitting."""
+    """A configuration with its database migrated and seeded, for the whole sitting
+    (bench/flood.py and bench/soak.py seed their own ``users`` and ``groups``)."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, users: int = USERS, groups: list[tuple[str, int, int]] = GROUPS) -> None:
         self.name = name
+        self.users = users
+        self.groups = groups
         self.workdir = Path(tempfile.mkdtemp(prefix=f"alongside-bench-{name}-"))
         self.config = Config(name, self.workdir, secrets.token_urlsafe(48))
         self.manifest = self.workdir / "manifest.json"
@@ -450,15 +460,16 @@ class Prepared:
         self.config.setup()
         env = self.config.env()
         run_checked([PY, "-m", "server", "migrate"], env, 120)
-        seed_args = [PY, str(BENCH / "seed.py"), "--users", str(USERS), "--out", str(self.manifest), "--mint-sessions"]
-        for group, rooms, members in GROUPS:
+        seed_args = [PY, str(BENCH / "seed.py"), "--users", str(self.users), "--out", str(self.manifest)]
+        seed_args.append("--mint-sessions")
+        for group, rooms, members in self.groups:
             seed_args += ["--group", f"{group}:{rooms}:{members}"]
         run_checked(seed_args, env, 300)
         self.result["setup_s"] = round(time.perf_counter() - t, 1)
         self.result["seed_s"] = json.loads(self.manifest.read_text()).get("seed_seconds")
         log(
-            f"{self.name}: migrated and seeded in {self.result['setup_s']} s ({USERS} users, "
-            f"{sum(g[1] for g in GROUPS)} rooms)"
+            f"{self.name}: migrated and seeded in {self.result['setup_s']} s ({self.users} users, "
+            f"{sum(g[1] for g in self.groups)} rooms)"
         )
 
     def teardown(self) -> None:

@@ -1,0 +1,520 @@
+"""The flood bench (issue 7, "Hostile input"): hostile input against a real server process
+while other rooms carry W1-like traffic.
+
+    .venv/bin/python bench/flood.py            # 3 runs, medians (about 4 minutes)
+    .venv/bin/python bench/flood.py --quick    # 1 run, shorter windows (about 1 minute)
+
+Each run starts a fresh server (``bench/run.py``'s ``Server``, the same flags as every
+sitting, on a database seeded once by ``bench/run.py``'s ``Prepared``) and:
+
+1. starts W1-like traffic in its own ``bench/loadgen.py fanout`` process (20 rooms x 25
+   connections, 2 senders per room at 2 msg/s; ``--quick``: 10 rooms) that records every
+   delivery's receipt time and latency (``--samples``);
+2. once the server's ``/metrics`` says every measured socket has joined, waits the
+   *before* window, then floods from this process: 50 connections (50 other people) send
+   10,000 malformed or oversized frames in all, as fast as the server takes them, while
+   1,000 connection attempts with bad tokens run beside them (25 at a time);
+3. lets the traffic run through the *after* window.
+
+Reported per run and as medians over runs: the server still up (its process and
+``/healthz``), the measured rooms' latency p50/p99 before, during and after the flood (cut
+from the samples by receipt time), their loss, the server's RSS (baseline: median of the
+last 3 s before the flood; peak; after: median of the last 3 s of the after window; it
+"returns" when after <= baseline x (1 + ``--rss-tolerance``/100)), what the flooders got back
+(error codes, close codes) and what the server counted (``/metrics``). The per-person rate
+limit is the deployed one (``config/alongside.toml``: 5 frames/s, bursts of 20; a refused
+frame is still decoded and answered); ``--no-rate-limit`` lifts it as ``run.py`` does, so
+every hostile frame is handled in full: the harsher case. Prints the figures and writes
+``bench/results/flood-<timestamp>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import signal
+import statistics
+import sys
+import time
+import urllib.request
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import psutil
+from loadgen import latency_summary
+from prometheus_client.parser import text_string_to_metric_families
+from run import CHILDREN, RESULTS, Prepared, Server, flags, get_json, loadgen, log, server_log_problems, take_lock
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+FLOODERS = 50
+MEASURED_MEMBERS = 25
+
+
+def shape(quick: bool) -> dict[str, Any]:
+    return {
+        "rooms": 10 if quick else 20,
+        "clients": MEASURED_MEMBERS,
+        "senders": 2,
+        "rate": 2.0,
+        "before_s": 6.0 if quick else 10.0,
+        "flood_budget_s": 40.0 if quick else 60.0,
+        "after_s": 8.0 if quick else 15.0,
+        "frames": 10_000,
+        "bad_tokens": 1_000,
+    }
+
+
+# ---------------------------------------------------------------------------- scraping
+
+
+def scrape(server: Server) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """The server's /metrics (straight from loopback, so it may read them) as {(name, labels): value}."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(server.base + "/metrics", timeout=5) as response:
+        text = response.read().decode()
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+def by_label(samples: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: str) -> dict[str, float]:
+    return {dict(labels).popitem()[1] if labels else "": v for (n, labels), v in samples.items() if n == name}
+
+
+def moved(after: dict[str, float], before: dict[str, float]) -> dict[str, int]:
+    return {k: int(v - before.get(k, 0)) for k, v in after.items() if v - before.get(k, 0)}
+
+
+# ------------------------------------------------------------------------------ hostile
+
+
+def hostile_frames(room: int) -> list[str | bytes]:
+    """One round of what a flooder sends: every kind of malformed frame, and oversized ones."""
+    send = {"type": "send", "room": room, "client_id": "00000000-0000-4000-8000-000000000000"}
+    return [
+        "{not json",
+        "[1, 2, 3]",
+        '"a string"',
+        "null",
+        json.dumps({"type": "dance", "ref": 1}),
+        json.dumps({"type": "send", "room": "seven", "body": 1}),
+        json.dumps({"type": "join", "room": -1, "since": "yesterday"}),
+        json.dumps({**send, "body": "hi", "extra": True}),
+        json.dumps({**send, "body": "x" * 5000}),  # body over max_body_chars: too_large
+        "[" * 5000 + "]" * 5000,  # nested beyond the JSON parser's depth
+        '{"type": "send", "body": "' + "\\ud800" * 50 + '"}',  # lone surrogates
+        b"\x00\x01\x02 binary frames are refused",
+        json.dumps({**send, "body": "y" * 70_000}),  # frame over max_frame_bytes: too_large
+        "z" * (1024 * 1024),  # a 1 MiB frame of junk: too_large
+    ]
+
+
+class Flooder:
+    def __init__(self, url: str, token: str, room: int, share: int) -> None:
+        self.url = url
+        self.token = token
+        self.round = hostile_frames(room)
+        self.share = share
+        self.sent = 0
+        self.errors: Counter[str] = Counter()
+        self.closes: Counter[str] = Counter()
+        self.connects = 0
+        self.failures: Counter[str] = Counter()
+
+    async def _open(self) -> ClientConnection | None:
+        try:
+            ws = await connect(
+                self.url,
+                additional_headers={"Authorization": f"Bearer {self.token}"},
+                compression=None,
+                proxy=None,
+                max_size=8 * 1024 * 1024,
+                max_queue=None,
+                open_timeout=30,
+                ping_interval=None,
+                close_timeout=2,
+            )
+        except Exception as exc:
+            self.failures[type(exc).__name__] += 1
+            return None
+        self.connects += 1
+        return ws
+
+    async def _read(self, ws: ClientConnection) -> None:
+        try:
+            async for raw in ws:
+                frame = orjson.loads(raw)
+                if frame.get("type") == "error":
+                    self.errors[str(frame.get("code"))] += 1
+        except ConnectionClosed:
+            pass
+        self.closes[str(ws.close_code)] += 1
+
+    async def _answered(self, answered_before: int, sent_before: int, reader: asyncio.Task[None]) -> None:
+        """Until every frame sent on this socket has its error frame (at most 10 s)."""
+        waited = time.monotonic() + 10
+        while not reader.done() and time.monotonic() < waited:
+            if sum(self.errors.values()) - answered_before >= self.sent - sent_before:
+                return
+            await asyncio.sleep(0.05)
+
+    async def run(self, deadline: float) -> None:
+        """Send this flooder's share; one frame over the transport limit (4 MiB) half-way
+        through gets the socket closed with 1009, and the flooder comes back. Before closing a
+        socket it waits (up to 10 s) for an answer to every frame sent on it."""
+        oversize_at = self.share // 2
+        while self.sent < self.share and time.monotonic() < deadline:
+            ws = await self._open()
+            if ws is None:
+                await asyncio.sleep(0.2)
+                continue
+            reader = asyncio.create_task(self._read(ws))
+            answered_before, sent_before = sum(self.errors.values()), self.sent
+            try:
+                while self.sent < self.share and time.monotonic() < deadline:
+                    if self.sent == oversize_at:
+                        await self._answered(answered_before, sent_before, reader)  # the close drops the rest
+                        self.sent += 1
+                        await ws.send("o" * (5 * 1024 * 1024))
+                        await asyncio.wait_for(asyncio.shield(reader), 10)
+                        break
+                    await ws.send(self.round[self.sent % len(self.round)])
+                    self.sent += 1
+            except (ConnectionClosed, TimeoutError, OSError):
+                pass
+            finally:
+                await self._answered(answered_before, sent_before, reader)
+                if not reader.done():
+                    await ws.close()
+                    await asyncio.wait([reader], timeout=5)
+                    reader.cancel()
+
+
+async def bad_logins(url: str, valid: str, attempts: int, concurrency: int, deadline: float) -> dict[str, Any]:
+    """Handshakes with bad tokens: garbage, a valid token with one character changed, an empty
+    Bearer, a cookie without Origin; each should get ``unauthorized`` and close 4001."""
+    outcomes: Counter[str] = Counter()
+    sem = asyncio.Semaphore(concurrency)
+    tampered = valid[:-1] + ("A" if valid[-1] != "A" else "B")
+    kinds = [
+        lambda: {"Authorization": f"Bearer {os.urandom(24).hex()}"},
+        lambda: {"Authorization": f"Bearer {tampered}"},
+        lambda: {"Authorization": "Bearer "},
+        lambda: {"Cookie": f"alongside_session={valid}"},
+    ]
+    latencies: list[int] = []
+
+    async def one(k: int) -> None:
+        async with sem:
+            if time.monotonic() > deadline:
+                outcomes["not_tried:out_of_time"] += 1
+                return
+            started = time.perf_counter_ns()
+            try:
+                async with connect(
+                    url, additional_headers=kinds[k % len(kinds)](), proxy=None, open_timeout=30, close_timeout=2
+                ) as ws:
+                    first = orjson.loads(await asyncio.wait_for(ws.recv(), 10))
+                    with contextlib.suppress(ConnectionClosed):
+                        await asyncio.wait_for(ws.recv(), 10)
+                    outcomes[f"{first.get('code') or first.get('type')}:{ws.close_code}"] += 1
+            except Exception as exc:
+                outcomes[f"failed:{type(exc).__name__}"] += 1
+            latencies.append(time.perf_counter_ns() - started)
+
+    await asyncio.gather(*(one(k) for k in range(attempts)))
+    return {"attempts": attempts, "outcomes": dict(outcomes), "latency": latency_summary(latencies)}
+
+
+async def flood(server: Server, manifest: dict[str, Any], s: dict[str, Any]) -> dict[str, Any]:
+    users = manifest["users"][-FLOODERS:]  # people of their own: none of them is in a measured room
+    room = manifest["groups"]["w1"][0]["id"]  # sends name a real room; none gets past validation
+    share = s["frames"] // FLOODERS
+    deadline = time.monotonic() + s["flood_budget_s"]
+    flooders = [Flooder(server.ws_url, u["token"], room, share) for u in users]
+    started = time.time_ns()
+    t = time.perf_counter()
+    logins, _ = await asyncio.gather(
+        bad_logins(server.ws_url, users[0]["token"], s["bad_tokens"], 25, deadline),
+        asyncio.gather(*(f.run(deadline) for f in flooders)),
+    )
+    seconds = time.perf_counter() - t
+    errors: Counter[str] = Counter()
+    closes: Counter[str] = Counter()
+    failures: Counter[str] = Counter()
+    for f in flooders:
+        errors.update(f.errors)
+        closes.update(f.closes)
+        failures.update(f.failures)
+    sent = sum(f.sent for f in flooders)
+    return {
+        "started_ns": started,
+        "ended_ns": time.time_ns(),
+        "seconds": round(seconds, 2),
+        "frames_sent": sent,
+        "frames_per_s": round(sent / seconds, 1) if seconds else None,
+        "complete": sent >= s["frames"] and sum(logins["outcomes"].values()) >= s["bad_tokens"],
+        "flooder_connects": sum(f.connects for f in flooders),
+        "flooder_connect_failures": dict(failures),
+        "errors_received": dict(errors),
+        "closes": dict(closes),
+        "bad_tokens": logins,
+    }
+
+
+# ----------------------------------------------------------------------------- one run
+
+
+class RssSampler:
+    def __init__(self, pid: int) -> None:
+        self.proc = psutil.Process(pid)
+        self.samples: list[tuple[int, int]] = []  # (time_ns, rss bytes)
+        self.task: asyncio.Task[None] | None = None
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                self.samples.append((time.time_ns(), self.proc.memory_info().rss))
+            except psutil.Error:
+                return
+            await asyncio.sleep(0.2)
+
+    def start(self) -> None:
+        self.task = asyncio.create_task(self._run())
+
+    def between(self, start: int, end: int) -> list[int]:
+        return [rss for at, rss in self.samples if start <= at <= end]
+
+
+def window(samples: dict[str, list[int]], start: int, end: int) -> dict[str, Any]:
+    lat = [lat for at, lat in zip(samples["received_at_ns"], samples["latency_ns"], strict=True) if start <= at < end]
+    return {"seconds": round((end - start) / 1e9, 1), **latency_summary(lat)}
+
+
+async def wait_joined(server: Server, sockets: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if by_label(await asyncio.to_thread(scrape, server), "alongside_room_subscriptions").get("", 0) >= sockets:
+                return
+        except OSError:
+            pass
+        await asyncio.sleep(0.2)
+    raise RuntimeError(f"the measured sockets did not all join within {timeout:g} s")
+
+
+async def one_run(p: Prepared, n: int, s: dict[str, Any], stamp: str, logs: Path, tolerance: float) -> dict[str, Any]:
+    manifest = json.loads(p.manifest.read_text())
+    server = Server(p.config, logs / f"{stamp}-flood-{n}-server.log")
+    server.start()
+    out: dict[str, Any] = {"run": n}
+    samples_path = p.workdir / f"flood-samples-{n}.json"
+    traffic_s = s["before_s"] + s["flood_budget_s"] + s["after_s"]
+    sockets = s["rooms"] * s["clients"]
+    try:
+        rss = RssSampler(server.proc.pid)  # type: ignore[union-attr]
+        rss.start()
+        traffic = asyncio.create_task(
+            asyncio.to_thread(
+                loadgen,
+                "fanout",
+                server,
+                p.manifest,
+                p.workdir / f"flood-w1-{n}.json",
+                traffic_s + 120,
+                *flags(
+                    group="w1",
+                    rooms=s["rooms"],
+                    clients=s["clients"],
+                    senders=s["senders"],
+                    rate=s["rate"],
+                    duration=traffic_s,
+                    settle=1,
+                    samples=samples_path,
+                ),
+            )
+        )
+        await wait_joined(server, sockets, 120)
+        metrics_before = await asyncio.to_thread(scrape, server)
+        traffic_from = time.time_ns() + int(1.0e9)  # loadgen's --settle, then it sends
+        await asyncio.sleep(1.0 + s["before_s"])
+        log(f"run {n}: flooding ({s['frames']:,} hostile frames on {FLOODERS} sockets, {s['bad_tokens']:,} bad tokens)")
+        out["flood"] = await flood(server, manifest, s)
+        f = out["flood"]
+        log(
+            f"run {n}: flood over in {f['seconds']} s ({f['frames_sent']:,} frames, {f['frames_per_s']}/s); "
+            f"errors back {f['errors_received']}; closes {f['closes']}; bad tokens {f['bad_tokens']['outcomes']}"
+        )
+        out["w1"] = await traffic
+        metrics_after = await asyncio.to_thread(scrape, server)
+        alive = server.proc.poll() is None  # type: ignore[union-attr]
+        status, _ = get_json(server.base + "/healthz")
+        out["server_up"] = alive and status == 200
+        rss.task.cancel()  # type: ignore[union-attr]
+        sent_until = traffic_from + int(traffic_s * 1e9)
+        start, end = f["started_ns"], f["ended_ns"]
+        after_from = end + int(1e9)  # the first second after: what was queued during the flood drains
+        data = orjson.loads(samples_path.read_bytes()).get("s0", {"received_at_ns": [], "latency_ns": []})
+        out["latency"] = {
+            "before": window(data, traffic_from, start),
+            "during": window(data, start, end),
+            "after": window(data, after_from, sent_until + int(5e9)),
+        }
+        baseline = statistics.median(rss.between(start - int(3e9), start) or [0])
+        after_rss = statistics.median(rss.between(sent_until - int(3e9), sent_until) or [0])
+        peak = max(rss.between(start, sent_until) or [0])
+        out["rss_mb"] = {
+            "baseline": round(baseline / 2**20, 1),
+            "peak": round(peak / 2**20, 1),
+            "after": round(after_rss / 2**20, 1),
+            "after_vs_baseline_pct": round((after_rss / baseline - 1) * 100, 1) if baseline else None,
+            "returned": bool(baseline) and after_rss <= baseline * (1 + tolerance / 100),
+            "tolerance_pct": tolerance,
+            "series": [(round((at - start) / 1e9, 1), round(v / 2**20, 1)) for at, v in rss.samples[::5]],
+        }
+        out["server_counted"] = {
+            name: moved(by_label(metrics_after, name), by_label(metrics_before, name))
+            for name in (
+                "alongside_frames_refused_total",
+                "alongside_handshakes_refused_total",
+                "alongside_connections_closed_total",
+                "alongside_messages_total",
+            )
+        }
+        step = (out["w1"].get("steps") or [{}])[0]
+        out["w1_loss"] = step.get("lost_deliveries")
+        out["w1_expected"] = step.get("expected_deliveries")
+        out["w1_close_codes"] = out["w1"].get("close_codes")
+    finally:
+        out["server"] = server.stop()
+        out["server_log_problems"] = server_log_problems(server.log_path)
+    return out
+
+
+def report_run(r: dict[str, Any]) -> None:
+    lat, rss = r.get("latency", {}), r.get("rss_mb", {})
+
+    def cell(w: str) -> str:
+        x = lat.get(w) or {}
+        return f"{w} p50 {x.get('p50_ms')} / p99 {x.get('p99_ms')} ms (n={x.get('n')})"
+
+    log(
+        f"run {r['run']}: server up: {r.get('server_up')}; " + "; ".join(cell(w) for w in ("before", "during", "after"))
+    )
+    log(
+        f"run {r['run']}: W1 lost {r.get('w1_loss')} of {r.get('w1_expected')}, closes {r.get('w1_close_codes')}; "
+        f"RSS {rss.get('baseline')} -> peak {rss.get('peak')} -> after {rss.get('after')} MB "
+        f"({rss.get('after_vs_baseline_pct')}%, returned: {rss.get('returned')})"
+    )
+    log(f"run {r['run']}: the server counted {r.get('server_counted')}")
+
+
+def medians(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    def med(values: list[Any]) -> float | None:
+        values = [v for v in values if isinstance(v, (int, float))]
+        return statistics.median(values) if values else None
+
+    out: dict[str, Any] = {"runs": len(runs), "server_up_all": all(r.get("server_up") for r in runs)}
+    for w in ("before", "during", "after"):
+        for q in ("p50_ms", "p99_ms"):
+            out[f"{w}_{q}"] = med([(r.get("latency") or {}).get(w, {}).get(q) for r in runs])
+    for k in ("baseline", "peak", "after", "after_vs_baseline_pct"):
+        out[f"rss_{k}"] = med([(r.get("rss_mb") or {}).get(k) for r in runs])
+    out["rss_returned_all"] = all((r.get("rss_mb") or {}).get("returned") for r in runs)
+    out["w1_lost_all"] = [r.get("w1_loss") for r in runs]
+    out["flood_seconds"] = med([(r.get("flood") or {}).get("seconds") for r in runs])
+    out["flood_frames_per_s"] = med([(r.get("flood") or {}).get("frames_per_s") for r in runs])
+    out["flood_complete_all"] = all((r.get("flood") or {}).get("complete") for r in runs)
+    return out
+
+
+def on_signal(signum: int, _frame: Any) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="1 run, 10 measured rooms, shorter windows")
+    parser.add_argument("--runs", type=int, help="runs (fresh server each), medians reported; default 3, --quick 1")
+    parser.add_argument("--config", choices=["embedded", "redis-pg"], default="embedded")
+    parser.add_argument(
+        "--no-rate-limit",
+        action="store_true",
+        help="lift the per-person rate limit as run.py does (every hostile frame is then handled in full)",
+    )
+    parser.add_argument("--rss-tolerance", type=float, default=10.0, help="percent over baseline still 'returned'")
+    parser.add_argument("--lock-wait", type=float, default=1200, help="seconds to wait for another sitting")
+    args = parser.parse_args(argv)
+    runs = args.runs or (1 if args.quick else 3)
+    s = shape(args.quick)
+    _lock, lock_info = take_lock(args.lock_wait)
+    signal.signal(signal.SIGTERM, on_signal)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    logs = RESULTS / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    report: dict[str, Any] = {
+        "bench": "flood",
+        "stamp": stamp,
+        "started": datetime.now().isoformat(timespec="seconds"),
+        "quick": args.quick,
+        "config": args.config,
+        "shape": s,
+        "lock": lock_info,
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "loadavg_start": os.getloadavg()},
+        "runs": [],
+    }
+    # the measured rooms' people, then the flooders (people of their own)
+    p = Prepared(args.config, users=s["rooms"] * MEASURED_MEMBERS + FLOODERS, groups=[("w1", s["rooms"], 25)])
+    if not args.no_rate_limit:  # as deployed: config/alongside.toml's rate limit (5/s, bursts of 20)
+        p.config.overrides = {"LIMIT_RATE_PER_SECOND": None, "LIMIT_RATE_BURST": None}
+    report["rate_limit"] = "lifted" if args.no_rate_limit else "as deployed"
+    try:
+        p.setup()
+        for n in range(1, runs + 1):
+            try:
+                result = asyncio.run(one_run(p, n, s, stamp, logs, args.rss_tolerance))
+            except Exception as exc:
+                result = {"run": n, "error": f"{type(exc).__name__}: {exc}"}
+                log(f"run {n} FAILED: {exc}")
+            report["runs"].append(result)
+            if "error" not in result:
+                report_run(result)
+    except KeyboardInterrupt:
+        log("interrupted: cleaning up")
+        report["interrupted"] = True
+    finally:
+        CHILDREN.stop_all()
+        p.teardown()
+        report["median"] = medians([r for r in report["runs"] if "error" not in r])
+        report["machine"]["loadavg_end"] = os.getloadavg()
+        RESULTS.mkdir(exist_ok=True)
+        out = RESULTS / f"flood-{stamp}.json"
+        out.write_text(json.dumps(report, indent=1, default=str))
+        m = report["median"]
+        print()
+        print(f"flood, {m['runs']} run(s), medians ({args.config}, rate limit {report['rate_limit']}):")
+        print(f"  server up every run: {m['server_up_all']}; flood complete: {m['flood_complete_all']}")
+        print(f"  flood: {m['flood_seconds']} s, {m['flood_frames_per_s']} hostile frames/s")
+        for w in ("before", "during", "after"):
+            print(f"  W1-like rooms {w:>6}: p50 {m[f'{w}_p50_ms']} ms, p99 {m[f'{w}_p99_ms']} ms")
+        print(f"  W1-like lost deliveries per run: {m['w1_lost_all']}")
+        print(
+            f"  RSS: baseline {m['rss_baseline']} MB -> peak {m['rss_peak']} MB -> after {m['rss_after']} MB "
+            f"({m['rss_after_vs_baseline_pct']}%; within {args.rss_tolerance:g}% every run: {m['rss_returned_all']})"
+        )
+        log(f"results in {out}")
+    return 1 if report.get("interrupted") or not report["runs"] or "error" in report["runs"][-1] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
