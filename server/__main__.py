@@ -1,4 +1,4 @@
-"""Command line: `python -m server serve | migrate | create-user | demo`, and the operator's
+"""Command line: `python -m server serve | migrate | create-user | demo | retention`, and the operator's
 program, cohort, invite and lifecycle commands (``server.commands``)."""
 
 from __future__ import annotations
@@ -122,10 +122,11 @@ def main(argv: list[str] | None = None) -> int:
     user.set_defaults(func=create_user)
 
     from server import commands as operator_commands
-    from server import demo
+    from server import demo, retention
 
     operator_commands.register(commands)
     demo.register(commands)
+    retention.register(commands)
 
     args = parser.parse_args(argv)
     try:

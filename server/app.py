@@ -23,6 +23,7 @@ from starlette.websockets import WebSocket
 from server.auth.tokens import Signers
 from server.broker import open_broker
 from server.http import (
+    account,
     audit,
     auth,
     backchannel,
@@ -195,6 +196,7 @@ def create_app(settings: Settings) -> Alongside:
         *queue.ROUTES,
         *moderation.ROUTES,
         *people.ROUTES,
+        *account.ROUTES,
         *privacy.ROUTES,
         Route("/api/audit", audit.read_trail, methods=["GET"]),
         Route("/api/rooms/{room_id}/backchannel", backchannel.backchannel, methods=["POST"]),

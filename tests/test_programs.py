@@ -37,6 +37,7 @@ async def test_a_program_set_up_from_nothing_through_the_api(world: World) -> No
         "name": "Weekend IOP",
         "alumni_post_in_cohort": False,
         "hold_first_posts": 0,
+        "retention_days": None,
     }
     again = await world.call(admin, "POST", "/api/programs", {"name": "Weekend IOP"})
     assert (again.status_code, again.json()["code"]) == (409, "conflict")
@@ -123,6 +124,7 @@ async def test_letting_alumni_post_in_their_cohort_room_applies_at_once(world: W
         "name": "Evening IOP",
         "alumni_post_in_cohort": True,
         "hold_first_posts": 0,
+        "retention_days": None,
     }
     changed = await alum.until(lambda f: f.get("type") == "member_changed")
     assert (changed[-1]["user"]["id"], changed[-1]["role"]) == (cast.alumnus.person.id, "member")

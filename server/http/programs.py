@@ -19,6 +19,7 @@ from server.http.common import ApiError, json, parse, publish, services_of, sess
 from server.http.program_access import path_id, require_manager
 from server.protocol import ErrorCode
 from server.rules.access import may_create_program
+from server.rules.erasure import MAX_RETENTION_DAYS
 from server.store import audit, audit_entries, enrollments
 from server.store import programs as program_store
 from server.store import queue as queue_store
@@ -32,11 +33,12 @@ class ProgramBody(BaseModel):
 
 
 class OptionsBody(BaseModel):
-    """Either option or both; one left out stays as it is."""
+    """Any of the options; one left out stays as it is. ``retention_days: null`` keeps messages for ever."""
 
     model_config = ConfigDict(extra="forbid")
     alumni_post_in_cohort: StrictBool | None = None
     hold_first_posts: Annotated[int, Field(strict=True, ge=0, le=20)] | None = None
+    retention_days: Annotated[int, Field(strict=True, ge=1, le=MAX_RETENTION_DAYS)] | None = None
 
 
 class CohortBody(BaseModel):
@@ -109,8 +111,10 @@ async def set_options(request: Request) -> Response:
     session = await session_of(request)
     body = await parse(request, OptionsBody)
     options = body.model_dump(exclude_none=True)
+    if "retention_days" in body.model_fields_set:  # null is a value here: keep messages for ever
+        options["retention_days"] = body.retention_days
     if not options:
-        raise ApiError(ErrorCode.INVALID, "give alumni_post_in_cohort, hold_first_posts, or both")
+        raise ApiError(ErrorCode.INVALID, "give alumni_post_in_cohort, hold_first_posts or retention_days")
     change = Change()
     async with services.db.write() as conn:
         program = await require_manager(conn, session.person, path_id(request, "program_id"))

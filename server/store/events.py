@@ -61,8 +61,8 @@ def frame_of(
         frame.update(author=author, body=body, ts=stamp, client_id=client_id)
         if data:
             frame.update(orjson.loads(data))  # a reply: {"reply_to": {...}}
-        if body is None:  # a message's body is erased only when a moderator removes it
-            frame["removed"] = "moderator"
+        if body is None:  # erased: data says why (rules.erasure); a moderator's removal leaves no data
+            frame.setdefault("removed", "moderator")
         return frame
     extra = orjson.loads(data) if data else {}
     if author is not None:

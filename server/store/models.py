@@ -39,6 +39,9 @@ class User(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_ts())
     # the name staff know the person by (from their invite); peers only ever see display_name
     real_name: str | None = Field(default=None, max_length=100)
+    # set when the person deleted their account: the row stays (it is what history, the audit
+    # trail and staff records point at) with the personal data gone (server.store.deletion)
+    deleted_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
 
 
 class AuthSession(SQLModel, table=True):
@@ -145,6 +148,8 @@ class Program(SQLModel, table=True):
     alumni_post_in_cohort: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     # a new participant's messages are held for review until this many were approved (0: off)
     hold_first_posts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # message bodies older than this many days are erased (server.store.retention); None: kept
+    retention_days: int | None = Field(default=None)
     created_by: int | None = Field(default=None, foreign_key="users.id")
     created_at: datetime = Field(sa_column=_ts())
 

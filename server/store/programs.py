@@ -41,6 +41,7 @@ class ProgramInfo:
     name: str
     alumni_post_in_cohort: bool
     hold_first_posts: int = 0  # a new participant's first N posts wait for review (0: off)
+    retention_days: int | None = None  # message bodies older than this are erased (None: kept)
 
     def public(self) -> dict[str, Any]:
         return {
@@ -48,6 +49,7 @@ class ProgramInfo:
             "name": self.name,
             "alumni_post_in_cohort": self.alumni_post_in_cohort,
             "hold_first_posts": self.hold_first_posts,
+            "retention_days": self.retention_days,
         }
 
 
@@ -109,6 +111,7 @@ def _program(row: Any) -> ProgramInfo:
         name=row.name,
         alumni_post_in_cohort=bool(row.alumni_post_in_cohort),
         hold_first_posts=row.hold_first_posts,
+        retention_days=row.retention_days,
     )
 
 
@@ -117,8 +120,8 @@ async def all_programs(conn: AsyncConnection) -> list[ProgramInfo]:
     return [_program(row) for row in rows]
 
 
-async def set_program_options(conn: AsyncConnection, program_id: int, **options: bool | int) -> None:
-    """Change the options given (``alumni_post_in_cohort``, ``hold_first_posts``); the rest stay."""
+async def set_program_options(conn: AsyncConnection, program_id: int, **options: bool | int | None) -> None:
+    """Change the options given (``alumni_post_in_cohort``, ``hold_first_posts``, ``retention_days``); the rest stay."""
     await conn.execute(update(programs).where(programs.c.id == program_id).values(**options))
 
 
