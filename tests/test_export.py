@@ -20,8 +20,10 @@ from sqlalchemy import select, update
 from server.auth.guards import SESSION_COOKIE
 from server.auth.tokens import Purpose, Signer
 from server.settings import load_privacy
+from server.store import enrollments
+from server.store import rooms as room_store
 from server.store.models import User
-from tests.support.lifecycle_cast import enroll
+from tests.support.lifecycle_cast import enroll, new_cohort
 from tests.support.live import TEST_KEYS
 from tests.support.seed import Account
 from tests.support.world import World, program_world
@@ -137,8 +139,15 @@ async def test_my_export_holds_my_record_and_nothing_private_of_anyone_else(worl
 async def test_a_staff_export_is_accounted_audited_and_read_by_the_person(world: World) -> None:
     cast = world.cast
     pat = cast.participant
+    _, elsewhere_room = await new_cohort(world.db, cast.other_program, "Autumn")
+    async with world.db.write() as conn:  # pat is in another program too: its record is not this one's
+        await enrollments.enroll(
+            conn, person=pat.person, program_id=cast.other_program, cohort_id=None, role="participant", by=None
+        )
+        await room_store.set_member(conn, room_id=elsewhere_room, person=pat.person, role="member")
     mine = await world.socket(pat)
     assert (await mine.say(cast.cohort_room, MY_WORDS))["type"] == "ack"
+    assert (await mine.say(elsewhere_room, "said in the other program"))["type"] == "ack"
     await mine.close()
     path = f"/api/programs/{cast.program}/people/{pat.person.id}"
     body = {"recipient": "Dr. Rivera, County Health", "purpose": "continuity of care (signed consent 14)"}
@@ -147,8 +156,10 @@ async def test_a_staff_export_is_accounted_audited_and_read_by_the_person(world:
     document = _document(answer)
     assert document["export"]["kind"] == "staff_export"
     assert (document["export"]["recipient"], document["export"]["purpose"]) == (body["recipient"], body["purpose"])
-    assert [m["body"] for m in document["messages"]] == [MY_WORDS]
-    assert "disclosures" not in document and "sessions" not in document  # the program's record only
+    assert [m["body"] for m in document["messages"]] == [MY_WORDS]  # the program's record only
+    assert [e["program"]["id"] for e in document["enrollments"]] == [cast.program]
+    assert {m["room"]["id"] for m in document["memberships"]} <= {cast.cohort_room, world.topic_room}
+    assert "disclosures" not in document and "sessions" not in document
 
     hold = {"kind": "legal_hold", "recipient": "Cook County court", "purpose": "subpoena 2026-114", "scope": "all"}
     held = await world.call(cast.admin, "POST", f"{path}/disclosures", hold)
@@ -164,7 +175,9 @@ async def test_a_staff_export_is_accounted_audited_and_read_by_the_person(world:
     assert accounted[1]["disclosed_by"] == cast.staff_here.person.public()
     assert accounted[1]["program"] == {"id": cast.program, "name": "Evening IOP"}
     assert accounted[1]["id"] == document["export"]["disclosure"]
-    assert _document(await _download(world, pat))["disclosures"] == accounted
+    own = _document(await _download(world, pat))
+    assert own["disclosures"] == accounted
+    assert [m["body"] for m in own["messages"]] == [MY_WORDS, "said in the other program"]
     assert (await world.call(cast.staff_here, "GET", f"{path}/disclosures")).json()["disclosures"] == accounted
 
     staff_trail = await _audit(world, "export.staff")

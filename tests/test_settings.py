@@ -72,3 +72,17 @@ def test_a_duty_check_in_lasts_duty_hours(given: dict[str, str], expected: float
 def test_duty_hours_must_be_a_positive_number(tmp_path: Path, hours: str) -> None:
     with pytest.raises(ConfigError, match=r"DUTY_HOURS|could not convert"):
         load_settings({"SECRET_KEYS": "k" * 40, "DUTY_HOURS": hours}, config_dir=tmp_path)
+
+
+def test_the_export_notice_and_link_minutes_come_from_config_privacy(tmp_path: Path) -> None:
+    shipped = load_settings({"SECRET_KEYS": "k" * 40}).privacy
+    assert shipped.export_link_minutes == 10
+    assert shipped.notice_text.startswith("This record which has been disclosed to you is protected")
+    assert "42 CFR part 2" in shipped.notice_text and "\n" not in shipped.notice_text
+    shorter = load_settings({"SECRET_KEYS": "k" * 40, "EXPORT_LINK_MINUTES": "2.5"}).privacy
+    assert shorter.export_link_minutes == 2.5
+    (tmp_path / "privacy.toml").write_text('[notice]\ntitle = "Notice"\ntext = "  "\n')
+    with pytest.raises(ConfigError, match=r"privacy\.toml"):
+        load_settings({"SECRET_KEYS": "k" * 40}, config_dir=tmp_path)
+    with pytest.raises(ConfigError, match="link_minutes"):
+        load_settings({"SECRET_KEYS": "k" * 40, "EXPORT_LINK_MINUTES": "0"})
