@@ -30,6 +30,7 @@ WS_PROTOCOL = "server.transport:LeanWebSocketProtocol"
 # too); the benchmark's peers get them as well, so a difference is never a setting
 UVICORN_WS_FLAGS = ("--ws-max-size", "4194304", "--ws-per-message-deflate", "false")
 SEND_MANY = "alongside.send_many"
+SHUTDOWN_GRACE = 2.0  # seconds a socket has to take in its close frame once the server stops
 
 
 class Inbox:
@@ -98,6 +99,22 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
         self.queue = Inbox()  # type: ignore[assignment]
         self.writable = Gate()  # type: ignore[assignment]
         self.writable.set()
+
+    def shutdown(self) -> None:
+        """uvicorn's shutdown (close frame ``1012``, then close), bounded in time.
+
+        uvicorn runs the app's shutdown (the writer's last commits) only once every
+        connection is gone, and a transport closes only when what it holds is written: one
+        client that stopped reading (or whose network vanished) would hold SIGTERM until the
+        supervisor's SIGKILL. Such a socket is aborted after ``SHUTDOWN_GRACE``.
+        """
+        super().shutdown()
+        if self.transport.get_write_buffer_size():
+            self.loop.call_later(SHUTDOWN_GRACE, self._abort_unless_lost)
+
+    def _abort_unless_lost(self) -> None:
+        if not self.disconnected:
+            self.transport.abort()
 
     def handle_connect(self, event: Request) -> None:
         super().handle_connect(event)

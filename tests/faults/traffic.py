@@ -127,9 +127,9 @@ class Participant:
             self.client = None
         return None
 
-    async def deliver(self, body: str) -> int:
+    async def deliver(self, body: str, client_id: str | None = None) -> int:
         """Send one message until it is acknowledged, on whatever socket there is; its seq."""
-        client_id = str(uuid.uuid4())
+        client_id = client_id or str(uuid.uuid4())
         while True:
             if self.client is None:
                 await self.connect()
@@ -158,6 +158,46 @@ class Participant:
             await self.deliver(f"{self.label} {n}")
             n += 1
             await asyncio.sleep(pause)
+
+    async def stream(self, pause: float = 0.002, most: int = 5000) -> list[tuple[str, str, str]]:
+        """Send without waiting for answers until the socket ends: (client_id, ref, body) of each."""
+        assert self.client is not None
+        sent: list[tuple[str, str, str]] = []
+        for n in range(most):
+            client_id, ref, body = str(uuid.uuid4()), f"{self.label}/stream{n}", f"{self.label} {n}"
+            try:
+                await self.client.send(
+                    {"type": "send", "room": self.room, "body": body, "client_id": client_id, "ref": ref}
+                )
+            except Exception:
+                break  # the socket is closing: this one never left
+            sent.append((client_id, ref, body))
+            await asyncio.sleep(pause)
+        return sent
+
+    async def settle(self, sent: list[tuple[str, str, str]]) -> list[str]:
+        """Wait for the answers to what ``stream`` sent or the socket's end; send the unanswered again.
+
+        Returns the client ids acknowledged on that socket; the others are sent again in
+        order, with the same ``client_id``, until acknowledged.
+        """
+        client = self.client
+        assert client is not None
+        ended = asyncio.ensure_future(client.ended())
+
+        def answers() -> dict[str, Frame]:
+            return {f["ref"]: f for f in client.seen if f.get("type") in ANSWERS and "ref" in f}
+
+        while not ended.done() and not all(ref in answers() for _, ref, _ in sent):
+            await asyncio.wait({ended}, timeout=0.02)
+        first = answers()
+        for client_id, ref, body in sent:
+            answer = first.get(ref)
+            if answer is not None and answer["type"] == "ack":
+                self.acked.append((client_id, answer["seq"]))
+            else:
+                await self.deliver(body, client_id)
+        return [client_id for client_id, ref, _ in sent if first.get(ref, {}).get("type") == "ack"]
 
     async def catch_up(self, seq: int) -> None:
         """Until this person's view reaches ``seq`` (reconnecting if its socket ends meanwhile)."""
