@@ -12,8 +12,10 @@ import orjson
 import pytest
 from playwright.async_api import Browser, expect
 
-from tests.browser.pages import Problems, new_page, sign_in
-from tests.browser.test_console_page import open_console
+from tests.browser.axe import axe_source
+from tests.browser.layout import layout_problems
+from tests.browser.pages import PHONE, Problems, new_page, sign_in
+from tests.browser.test_console_page import no_serious_violations, open_console
 from tests.support.world import World, program_world
 
 pytestmark = pytest.mark.browser
@@ -48,6 +50,7 @@ async def test_a_person_reads_their_disclosures_and_downloads_their_data(
     await expect(entries.first).to_contain_text("Dr. Rivera, County Health")
     await expect(entries.first).to_contain_text("Purpose: continuity of care")
     await expect(entries.first).to_contain_text(cast.staff_here.person.display_name)
+    assert await no_serious_violations(page, axe_source(), "your data") == []
     await page.screenshot(path=str(artifacts / "your-data.png"))
 
     async with page.expect_download() as waiting:
@@ -97,10 +100,24 @@ async def test_staff_export_a_persons_record_from_the_console_and_it_is_accounte
     assert [m["body"] for m in document["messages"]] == ["a rough week but I came"]
     await expect(block.locator("#disclose-list li")).to_have_count(1)
     await expect(block.locator("#disclose-list li")).to_contain_text("Exported to Dr. Rivera, County Health")
+    assert await no_serious_violations(kim, axe_source(), "console share their record") == []
     await kim.screenshot(path=str(artifacts / "console-disclose-1280.png"))
 
     seen = (await world.call(pat, "GET", "/api/me/disclosures")).json()["disclosures"]
     assert [(d["recipient"], d["purpose"]) for d in seen] == [
         ("Dr. Rivera, County Health", "continuity of care, consent form 14")
     ]
+    assert problems == []
+
+
+async def test_your_data_fits_a_phone(browser: Browser, world: World, artifacts: Path) -> None:
+    problems = Problems()
+    page = await new_page(browser, problems, PHONE)
+    await sign_in(page, world.live.url, world.cast.participant)
+    assert await layout_problems(page) == []
+    await page.get_by_role("button", name="Your data").click()
+    dialog = page.get_by_role("dialog", name="Your data")
+    await expect(dialog.locator("#disclosures-empty")).to_be_visible()
+    assert await layout_problems(page) == []
+    await page.screenshot(path=str(artifacts / f"your-data-{PHONE}.png"))
     assert problems == []
