@@ -15,7 +15,7 @@ import { MessageListView, isShown } from './message_list.js';
 import { el } from './render.js';
 import { reactionSummary } from './reactions.js';
 import { RenderWindow } from './render_window.js';
-import { applyBeforePage, applyLatestPage, isRemoved } from './room.js';
+import { applyBeforePage, applyLatestPage, isRemoved, removalReason } from './room.js';
 import { firstUnreadSeq } from './timeline.js';
 import { firstPageSize } from './unread.js';
 
@@ -157,6 +157,7 @@ export class Conversation {
     return {
       meId,
       isRemoved: (ev) => isRemoved(room, ev),
+      removalReason: (ev) => removalReason(room, ev),
       getEvent: (seq) => room.events.get(seq),
       reactions: (seq) => reactionSummary(room.reactions, seq, meId),
       crisis: (seq) => room.crisis.get(seq) || null,

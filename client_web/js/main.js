@@ -5,6 +5,7 @@
 import { api, setCsrfToken, setUnauthorizedHandler } from './api.js';
 import { Chat } from './chat.js';
 import { friendlyError } from './format.js';
+import { setupDeleteAccount } from './delete_account.js';
 import { setupHelp } from './help.js';
 import { inviteToken } from './invite_link.js';
 import { RegisterView } from './register.js';
@@ -128,6 +129,22 @@ setupYourData({
   list: $('disclosures-list'),
   empty: $('disclosures-empty'),
   listStatus: $('disclosures-status'),
+});
+
+setupDeleteAccount({
+  section: $('delete-section'),
+  openButton: $('delete-open'),
+  dataButton,
+  dataDialog: $('data-dialog'),
+  dialog: $('delete-dialog'),
+  title: $('delete-title'),
+  form: $('delete-form'),
+  password: $('delete-password'),
+  error: $('delete-error'),
+  cancel: $('delete-cancel'),
+  confirm: $('delete-confirm'),
+  role: () => (currentUser ? currentUser.role : null),
+  onDeleted: () => accountDeleted(),
 });
 
 const register = new RegisterView(
@@ -306,6 +323,15 @@ dom.logoutButton.addEventListener('click', async () => {
   dom.logoutButton.disabled = false;
   showLogin(done ? 'You have signed out.' : 'We could not reach the server to finish signing out. Please try again before leaving this device.');
 });
+
+/** My account is gone: nothing of it stays on this device (not even unsent messages). */
+function accountDeleted() {
+  chat.stop({ keepOutbox: false });
+  setCsrfToken(null);
+  currentUser = null;
+  lastUserId = null;
+  showLogin('Your account has been deleted and your messages erased.');
+}
 
 function sessionEnded() {
   if (!currentUser) return;

@@ -59,7 +59,7 @@ export class MessageListView {
   /**
    * Insert events (any order): shown ones get a node; a reaction or a removal
    * refreshes the message it is about, when that is rendered.
-   * `ctx` = {meId, isRemoved(ev), getEvent(seq), reactions(seq), crisis(seq), hidden(ev), mutedWriter(ev)}.
+   * `ctx` = {meId, isRemoved(ev), removalReason(ev), getEvent(seq), reactions(seq), crisis(seq), hidden(ev), mutedWriter(ev)}.
    * Returns the nodes inserted.
    */
   insert(events, ctx) {
@@ -94,6 +94,8 @@ export class MessageListView {
       reactions: ctx.reactions(ev.seq),
       crisis: ctx.crisis(ev.seq),
       quoteRemoved: !!quoted && ctx.isRemoved(quoted),
+      why: ctx.removalReason ? ctx.removalReason(ev) : null,
+      quoteWhy: quoted && ctx.removalReason ? ctx.removalReason(quoted) : null,
       hidden: ctx.hidden(ev),
       mutedWriter: ctx.mutedWriter(ev),
     };

@@ -5,6 +5,7 @@
 import { displayName, formatFullTime, formatTime } from './format.js';
 import { httpHref, linkSegments } from './links.js';
 import { CRISIS_INTRO, CRISIS_INTRO_HELD, CRISIS_TITLE } from './notices.js';
+import { quoteGoneText, tombstoneText, writerName } from './tombstone.js';
 
 /** document.createElement with classes, text and attributes. */
 export function el(tag, { className, text, attrs } = {}, children = []) {
@@ -28,9 +29,10 @@ function timeNode(ts) {
  * The buttons carry data-action; the conversation listens on the whole list.
  * ctx: {meId, removed, reactions: reactionSummary(...), crisis: resources|null (support offered
  * to me privately after it), quoteRemoved: the message it answers was removed, hidden: its writer
- * is someone I muted for myself (a small line stands in for it), mutedWriter: ... and it is shown anyway}
+ * is someone I muted for myself (a small line stands in for it), mutedWriter: ... and it is shown anyway,
+ * why / quoteWhy: why it / the message it answers was erased (tombstone.js)}
  */
-export function messageNode(ev, { meId, removed, reactions = [], crisis = null, quoteRemoved = false, hidden = false, mutedWriter = false }) {
+export function messageNode(ev, { meId, removed, reactions = [], crisis = null, quoteRemoved = false, hidden = false, mutedWriter = false, why = null, quoteWhy = null }) {
   const mine = ev.author && meId !== null && meId !== undefined && String(ev.author.id) === String(meId);
   const li = el('li', {
     className: `msg${mine ? ' msg-mine' : ''}${removed ? ' msg-removed' : ''}${hidden ? ' msg-hidden' : ''}`,
@@ -52,7 +54,7 @@ export function messageNode(ev, { meId, removed, reactions = [], crisis = null, 
     );
     return li;
   }
-  const author = displayName(ev.author);
+  const author = writerName(displayName(ev.author), why);
   const meta = el('div', { className: 'msg-meta' }, [
     el('span', { className: 'msg-author', text: author }),
     mine ? el('span', { className: 'msg-you', text: '(you)' }) : null,
@@ -60,8 +62,8 @@ export function messageNode(ev, { meId, removed, reactions = [], crisis = null, 
     timeNode(ev.ts),
   ]);
   li.append(meta);
-  if (!removed && ev.reply_to && typeof ev.reply_to === 'object') li.append(quoteNode(ev.reply_to, { jump: true, removed: quoteRemoved }));
-  li.append(bodyNode(ev, removed));
+  if (!removed && ev.reply_to && typeof ev.reply_to === 'object') li.append(quoteNode(ev.reply_to, { jump: true, removed: quoteRemoved, why: quoteWhy }));
+  li.append(bodyNode(ev, removed, why));
   if (crisis && crisis.length) li.append(crisisCard(crisis));
   if (removed) return li;
   const bar = el('div', { className: 'msg-reactions', attrs: { role: 'group', 'aria-label': 'Reactions' } });
@@ -89,8 +91,8 @@ export function messageNode(ev, { meId, removed, reactions = [], crisis = null, 
   return li;
 }
 
-function bodyNode(ev, removed) {
-  if (removed) return el('p', { className: 'msg-body msg-tombstone', text: 'Removed by a moderator' });
+function bodyNode(ev, removed, why) {
+  if (removed) return el('p', { className: 'msg-body msg-tombstone', text: tombstoneText(why) });
   const p = el('p', { className: 'msg-body' });
   for (const part of linkSegments(typeof ev.body === 'string' ? ev.body : '')) {
     p.append(part.href ? el('a', { className: 'msg-link', text: part.text, attrs: { href: part.href, target: '_blank', rel: 'noopener noreferrer' } }) : part.text);
@@ -101,16 +103,18 @@ function bodyNode(ev, removed) {
 /**
  * The message a reply answers, as the reply carries it ({seq, author, excerpt}).
  * jump: a button that brings the original into view (data-action="jump").
- * removed: a moderator removed the original (its excerpt is gone too: null).
+ * removed: the original was erased (its excerpt is gone too: null); why: the reason, when known
+ * here, else the one the quote carries (`removed`).
  */
-export function quoteNode(quote, { jump = false, removed = false } = {}) {
+export function quoteNode(quote, { jump = false, removed = false, why = null } = {}) {
   const gone = removed || quote.excerpt === null;
-  const excerpt = gone ? 'removed by a moderator' : typeof quote.excerpt === 'string' ? quote.excerpt : '';
+  const reason = why || quote.removed;
+  const excerpt = gone ? quoteGoneText(reason) : typeof quote.excerpt === 'string' ? quote.excerpt : '';
   // Read as "In reply to Ann: So proud of you…"; the name holds all the visible text.
   const parts = [
     el('span', { className: 'visually-hidden', text: 'In reply to ' }),
     el('span', { className: 'quote-line' }, [
-      el('span', { className: 'quote-author', text: displayName(quote.author) }),
+      el('span', { className: 'quote-author', text: writerName(displayName(quote.author), reason) }),
       ': ',
       el('span', { className: `quote-text${gone ? ' msg-tombstone' : ''}`, text: excerpt }),
     ]),

@@ -16,6 +16,7 @@
 // (reactions.js) as they are stored, whatever order they arrive in.
 
 import { foldReaction, newReactions } from './reactions.js';
+import { reasonOf } from './tombstone.js';
 
 /** @param {{id:any,name?:string,kind?:string,role?:string,cohort?:any,last_seq?:number}} meta  a room of the listing */
 export function createRoom(meta) {
@@ -174,11 +175,18 @@ export function heldEvents(room) {
   return [...room.events.values()].sort((a, b) => a.seq - b.seq);
 }
 
-/** Has a moderator removed this message (by a `redacted` event or in the stored copy)? */
+/** Has this message been erased (by a `redacted` event or in the stored copy)? */
 export function isRemoved(room, ev) {
   if (!ev || ev.type !== 'message') return false;
   if (room.redactions.has(ev.seq)) return true;
   return ev.redacted === true || ev.removed === true || ev.deleted === true || ev.body === null;
+}
+
+/** Why an erased message was erased ('moderator', 'deleted', 'expired'), or null when it was not. */
+export function removalReason(room, ev) {
+  if (!isRemoved(room, ev)) return null;
+  const redaction = room.redactions.has(ev.seq) ? room.events.get(room.redactions.get(ev.seq)) : null;
+  return reasonOf(redaction && redaction.reason ? redaction.reason : ev.removed);
 }
 
 /** My role after these new events, when one of them changed it (`member_changed` about me), else null. */

@@ -61,7 +61,7 @@ test('a watched room: recent messages with tombstones, what is new, who is onlin
   applyLatestPage(room, [m(1), m(2), { type: 'member_added', room: 1, seq: 3, user: { id: 2 } }], false);
   applyLive(room, m(4));
   applyLive(room, { type: 'redacted', room: 1, seq: 5, target: 2 });
-  assert.deepEqual(recentMessages(room).map(({ ev, removed }) => [ev.seq, removed]), [[1, false], [2, true], [4, false]]);
+  assert.deepEqual(recentMessages(room).map(({ ev, removed }) => [ev.seq, removed]), [[1, null], [2, 'moderator'], [4, null]]);
   assert.deepEqual(recentMessages(room, 1).map(({ ev }) => ev.seq), [4]);
   assert.equal(newSince(room, 1), 1);
   const known = new Map([['2', { display_name: 'Pat', real_name: 'Patricia Doe', username: 'pat' }]]);

@@ -14,11 +14,12 @@ from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.rules.erasure import Reason, erased_data, quote_erased
-from server.store.models import Event, HeldMessage, Reaction
+from server.store.models import Event, HeldMessage, Reaction, Room
 
 events = Event.__table__  # type: ignore[attr-defined]
 held_messages = HeldMessage.__table__  # type: ignore[attr-defined]
 reactions = Reaction.__table__  # type: ignore[attr-defined]
+rooms = Room.__table__  # type: ignore[attr-defined]
 
 REPLY_PREFIX = '{"reply_to":%'
 
@@ -32,6 +33,9 @@ async def erase(conn: AsyncConnection, room_id: int, seqs: Sequence[int], reason
     wanted = sorted(set(seqs))
     if not wanted:
         return []
+    # the room row, locked as a removal or a send locks it: two erasures of the same messages at
+    # once (two retention runs, a deletion) take turns, and the second finds them erased
+    await conn.execute(select(rooms.c.id).where(rooms.c.id == room_id).with_for_update())
     rows = (
         await conn.execute(
             select(events.c.seq, events.c.data).where(

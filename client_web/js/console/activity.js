@@ -2,7 +2,7 @@
 // included), how many arrived since the moderator last looked, and who is
 // online, with the names staff may see. Pure; the events are held by room.js.
 
-import { isRemoved } from '../room.js';
+import { isRemoved, removalReason } from '../room.js';
 import { staffName } from './words.js';
 
 export const RECENT = 50;
@@ -12,7 +12,7 @@ export function recentMessages(room, n = RECENT) {
   const out = [];
   for (const ev of room.events.values()) if (ev.type === 'message') out.push(ev);
   out.sort((a, b) => a.seq - b.seq);
-  return out.slice(-n).map((ev) => ({ ev, removed: isRemoved(room, ev) }));
+  return out.slice(-n).map((ev) => ({ ev, removed: removalReason(room, ev) })); // null, or why it was erased
 }
 
 /** Messages with seq > seenSeq (not removed): the room's "new" count. */

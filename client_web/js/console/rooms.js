@@ -9,6 +9,7 @@ import { CatchUp } from '../catch_up.js';
 import { formatFullTime, formatTime } from '../format.js';
 import { el } from '../render.js';
 import { applyLatestPage, applyLive, createRoom, isHistoryEvent, roomKey } from '../room.js';
+import { tombstoneText, writerName } from '../tombstone.js';
 import { latestMessageSeq, newSince, onlineText, peerName, recentMessages } from './activity.js';
 import { roomStateText } from './words.js';
 
@@ -275,8 +276,9 @@ export class Rooms {
     }
   }
 
+  /** removed: null, or why the message was erased (tombstone.js). */
   messageNode(room, ev, removed) {
-    const who = peerName(ev.author, this.hooks.known);
+    const who = writerName(peerName(ev.author, this.hooks.known), removed);
     const li = el('li', { className: `watch-msg${removed ? ' watch-msg-removed' : ''}`, attrs: { 'data-seq': ev.seq } });
     li.append(
       el('p', { className: 'watch-msg-meta' }, [
@@ -285,7 +287,7 @@ export class Rooms {
         el('time', { text: formatTime(ev.ts), attrs: { datetime: ev.ts, title: formatFullTime(ev.ts) } }),
       ]),
       removed
-        ? el('p', { className: 'watch-msg-body msg-tombstone', text: 'Removed by a moderator' })
+        ? el('p', { className: 'watch-msg-body msg-tombstone', text: tombstoneText(removed) })
         : el('p', { className: 'watch-msg-body', text: typeof ev.body === 'string' ? ev.body : '' }),
     );
     if (removed) return li;
