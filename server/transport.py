@@ -126,7 +126,18 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
         if message["type"] == SEND_MANY:
             await self._send_many(message["texts"])
             return
+        closing = message["type"] == "websocket.close" and self.handshake_complete
+        if closing:
+            # uvicorn waits until the socket is writable, which a client that stopped reading
+            # never makes it: the close (4008) would not be sent at all. A close frame is a few
+            # bytes; it goes behind what the client has not read, so it learns why when it reads.
+            self.writable.set()
         await super().send(message)
+        if closing and self.close_sent:
+            # uvicorn's close timer only closes, and a close waits for the buffer to be written:
+            # a socket whose peer never reads would hold its unsent frames for as long as TCP
+            # keeps it. After the closing handshake's own timeout it is aborted.
+            self.loop.call_later(self.close_timeout, self._abort_unless_lost)
         if message["type"] == "websocket.accept":
             self.request = None  # type: ignore[assignment]
             self.response = None  # type: ignore[assignment]
