@@ -11,10 +11,13 @@ a fresh PostgreSQL database and a private Redis, and clients are spread over the
 load balancer would. Every ``--restart-every`` seconds (300; with fewer than 20 minutes, a
 quarter of the run) the next process in turn is restarted: SIGTERM (``--kill``: SIGKILL),
 then started again on the same port. Its clients, closed with 1012 (or cut), reconnect to
-the next process that answers, rejoin every room with ``since`` (the last seq they hold)
-and resend what was never acknowledged with the same ``client_id``, as the protocol asks
-(docs/protocol.md). ``--config embedded`` runs one process on SQLite: its clients wait for
-it to come back.
+the next process that answers (after the browser client's backoff: between half and all of
+1 s, 2 s, 4 s, … capped at 30 s), rejoin with ``since`` (the last seq they hold) and resend
+what was never acknowledged with the same ``client_id``, as the protocol asks
+(docs/protocol.md); a send answered by an error is sent again 2 s later, and a join
+answered by ``joined`` and then an error for the same ``ref`` is made again. A graceful
+stop is given 30 s before SIGKILL. ``--config embedded`` runs one process on SQLite: its
+clients wait for it to come back.
 
 The load generator is this process. Each client keeps, per room, which seqs it received
 (a bitmap), so at the end (after draining up to 60 s):
@@ -59,6 +62,14 @@ from websockets.exceptions import ConnectionClosed
 
 ROOMS, MEMBERS, SENDERS, RATE = 20, 25, 2, 2.0
 BODY = 100
+# as the browser client (client_web/js/socket.js): full jitter between half and all of a capped
+# exponential delay, reset once a connection has lived 10 s
+BACKOFF_BASE, BACKOFF_MAX, STABLE_AFTER = 1.0, 30.0, 10.0
+
+
+def backoff(attempt: int) -> float:
+    cap = min(BACKOFF_MAX, BACKOFF_BASE * 2 ** min(attempt, 16))
+    return cap / 2 + random.random() * cap / 2
 
 
 class Stats:
@@ -99,6 +110,10 @@ class Member:
         self.online = asyncio.Event()
         self.stopping = False
         self.rejoin: asyncio.Future[None] | None = None
+        self.retry: set[str] = set()  # sends refused with an error: sent again a little later
+        self.sock: ClientConnection | None = None  # the socket being joined or in use
+        self.joins: list[tuple[str, int | None, int | None]] = []  # (why, since, joined last_seq): diagnostics
+        self.attempt = 0
 
     def _got(self, seq: int) -> None:
         if seq >= len(self.seen):
@@ -138,17 +153,23 @@ class Member:
                 self.joined.set_result(frame)
         elif kind == "error":
             stats.errors[str(frame.get("code"))] += 1
+            if frame.get("ref") in self.unacked:
+                self.retry.add(frame["ref"])
             if frame.get("ref") == "join":
                 if self.joined is not None and not self.joined.done():
                     self.joined.set_result(frame)
-                elif self.ws is not None:  # the join failed after `joined` came: join again from what we hold
+                elif self.sock is not None:  # the join failed after `joined` came: join again from what we hold
                     stats.join_failed_after_joined += 1
-                    self.rejoin = asyncio.ensure_future(self._join(self.ws, self.last_seq))
+                    self.joins.append(("again", self.last_seq, None))
+                    self.rejoin = asyncio.ensure_future(self._join(self.sock, self.last_seq))
 
     async def _connect(self) -> ClientConnection:
-        """The next process that answers, from the one this client was on (a balancer's view)."""
-        delay = 0.05
+        """The next process that answers, from the one this client was on (a balancer's view),
+        after the browser client's backoff."""
         while True:
+            if self.attempt:
+                await asyncio.sleep(backoff(self.attempt - 1))
+            self.attempt += 1
             url = self.servers[self.at]
             try:
                 return await connect(
@@ -163,12 +184,11 @@ class Member:
                 )
             except Exception:
                 self.at = (self.at + 1) % len(self.servers)
-                await asyncio.sleep(delay * (0.5 + random.random()))
-                delay = min(delay * 2, 1.0)
 
     async def run(self) -> None:
         """Connect, join (with ``since`` after the first time), resend, read until closed; again."""
         first = True
+        ready_at = 0.0
         while not self.stopping:
             lost_at = time.monotonic()
             ws = await self._connect()
@@ -179,8 +199,10 @@ class Member:
                 self.joined = asyncio.get_running_loop().create_future()
                 reader = asyncio.create_task(self._read(ws))
                 since = None if first else self.last_seq
+                self.sock = ws
                 await self._join(ws, since)
                 joined = await asyncio.wait_for(asyncio.shield(self.joined), 30)
+                self.joins.append(("join", since, joined.get("last_seq")))
                 if joined.get("type") != "joined":
                     raise ConnectionError(str(joined.get("code")))
                 if first and self.last_seq is None:
@@ -191,6 +213,7 @@ class Member:
                 first = False
                 self.ws = ws
                 self.online.set()
+                ready_at = time.monotonic()
                 for cid, body in list(self.unacked.items()):  # the same client_id: never a second message
                     self.stats.resent += 1
                     await self._send(ws, cid, body)
@@ -198,8 +221,10 @@ class Member:
             except (ConnectionClosed, ConnectionError, OSError, TimeoutError):
                 pass
             finally:
+                if self.online.is_set() and time.monotonic() - ready_at > STABLE_AFTER:
+                    self.attempt = 0
                 self.online.clear()
-                self.ws = None
+                self.ws = self.sock = None
                 if ws.close_code is not None:
                     self.stats.closes[str(ws.close_code)] += 1
                 await ws.close()
@@ -211,8 +236,9 @@ class Member:
             await ws.send(orjson.dumps({"type": "join", "room": self.room, "since": since, "ref": "join"}).decode())
 
     async def _read(self, ws: ClientConnection) -> None:
-        async for raw in ws:
-            self.handle(raw)
+        with contextlib.suppress(ConnectionClosed):
+            async for raw in ws:
+                self.handle(raw)
 
     async def _send(self, ws: ClientConnection, cid: str, body: str) -> None:
         frame = {"type": "send", "room": self.room, "body": body, "client_id": cid, "ref": cid}
@@ -236,21 +262,24 @@ class Member:
                     await self._send(ws, cid, body)
             due += 1 / rate
 
-    async def retry_unavailable(self) -> None:
-        """Every 2 s, resend what an ``unavailable`` left unacknowledged for a while."""
+    async def retry_refused(self) -> None:
+        """Sends answered by an error (``unavailable``, ``internal``, ``rate_limited``) go again,
+        with the same ``client_id``, 2 s later (the browser client's first automatic retry)."""
         while not self.stopping:
-            await asyncio.sleep(2)
+            await asyncio.sleep(2 + random.random() * 0.5)
             ws = self.ws
-            if ws is None or not self.unacked:
+            if ws is None or not self.retry:
                 continue
-            for cid, body in list(self.unacked.items())[:-1]:  # the newest may just be in flight
-                sent_ns = int(body.split("|", 2)[1])
-                if time.time_ns() - sent_ns > 3e9:
-                    self.stats.resent += 1
-                    try:
-                        await self._send(ws, cid, body)
-                    except (ConnectionClosed, OSError):
-                        break
+            due, self.retry = self.retry, set()
+            for cid in due:
+                body = self.unacked.get(cid)
+                if body is None:
+                    continue
+                self.stats.resent += 1
+                try:
+                    await self._send(ws, cid, body)
+                except (ConnectionClosed, OSError):
+                    break
 
 
 class Processes:
@@ -291,7 +320,8 @@ class Processes:
         t = time.time()
         if kill and server.proc is not None:
             server.proc.send_signal(signal.SIGKILL)
-        exit_code = await asyncio.to_thread(server.stop)
+        # a graceful stop gets 30 s (run.py gives 10) before SIGKILL: its duration is a figure here
+        exit_code = {"exit_code": await asyncio.to_thread(CHILDREN.stop, server.proc, 30.0)} if server.proc else {}
         down = time.time()
         await asyncio.to_thread(server.start)
         self.incarnation[k] += 1
@@ -301,7 +331,7 @@ class Processes:
             "signal": "SIGKILL" if kill else "SIGTERM",
             "stopped_in_s": round(down - t, 2),
             "back_in_s": round(time.time() - t, 2),
-            "exit": exit_code.get("exit_code"),
+            "exit": exit_code.get("exit_code"),  # -15: stopped by SIGTERM after a clean shutdown
         }
         self.restarts.append(entry)
         log(
@@ -372,7 +402,7 @@ async def soak(args: argparse.Namespace, p: Prepared, stamp: str, logs: Path) ->
         by_room.setdefault(m.room, []).append(m)
     senders = [m for room in by_room.values() for m in room[:SENDERS]]
     tasks = [asyncio.create_task(m.sender(RATE, until)) for m in senders]
-    tasks += [asyncio.create_task(m.retry_unavailable()) for m in senders]
+    tasks += [asyncio.create_task(m.retry_refused()) for m in senders]
     restart_every = args.restart_every or (300.0 if args.minutes >= 20 else args.minutes * 60 / 4)
     k = logged = 0
     next_restart = loop.time() + restart_every
@@ -410,6 +440,14 @@ async def soak(args: argparse.Namespace, p: Prepared, stamp: str, logs: Path) ->
     last_acked: dict[int, int] = {}
     for room, seq in stats.acked.values():
         last_acked[room] = max(seq, last_acked.get(room, 0))
+    acked_by_room: dict[int, list[int]] = {}
+    for room, seq in stats.acked.values():
+        acked_by_room.setdefault(room, []).append(seq)
+    missing_at = []
+    for m in members:
+        gone = sorted(s for s in acked_by_room.get(m.room, []) if s >= len(m.seen) or not m.seen[s])
+        if gone:
+            missing_at.append({"member": m.index, "room": m.room, "seqs": gone[:50], "joins": m.joins[-10:]})
     behind = [
         {
             "room": m.room,
@@ -439,6 +477,7 @@ async def soak(args: argparse.Namespace, p: Prepared, stamp: str, logs: Path) ->
         "seq_gaps_seen": stats.gaps,
         "members_behind_at_end": behind[:20],
         "members_behind_count": len(behind),
+        "members_missing": missing_at[:20],
         "join_failed_after_joined": stats.join_failed_after_joined,
         "drain_s": drained,
         "reconnects": stats.reconnects,
