@@ -61,7 +61,10 @@ class Participant:
     async def connect(self) -> None:
         """A joined socket: the home process first, else the next one that answers."""
         order = [*self.processes[self.home :], *self.processes[: self.home]]
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + units(30)
         while True:
+            assert loop.time() < deadline, f"{self.label}: no process would take a socket"
             for process in order:
                 client = await self._open(process)
                 if client is None:
@@ -191,6 +194,10 @@ class Participant:
         while not ended.done() and not all(ref in answers() for _, ref, _ in sent):
             await asyncio.wait({ended}, timeout=0.02)
         first = answers()
+        if ended.done():
+            await self._ended(client)
+        else:
+            ended.cancel()
         for client_id, ref, body in sent:
             answer = first.get(ref)
             if answer is not None and answer["type"] == "ack":
