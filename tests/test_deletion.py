@@ -15,10 +15,14 @@ import pytest
 from sqlalchemy import select
 
 from server.store import audit
+from server.store.database import Database
 from server.store.enrollments import enrollments, transitions
 from server.store.events import events, held_messages, memberships, users
 from server.store.models import Reaction
-from tests.support.lifecycle_cast import enroll
+from tests.support.client import login
+from tests.support.cluster import Cluster, running
+from tests.support.lifecycle_cast import create_program_cast, enroll
+from tests.support.redis_server import RedisServer
 from tests.support.seed import Account
 from tests.support.timing import units
 from tests.support.world import World, program_world
@@ -185,3 +189,33 @@ async def test_a_deleted_persons_name_leaves_quotes_of_messages_a_moderator_had_
     assert shown[reply]["reply_to"]["author"]["display_name"] == "deleted user"
     for client in (pat_socket, ria_socket):
         await client.close()
+
+
+async def test_deleting_on_one_process_closes_my_sockets_and_tombstones_my_messages_on_another(
+    shared_db_url: str, redis_server: RedisServer
+) -> None:
+    db = Database(shared_db_url)
+    cast = await create_program_cast(db)
+    ria = await enroll(db, "ria", cast.program, cast.cohort)
+    await db.dispose()
+    room, pat = cast.cohort_room, cast.participant
+    # the periodic pass would find the revoked sessions and the new events by itself: only a live
+    # publish reaches the other process within the wait
+    async with running(shared_db_url, redis_server.url, SYNC_INTERVAL="60") as processes:
+        cluster = Cluster(processes)
+        pat_there, ria_there = await cluster.client(1, pat), await cluster.client(1, ria)
+        for client in (pat_there, ria_there):
+            await client.join(room)
+        said = await pat_there.say(room, SECRET)
+        here = processes[0].url
+        token = await login(here, pat.username, pat.password)
+        async with httpx.AsyncClient(base_url=here, timeout=units(10)) as http:
+            answer = await http.post(
+                "/api/me/delete", json={"password": pat.password}, headers={"Authorization": f"Bearer {token}"}
+            )
+        assert answer.status_code == 204, answer.text
+        await asyncio.wait_for(pat_there.ws.wait_closed(), units(10))
+        assert pat_there.ws.close_code == 4001
+        live = await ria_there.until(lambda f: f.get("type") == "redacted" and f.get("target") == said["seq"])
+        assert live[-1]["reason"] == "deleted"
+        await ria_there.close()
