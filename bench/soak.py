@@ -411,7 +411,8 @@ async def soak(args: argparse.Namespace, p: Prepared, stamp: str, logs: Path) ->
         if loop.time() >= next_restart and loop.time() < until - 5:
             await procs.restart(k % len(procs.servers), args.kill, stats.started)
             k += 1
-            next_restart += restart_every
+            # the cadence holds, but a slow restart never makes the next one follow at once
+            next_restart = max(next_restart + restart_every, loop.time() + restart_every / 2)
         minute = int((time.time() - stats.started) // 60)
         if minute > logged:
             logged = minute
