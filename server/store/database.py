@@ -26,6 +26,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 T = TypeVar("T")
+CONNECT_TIMEOUT = 5.0  # seconds for PostgreSQL to answer a new connection
 
 
 class StoreUnavailable(Exception):
@@ -91,12 +92,18 @@ class Database:
             # prepares statements, and PostgreSQL may keep a generic plan made when a table was
             # empty: a sequential scan of `events` that grows with the history (bench/README.md,
             # W5), worse where autovacuum rarely analyzes.
+            # A new connection that is not answered within CONNECT_TIMEOUT is an outage (asyncpg
+            # would wait 60 s): while the database's host is unreachable, each send is answered
+            # `unavailable` in seconds instead of hanging, and its writer lane moves on.
             kwargs.update(
                 pool_size=10,
                 max_overflow=10,
                 pool_pre_ping=True,
                 pool_timeout=5,
-                connect_args={"server_settings": {"plan_cache_mode": "force_custom_plan"}},
+                connect_args={
+                    "server_settings": {"plan_cache_mode": "force_custom_plan"},
+                    "timeout": CONNECT_TIMEOUT,
+                },
             )
         else:
             kwargs.update(connect_args={"timeout": 10})

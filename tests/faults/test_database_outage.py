@@ -20,7 +20,7 @@ from tests.support.cluster import running
 from tests.support.databases import POSTGRES_ADMIN
 from tests.support.redis_server import RedisServer
 from tests.support.seed import create_room, create_user
-from tests.support.tcp_proxy import TcpProxy, postgres_starting_up
+from tests.support.tcp_proxy import TcpProxy, postgres_starting_up, unanswering
 from tests.support.timing import units
 
 
@@ -86,6 +86,11 @@ async def test_sends_during_an_outage_are_refused_retried_and_stored_once_after_
                 lambda: all(p.unavailable >= refused[p] + 2 for p in participants), "57P03 answers", watch=traffic
             )
             assert await readiness(ps[0], want=503)
+
+            # the network drops its packets: a connection attempt is never answered
+            await proxy.cut(answer=unanswering)
+            refused = {p: p.unavailable for p in participants}
+            await eventually(lambda: all(p.unavailable > refused[p] for p in participants), "timeouts", watch=traffic)
             assert {p: len(p.acked) for p in participants} == acked_before, "acknowledged while the database was down"
 
             await proxy.restore()

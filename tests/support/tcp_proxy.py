@@ -4,7 +4,9 @@ CI's PostgreSQL is a service the tests cannot stop, so the fault tests put this 
 the server processes and PostgreSQL. ``cut`` does what a stopped database does to its
 clients: every open connection ends at once (reset, mid-query or mid-commit) and new ones
 are refused (``ECONNREFUSED``), or, with ``answer``, accepted and answered the way a
-PostgreSQL that is shutting down or starting up answers them (``postgres_starting_up``).
+PostgreSQL that is shutting down or starting up answers them (``postgres_starting_up``), or
+never answered, as by a host that is gone behind a network that drops its packets
+(``unanswering``).
 ``restore`` forwards again on the same port. The goodbye a clean stop sends to each open
 connection (``57P01 admin_shutdown``) is the test's to send, with ``pg_terminate_backend``.
 """
@@ -116,4 +118,11 @@ async def postgres_starting_up(reader: asyncio.StreamReader, writer: asyncio.Str
     writer.write(b"E" + struct.pack("!I", len(fields) + 4) + fields)
     with contextlib.suppress(ConnectionError):
         await writer.drain()
+    writer.close()
+
+
+async def unanswering(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Take the connection and say nothing, until the client gives up."""
+    with contextlib.suppress(ConnectionError):
+        await reader.read()
     writer.close()
