@@ -7,6 +7,7 @@ display names); ``null`` actor is the system or an operator at the command line.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.http.common import ApiError, json, services_of, session_of
+from server.http.common import ApiError, decimal, json, services_of, session_of
 from server.protocol import ErrorCode
 from server.store import audit
 from server.store import users as user_store
@@ -32,11 +33,15 @@ async def with_names(conn: AsyncConnection, entries: list[dict[str, Any]], staff
     return [{**e, "actor": people.get(e["actor"]), "target_user": people.get(e["target_user"])} for e in entries]
 
 
+_ACTION = re.compile(r"[a-z0-9_.]{1,40}")  # every action name (room.create, member.mute, …) is of this form
+
+
 def _id(request: Request, name: str) -> int | None:
     raw = request.query_params.get(name) or None
-    if raw is not None and not (raw.isdigit() and 0 < int(raw) < 2**62):
+    value = decimal(raw, 1, 2**62 - 1)
+    if raw is not None and value is None:
         raise ApiError(ErrorCode.INVALID, f"{name} must be a positive integer", field=name)
-    return None if raw is None else int(raw)
+    return value
 
 
 def _time(request: Request, name: str) -> datetime | None:
@@ -57,8 +62,8 @@ def _filter(request: Request) -> audit.Filter:
     if limit > audit.MAX_PAGE:
         raise ApiError(ErrorCode.INVALID, f"limit must be at most {audit.MAX_PAGE}", field="limit")
     action = request.query_params.get("action") or None
-    if action is not None and len(action) > 40:
-        raise ApiError(ErrorCode.INVALID, "action: at most 40 characters", field="action")
+    if action is not None and not _ACTION.fullmatch(action):
+        raise ApiError(ErrorCode.INVALID, "action: at most 40 characters, a-z, 0-9, '_' and '.'", field="action")
     return audit.Filter(
         program_id=_id(request, "program"),
         actor_id=_id(request, "actor"),

@@ -60,6 +60,18 @@ class ApiError(Exception):
         self.extra = extra
 
 
+def decimal(raw: str | None, low: int, high: int) -> int | None:
+    """The integer ``raw`` spells in ASCII digits, if it lies from ``low`` to ``high``; else None.
+
+    For path and query parameters: ``str.isdigit`` alone also passes "²" (which ``int``
+    refuses) and "١٢" (which it reads), and ``int`` refuses more than 4300 digits.
+    """
+    if raw is None or not raw.isascii() or not raw.isdigit() or len(raw) > 19:
+        return None
+    value = int(raw)
+    return value if low <= value <= high else None
+
+
 def json(data: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(data), status_code=status, media_type="application/json")
 
@@ -85,8 +97,8 @@ def publish(services: Services, change: Change) -> None:
 async def parse(request: Request, model: type[Model]) -> Model:
     """Read a bounded JSON body and validate it against ``model``."""
     limit = services_of(request).settings.limits.max_http_body
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    declared = decimal(request.headers.get("content-length"), 0, 2**62)
+    if declared is not None and declared > limit:
         raise ApiError(ErrorCode.TOO_LARGE, f"request body over {limit} bytes")
     body = b""
     async for chunk in request.stream():
@@ -99,12 +111,30 @@ async def parse(request: Request, model: type[Model]) -> Model:
         raise ApiError(ErrorCode.INVALID, "request body is not valid JSON") from None
     if not isinstance(data, dict):
         raise ApiError(ErrorCode.INVALID, "request body must be a JSON object")
+    if b"\\u0000" in body and _holds_nul(data):  # PostgreSQL refuses NUL in text; nobody needs one
+        raise ApiError(ErrorCode.INVALID, "request body: NUL characters (\\u0000) are not allowed in text")
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         first = exc.errors(include_url=False, include_input=False)[0]
         where = ".".join(str(part) for part in first["loc"]) or "body"
         raise ApiError(ErrorCode.INVALID, f"{where}: {first['msg']}", field=where) from None
+
+
+def _holds_nul(data: Any) -> bool:
+    """Whether any string in parsed JSON (a key or a value, at any depth) contains NUL."""
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 async def session_of(request: Request) -> ActiveSession:

@@ -7,6 +7,7 @@ events are published only after it commits.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any, Literal
 
@@ -50,6 +51,9 @@ class RegisterBody(BaseModel):
     password: str = Field(min_length=1, max_length=256)
     display_name: str = Field(min_length=1, max_length=64)
     invite: str = Field(min_length=1, max_length=invite_store.MAX_TOKEN_CHARS)
+
+
+_INVITE_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")  # what store.invites.create makes (token_urlsafe)
 
 
 def _link(request: Request, services: Services, invite: InviteInfo) -> dict[str, str]:
@@ -103,7 +107,7 @@ async def revoke_invite(request: Request) -> Response:
     session = await session_of(request)
     raw = request.path_params["invite_id"]
     async with services.db.write() as conn:
-        invite = await invite_store.get(conn, raw) if len(raw) <= 32 else None
+        invite = await invite_store.get(conn, raw) if _INVITE_ID.fullmatch(raw) else None
         await require_manager(conn, session.person, None if invite is None else invite.program_id, "invite")
         assert invite is not None
         await invite_store.revoke(conn, invite.id)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 
-from server.http.common import ApiError
+from server.http.common import ApiError, decimal
 from server.protocol import ErrorCode
 from server.rules.access import may_manage_program, may_moderate_program, may_moderate_room
 from server.store import enrollments
@@ -22,8 +22,7 @@ from server.store.users import Person
 
 def path_id(request: Request, name: str) -> int | None:
     """A positive integer path parameter, or None when it cannot name anything."""
-    raw = request.path_params[name]
-    return int(raw) if raw.isdigit() and 0 < int(raw) < 2**62 else None
+    return decimal(request.path_params[name], 1, 2**62 - 1)
 
 
 def room_path_id(request: Request) -> int:

@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from server.http.common import ApiError, json, parse, services_of, session_of
+from server.http.common import ApiError, decimal, json, parse, services_of, session_of
 from server.http.program_access import may_run_room, path_id, room_path_id
 from server.protocol import ErrorCode
 from server.services import Services
@@ -126,8 +126,9 @@ async def list_queue(request: Request) -> Response:
     status = request.query_params.get("status", "open")
     if status not in ("open", "resolved", "dismissed", "all"):
         raise ApiError(ErrorCode.INVALID, "status: open, resolved, dismissed or all", field="status")
-    program = request.query_params.get("program")
-    if program is not None and not program.isdigit():
+    raw_program = request.query_params.get("program")
+    program = decimal(raw_program, 0, 2**62)
+    if raw_program is not None and program is None:
         raise ApiError(ErrorCode.INVALID, "program: a program id", field="program")
     async with services.db.read() as conn:
         managed, moderated = await _scope(conn, session.person)
@@ -135,7 +136,7 @@ async def list_queue(request: Request) -> Response:
             managed,
             moderated,
             status=None if status == "all" else status,
-            program_id=None if program is None else int(program),
+            program_id=program,
         )
         found = await queue_store.items(conn, where, session.person.id, session.person.is_staff)
     return json({"items": found})

@@ -9,9 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.http.common import ApiError, json, parse, services_of, session_of, staff_session
+from server.http.common import ApiError, decimal, json, parse, services_of, session_of, staff_session
 from server.http.program_access import may_run_room, room_path_id
 from server.protocol import ErrorCode
+from server.rules.access import may_join_program_room
 from server.store import audit, direct_reads, enrollments, reading
 from server.store import backchannel as backchannel_store
 from server.store import events as event_store
@@ -40,9 +41,10 @@ def _int_param(request: Request, name: str, default: int | None, low: int, high:
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.lstrip("-").isdigit() or not low <= int(raw) <= high:
+    value = decimal(raw, low, high)
+    if value is None:
         raise ApiError(ErrorCode.INVALID, f"{name} must be an integer from {low} to {high}", field=name)
-    return int(raw)
+    return value
 
 
 async def create_room(request: Request) -> Response:
@@ -85,8 +87,15 @@ async def add_member(request: Request) -> Response:
             raise ApiError(ErrorCode.NOT_FOUND, "no such user", field="username")
         if not person.is_staff and await backchannel_store.is_staff_room(conn, room_id):
             raise ApiError(ErrorCode.FORBIDDEN, "a staff back-channel is for staff only", field="username")
-        if program_id is not None and await enrollments.is_banned(conn, person.id, program_id):
-            raise ApiError(ErrorCode.CONFLICT, "this person is banned from the program", field="username")
+        if program_id is not None:
+            standing = await enrollments.standing(conn, person.id, program_id)
+            status = None if standing is None else standing.status
+            if status == "banned":
+                raise ApiError(ErrorCode.CONFLICT, "this person is banned from the program", field="username")
+            if not may_join_program_room(person.role, status):
+                raise ApiError(
+                    ErrorCode.FORBIDDEN, "this person is not enrolled in the room's program", field="username"
+                )
         frame = await room_store.set_member(conn, room_id=room_id, person=person, role=body.role)
         if frame is not None:
             await audit.record(

@@ -67,7 +67,7 @@ class Schedule(BaseModel):
     def _known_zone(cls, name: str) -> str:
         try:
             ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder of zones, e.g. "America"
             raise ValueError(f"unknown IANA timezone {name!r} (e.g. America/New_York, Europe/London)") from None
         return name
 

@@ -80,30 +80,39 @@ HOSTILE_VALUES = json_values() | st.integers(min_value=2**64, max_value=2**80) |
 
 
 @st.composite
-def near(draw: st.DrawFn, valid: dict[str, Any], fixed: frozenset[str] = frozenset()) -> dict[str, Any]:
+def near(
+    draw: st.DrawFn, valid: dict[str, Any], fixed: frozenset[str] = frozenset(), known: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """``valid`` with one to three things broken: a field replaced, dropped or added.
 
-    ``fixed`` fields are never touched (e.g. ``type``, so the frame reaches its own model).
+    ``fixed`` fields are never touched (e.g. ``type``, so the frame reaches its own model);
+    an added field is as often one of the ``known`` names (a model's optional fields) as any text.
     """
+    names = st.text(max_size=12) | st.sampled_from(known) if known else st.text(max_size=12)
     value = dict(valid)
     for _ in range(draw(st.integers(1, 3))):
         keys = sorted(set(value) - fixed)
-        action = draw(st.sampled_from(["replace", "drop", "add"] if keys else ["add"]))
+        action = draw(st.sampled_from(["replace", "drop", "add", "inside"] if keys else ["add"]))
         if action == "add":
-            value[draw(st.text(max_size=12))] = draw(HOSTILE_VALUES)
+            value[draw(names)] = draw(HOSTILE_VALUES)
+            continue
+        key = draw(st.sampled_from(keys))
+        inner = value[key]
+        if action == "drop":
+            del value[key]
+        elif action == "inside" and isinstance(inner, dict):
+            value[key] = draw(near(inner))
+        elif action == "inside" and isinstance(inner, list) and inner and isinstance(inner[0], dict):
+            value[key] = [draw(near(inner[0])), *inner[1:]]
         else:
-            key = draw(st.sampled_from(keys))
-            if action == "drop":
-                del value[key]
-            else:
-                value[key] = draw(HOSTILE_VALUES)
+            value[key] = draw(HOSTILE_VALUES)
     return value
 
 
-def bodies(valid: dict[str, Any]) -> st.SearchStrategy[str | bytes]:
+def bodies(valid: dict[str, Any], known: tuple[str, ...] = ()) -> st.SearchStrategy[str | bytes]:
     """Request or frame text around ``valid``: near-valid objects, any JSON, and text that is not JSON."""
     return st.one_of(
-        near(valid).map(to_json),
+        near(valid, known=known).map(to_json),
         json_values().map(to_json),
         st.text(max_size=60),
         st.binary(max_size=60),
