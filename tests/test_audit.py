@@ -50,7 +50,7 @@ async def test_admin_and_staff_actions_are_on_the_trail(world: World) -> None:
     kim, admin = cast.staff_here, cast.admin
     program = f"/api/programs/{cast.program}"
     people = f"{program}/people"
-    fay = await create_user(world.db, "fay", display_name="Fay")
+    fay = await create_user(world.db, "fay", "staff", display_name="Fay")  # program rooms take staff or its people
 
     made = await _ok(world, admin, "POST", "/api/programs", {"name": "Day IOP"})
     await _ok(world, kim, "PATCH", program, {"alumni_post_in_cohort": True})

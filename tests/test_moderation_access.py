@@ -17,19 +17,15 @@ written exactly one entry by that caller when allowed, and none when refused.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from sqlalchemy import update
 
-from server.store import programs, rooms
-from server.store.models import Membership
-from tests.support.access import only_among
-from tests.support.lifecycle_cast import enroll
-from tests.support.seed import Account, create_user
+from server.store import programs
+from tests.support.access import Fresh, only_among, staff_moderator
+from tests.support.seed import Account
 from tests.support.world import World, program_world
 
 ACTORS = ("member", "mod_here", "mod_sibling", "mod_elsewhere", "staff_elsewhere", "staff_here", "admin")
@@ -38,7 +34,6 @@ RUN_ROOM = ("mod_here", "staff_here", "admin")  # may_run_room of the cohort roo
 MODERATE_PROGRAM = ("mod_here", "mod_sibling", "staff_here", "admin")  # may_moderate_program
 MANAGE_PROGRAM = ("staff_here", "admin")
 IN_ROOM = ("member", "mod_here", "staff_here")  # members of the cohort room
-memberships = Membership.__table__  # type: ignore[attr-defined]
 
 
 only = only_among(EVERYONE)
@@ -52,71 +47,6 @@ class Row:
     expect: dict[str, int]
     body: dict[str, Any] | None = None
     audited: str | None = None  # the audit action an allowed call writes
-
-
-@dataclass
-class Fresh:
-    """Things one call acts on, made for each caller so calls do not interfere."""
-
-    world: World
-    people: dict[str, Account | None]
-    counter: list[int] = field(default_factory=lambda: [0])
-
-    async def participant(self) -> Account:
-        self.counter[0] += 1
-        cast = self.world.cast
-        return await enroll(self.world.db, f"p{self.counter[0]}", cast.program, cast.cohort)
-
-    async def message(self, author: Account) -> dict[str, Any]:
-        client = await self.world.socket(author)
-        said = await client.say(self.world.cast.cohort_room, f"message {uuid.uuid4()}")
-        await client.close()
-        return said
-
-    async def make(self, key: str) -> Any:
-        cast, world = self.world.cast, self.world
-        fixed = {"room": cast.cohort_room, "program": cast.program, "topic": world.topic_room}
-        if key in fixed:
-            return fixed[key]
-        if key == "user":
-            return (await self.participant()).person.id
-        if key == "seq":
-            return (await self.message(await self.participant()))["seq"]
-        if key == "banned":
-            person = await self.participant()
-            body = {"user": person.person.id, "reason": "set-up"}
-            answer = await world.call(cast.admin, "POST", f"/api/programs/{cast.program}/bans", body)
-            assert answer.status_code == 200, answer.text
-            return person.person.id
-        if key == "item":
-            seq = (await self.message(await self.participant()))["seq"]
-            path = f"/api/rooms/{cast.cohort_room}/messages/{seq}/report"
-            answer = await world.call(cast.staff_here, "POST", path, {"reason": "set-up"})
-            assert answer.status_code == 201, answer.text
-            return answer.json()["item"]
-        if key == "held":
-            author = await self.participant()
-            async with world.db.write() as conn:
-                await conn.execute(
-                    update(memberships).where(memberships.c.user_id == author.person.id).values(trusted=False)
-                )
-            said = await self.message(author)
-            assert said["type"] == "held", said
-            answer = await world.call(cast.admin, "GET", f"/api/rooms/{cast.cohort_room}/held")
-            held = [h for h in answer.json()["held"] if h["client_id"] == said["client_id"]]
-            return held[0]["id"]
-        raise KeyError(key)
-
-    async def fill(self, template: Any) -> Any:
-        if isinstance(template, dict):
-            return {key: await self.fill(value) for key, value in template.items()}
-        if isinstance(template, str) and template.startswith("{") and template.endswith("}") and "/" not in template:
-            return await self.make(template[1:-1])
-        if isinstance(template, str):
-            parts = template.split("/")
-            filled = [str(await self.make(p[1:-1])) if p.startswith("{") else p for p in parts]
-            return "/".join(filled)
-        return template
 
 
 ROWS = [
@@ -214,13 +144,6 @@ ROWS = [
 ]
 
 
-async def _staff_moderator(world: World, username: str, room: int) -> Account:
-    account = await create_user(world.db, username, "staff")
-    async with world.db.write() as conn:
-        await rooms.set_member(conn, room_id=room, person=account.person, role="moderator")
-    return account
-
-
 @pytest.fixture
 async def world(sqlite_url: str) -> AsyncIterator[World]:
     async with program_world(sqlite_url) as running:
@@ -241,15 +164,15 @@ async def test_who_may_moderate_what(world: World, row: Row) -> None:
         )
     people: dict[str, Account | None] = {
         "member": cast.participant,
-        "mod_here": await _staff_moderator(world, "mona", cast.cohort_room),
-        "mod_sibling": await _staff_moderator(world, "sam", world.topic_room),
-        "mod_elsewhere": await _staff_moderator(world, "eli", elsewhere),
+        "mod_here": await staff_moderator(world, "mona", cast.cohort_room),
+        "mod_sibling": await staff_moderator(world, "sam", world.topic_room),
+        "mod_elsewhere": await staff_moderator(world, "eli", elsewhere),
         "staff_elsewhere": cast.staff_elsewhere,
         "staff_here": cast.staff_here,
         "admin": cast.admin,
         "signed_out": None,
     }
-    fresh = Fresh(world, people)
+    fresh = Fresh(world)
     got: dict[str, int] = {}
     for name, who in people.items():
         path, body = await fresh.fill(row.path), await fresh.fill(row.body)

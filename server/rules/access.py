@@ -31,3 +31,11 @@ def may_moderate_program(
     """Program-level moderation (warnings, notes, a person's history, bans, the queue): those who
     manage the program, and moderators of any of its rooms (a room's moderator handles its people)."""
     return may_manage_program(global_role, program_role, status) or moderates_a_room
+
+
+def may_join_program_room(global_role: str, status: str | None) -> bool:
+    """Who may be added to a program's room: staff accounts (a room may have moderators from the
+    service's staff who are not enrolled) and people enrolled in the program, active or graduated.
+    Never someone withdrawn or banned (only readmission gives rooms back), nor a participant of
+    another program, who would then read the room, or as its moderator moderate the program."""
+    return global_role in ("admin", "staff") or status in ("active", "alumni")

@@ -97,12 +97,6 @@ async def standing(conn: AsyncConnection, user_id: int, program_id: int) -> Stan
     return None if row is None else _standing(row)
 
 
-async def is_banned(conn: AsyncConnection, user_id: int, program_id: int) -> bool:
-    """Banned people are let into none of the program's rooms until the ban is lifted."""
-    found = await standing(conn, user_id, program_id)
-    return found is not None and found.status == "banned"
-
-
 async def standings_of(conn: AsyncConnection, user_id: int) -> list[Standing]:
     rows = await conn.execute(select(enrollments).where(enrollments.c.user_id == user_id).order_by(enrollments.c.id))
     return [_standing(row) for row in rows]

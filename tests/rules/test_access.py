@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from server.rules.access import may_moderate_program
+from server.rules.access import may_join_program_room, may_moderate_program
 
 
 @pytest.mark.parametrize(
@@ -26,3 +26,19 @@ def test_may_moderate_program(
     global_role: str, program_role: str | None, status: str | None, moderates_a_room: bool, expected: bool
 ) -> None:
     assert may_moderate_program(global_role, program_role, status, moderates_a_room) is expected
+
+
+@pytest.mark.parametrize(
+    ("global_role", "status", "expected"),
+    [
+        ("participant", "active", True),
+        ("participant", "alumni", True),
+        ("participant", "withdrawn", False),  # withdrawal took their rooms
+        ("participant", "banned", False),
+        ("participant", None, False),  # enrolled in another program, or nowhere
+        ("staff", None, True),  # a staff account moderating a room unenrolled
+        ("admin", None, True),
+    ],
+)
+def test_may_join_program_room(global_role: str, status: str | None, expected: bool) -> None:
+    assert may_join_program_room(global_role, status) is expected
