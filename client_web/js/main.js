@@ -5,6 +5,7 @@
 import { api, setCsrfToken, setUnauthorizedHandler } from './api.js';
 import { Chat } from './chat.js';
 import { friendlyError } from './format.js';
+import { setupChangePassword } from './change_password.js';
 import { setupDeleteAccount } from './delete_account.js';
 import { setupHelp } from './help.js';
 import { inviteToken } from './invite_link.js';
@@ -129,6 +130,19 @@ setupYourData({
   list: $('disclosures-list'),
   empty: $('disclosures-empty'),
   listStatus: $('disclosures-status'),
+});
+
+setupChangePassword({
+  openButton: $('password-open'),
+  done: $('password-done'),
+  dialog: $('password-dialog'),
+  title: $('password-title'),
+  form: $('password-form'),
+  current: $('password-current'),
+  next: $('password-new'),
+  error: $('password-error'),
+  cancel: $('password-cancel'),
+  confirm: $('password-confirm'),
 });
 
 setupDeleteAccount({
