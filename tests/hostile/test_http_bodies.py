@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -33,7 +33,6 @@ from server.http import auth, invites, lifecycle, moderation, monitoring, people
 from server.http.account import DeleteBody
 from server.http.common import STATUS
 from server.protocol import ErrorCode
-from server.settings import Limits
 from server.store import sessions as session_store
 from server.store.database import Database
 from server.store.events import NewMessage
@@ -322,10 +321,9 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         db = Database(url)
         cast = loop.run(create_program_cast(db))
         loop.run(db.dispose())
-        limits = Limits(
-            rate_per_second=10_000.0, rate_burst=10_000, login_burst_account=10**9, login_burst_address=10**9
-        )
-        app = create_app(settings_for(url, limits=limits))
+        config = settings_for(url)
+        limits = replace(config.limits, login_burst_account=10**9, login_burst_address=10**9)
+        app = create_app(config.with_(limits=limits))
         starlette = starlette_of(app)
         loop.enter(starlette.router.lifespan_context(starlette))
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)

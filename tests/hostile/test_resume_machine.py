@@ -23,7 +23,6 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 
-from server.settings import Limits
 from server.store.database import Database
 from tests.hostile.loop import Loop
 from tests.support import databases
@@ -226,7 +225,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         db = Database(url)
         moderator = loop.run(create_user(db, "mod", "staff", "Moderator"))
         people = [loop.run(create_user(db, name)) for name in ("ann", "ben", "cat")]
-        config = settings_for(url, redis.url, limits=Limits(rate_per_second=1000.0, rate_burst=1000))
+        config = settings_for(url, redis.url)
         servers = [loop.enter(live_server(config)) for _ in range(2)]
         tokens = {a.username: loop.run(login(servers[0].url, a.username, PASSWORD)) for a in [moderator, *people]}
         yield World(loop, redis, db, servers, moderator, people, tokens)
