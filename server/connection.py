@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from server.protocol import CloseCode
+from server.rules.limits import Bucket
 from server.store.users import Person
 
 log = logging.getLogger("alongside.ws")
@@ -41,6 +42,7 @@ class Connection:
         "id",
         "owner",
         "person",
+        "refusals",
         "rooms",
         "session_id",
     )
@@ -70,6 +72,7 @@ class Connection:
         self._writer: asyncio.Task[None] | None = None
         self._closing: tuple[int, str] | None = None
         self.owner: asyncio.Task[object] | None = None  # the task reading this socket
+        self.refusals: Bucket | None = None  # refused frames allowed before closing (ws.handle)
         self.closed = False
         self.close_code: int | None = None
 
@@ -162,6 +165,9 @@ class Connection:
         except Exception as exc:  # the peer went away mid-write
             log.debug("writer for connection %s stopped: %s", self.id, type(exc).__name__)
             self.closed = True
+            # a join waiting for room in the buffer (``send_ordered``) would otherwise wait
+            # forever, holding its socket's task: a leak, and a SIGTERM that never finishes
+            _release(self._room_free)
 
 
 def _release(waiter: asyncio.Future[None] | None) -> None:

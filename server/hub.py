@@ -8,6 +8,9 @@ Invariants:
   events, with no gap and no duplicate: the room is subscribed first, history is read
   until it reaches what the room has delivered, and the subscriber is registered at that
   seq without an ``await`` in between (Zulip's subscribe → read → splice).
+- A join either ends subscribed or the client knows it is not: a failure before ``joined``
+  (the first backlog page is read before it) is the join's error; one after it closes the
+  socket (``1013`` when storage is down) so the client reconnects and joins again.
 - Each event is serialised once per room; fan-out never waits on a socket.
 """
 
@@ -125,6 +128,8 @@ class Hub:
             start = resume_point(since, last)
             if start is None:
                 raise ProtocolError(ErrorCode.INVALID, f"since must be between 0 and the room's last seq ({last})")
+            # the first page is read before `joined`: a join that fails there is refused whole
+            page = await self._backlog_page(channel, start)
             rejoin = channel.subs.pop(conn, None) is not None  # a re-join restarts from the new since
             conn.rooms.discard(room_id)
             frame: dict[str, Any] = {"type": "joined", "room": room_id, "last_seq": last}
@@ -135,15 +140,21 @@ class Hub:
             if state is not None:
                 await conn.send_ordered(state)
             position = start
-            while channel.cursor is not None and position < channel.cursor and not conn.closed:
-                async with self.db.read() as db:
-                    page, _ = await event_store.history(db, room_id, after=position, limit=HISTORY_PAGE)
-                if not page:
-                    break
-                for event in page:
-                    await conn.send_ordered(encode(event))
-                self.metrics.backlog.inc(len(page))
-                position = page[-1]["seq"]
+            try:
+                while page and not conn.closed:
+                    for event in page:
+                        await conn.send_ordered(encode(event))
+                    self.metrics.backlog.inc(len(page))
+                    position = page[-1]["seq"]
+                    page = await self._backlog_page(channel, position)
+            except Exception as exc:
+                # `joined` is out and this socket would never be subscribed: end it, so the
+                # client reconnects and joins again with `since` (what it got is gap-free)
+                unavailable = isinstance(exc, StoreUnavailable)
+                conn.kill(CloseCode.TRY_AGAIN if unavailable else CloseCode.INTERNAL, "join failed; rejoin")
+                if rejoin:
+                    self._spawn(self.presence.left(conn, room_id))
+                raise
             if conn.closed:
                 if rejoin:
                     self._spawn(self.presence.left(conn, room_id))
@@ -161,6 +172,14 @@ class Hub:
             conn.push(greeting)
         if not rejoin:
             await self.presence.joined(conn, room_id)
+
+    async def _backlog_page(self, channel: RoomChannel, after: int) -> list[dict[str, Any]]:
+        """The next page of a joiner's backlog after ``after``; empty once it reached the live cursor."""
+        if channel.cursor is None or after >= channel.cursor:
+            return []
+        async with self.db.read() as db:
+            page, _ = await event_store.history(db, channel.room_id, after=after, limit=HISTORY_PAGE)
+        return page
 
     def leave(self, conn: Connection, room_id: int) -> None:
         channel = self.rooms.get(room_id)

@@ -46,9 +46,11 @@ class CloseCode:
     """WebSocket close codes the server uses, documented in docs/protocol.md."""
 
     NORMAL = 1000
+    POLICY = 1008
     TOO_BIG = 1009
     INTERNAL = 1011
     RESTART = 1012
+    TRY_AGAIN = 1013
     SESSION_ENDED = 4001
     SLOW_CONSUMER = 4008
 
@@ -124,11 +126,19 @@ def _ref_of(data: dict[str, Any]) -> str | int | None:
     return ref
 
 
+def _over(text: str | bytes, max_bytes: int) -> bool:
+    """Whether a frame is over ``max_bytes`` of UTF-8, without encoding it when its length tells."""
+    if len(text) > max_bytes or isinstance(text, bytes) or text.isascii():
+        return len(text) > max_bytes  # a character is at least one byte; ASCII exactly one
+    return len(text.encode("utf-8", "surrogatepass")) > max_bytes
+
+
 def decode(text: str | bytes, max_bytes: int) -> ClientFrame:
-    """Turn one text frame into a typed client frame, or raise ProtocolError."""
-    size = len(text) if isinstance(text, bytes) else len(text.encode("utf-8", "surrogatepass"))
-    if size > max_bytes:
-        raise ProtocolError(ErrorCode.TOO_LARGE, f"frame is {size} bytes; the limit is {max_bytes}")
+    """Turn one text frame into a typed client frame, or raise ProtocolError.
+
+    The size is checked first, so a frame over the limit is never parsed."""
+    if _over(text, max_bytes):
+        raise ProtocolError(ErrorCode.TOO_LARGE, f"frame is over the limit of {max_bytes} bytes")
     try:
         data = orjson.loads(text)
     except orjson.JSONDecodeError:
@@ -149,6 +159,18 @@ def decode(text: str | bytes, max_bytes: int) -> ClientFrame:
         first = exc.errors(include_url=False, include_input=False)[0]
         where = ".".join(str(part) for part in first["loc"][1:]) or "frame"
         raise ProtocolError(ErrorCode.INVALID, f"{where}: {first['msg']}", ref=ref) from None
+
+
+def peek_ref(text: str | bytes, max_bytes: int) -> str | int | None:
+    """Only the ``ref`` of a frame refused before decoding (rate-limited), so its sender can
+    match the answer; nothing is validated, and a frame over ``max_bytes`` is not parsed."""
+    if _over(text, max_bytes):
+        return None
+    try:
+        data = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None
+    return _ref_of(data) if isinstance(data, dict) else None
 
 
 _SEND_KEYS = frozenset({"type", "room", "body", "client_id", "ref"})

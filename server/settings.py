@@ -32,9 +32,16 @@ class Limits:
 
     max_body_chars: int = 4000
     max_frame_bytes: int = 65536
-    transport_max_bytes: int = 4 * 1024 * 1024
+    # frames up to this size are read and answered `too_large`; larger ones end the socket (1009)
+    # before they are buffered. Twice max_frame_bytes: a frame only a little too large is still
+    # answered, while a flooder's megabytes are never held (bench/flood.py)
+    transport_max_bytes: int = 131072
     rate_per_second: float = 5.0
     rate_burst: int = 20
+    # refused frames (invalid, too large, rate-limited) a connection may send before it is
+    # closed with 1008, refilled at this rate: a flooder's cost is bounded; clients never get near
+    refused_per_second: float = 1.0
+    refused_burst: int = 40
     typing_interval: float = 1.0
     outgoing_queue: int = 1024
     max_http_body: int = 65536

@@ -25,10 +25,12 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 from websockets.exceptions import InvalidState
 from websockets.http11 import Request
 
+from server.settings import Limits
+
 WS_PROTOCOL = "server.transport:LeanWebSocketProtocol"
 # the uvicorn flags every process of ours runs with besides --ws (the Procfile spells them out
 # too); the benchmark's peers get them as well, so a difference is never a setting
-UVICORN_WS_FLAGS = ("--ws-max-size", "4194304", "--ws-per-message-deflate", "false")
+UVICORN_WS_FLAGS = ("--ws-max-size", str(Limits.transport_max_bytes), "--ws-per-message-deflate", "false")
 SEND_MANY = "alongside.send_many"
 SHUTDOWN_GRACE = 2.0  # seconds a socket has to take in its close frame once the server stops
 

@@ -39,6 +39,7 @@ from server.protocol import (
     decode,
     encode,
     error_frame,
+    peek_ref,
 )
 from server.rules.limits import take
 from server.services import Services
@@ -168,26 +169,27 @@ async def _read_frames(services: Services, conn: Connection, ws: WebSocket) -> i
             if conn.closed:
                 continue
             text = message.get("text")
-            if text is None:
-                services.hub.metrics.frames_refused.labels(ErrorCode.INVALID).inc()
-                conn.push(error_frame(ErrorCode.INVALID, "binary frames are not accepted; send JSON text"))
-                continue
-            await handle(services, conn, text)
+            await handle(services, conn, text if text is not None else message.get("bytes", b""))
     except Exception as exc:
         log.debug("reader for connection %s stopped: %s", conn.id, type(exc).__name__)
     return None
 
 
-async def handle(services: Services, conn: Connection, text: str) -> None:
-    """Answer one client frame; every refusal becomes an error frame, never an exception."""
-    settings = services.settings
+# refusals that say the client sends what it should not, or too fast; past the connection's
+# bound (``refused_burst``, refilled at ``refused_per_second``) the socket is closed with 1008
+HOSTILE = frozenset({ErrorCode.INVALID, ErrorCode.TOO_LARGE, ErrorCode.RATE_LIMITED})
+
+
+async def handle(services: Services, conn: Connection, text: str | bytes) -> None:
+    """Answer one client frame; every refusal becomes an error frame, never an exception.
+
+    Every frame, valid or not, is charged to the person's rate limit before anything else,
+    and a frame over it is refused without being decoded: a flood costs a bucket update each.
+    """
+    limits = services.settings.limits
     ref: Any = None
-    decision = take(
-        services.buckets.get(conn.person.id),
-        time.monotonic(),
-        settings.limits.rate_per_second,
-        settings.limits.rate_burst,
-    )
+    now = time.monotonic()
+    decision = take(services.buckets.get(conn.person.id), now, limits.rate_per_second, limits.rate_burst)
     services.buckets[conn.person.id] = decision.bucket
     try:
         if conn.expires_at <= utcnow():
@@ -195,10 +197,13 @@ async def handle(services: Services, conn: Connection, text: str) -> None:
                 CloseCode.SESSION_ENDED, "session expired", error_frame(ErrorCode.UNAUTHORIZED, "session expired")
             )
             return
-        frame = decode(text, settings.limits.max_frame_bytes)
-        ref = frame.ref
         if not decision.allowed:
+            ref = peek_ref(text, limits.max_frame_bytes)
             raise ProtocolError(ErrorCode.RATE_LIMITED, "slow down", retry_after=decision.retry_after)
+        if isinstance(text, bytes):
+            raise ProtocolError(ErrorCode.INVALID, "binary frames are not accepted; send JSON text")
+        frame = decode(text, limits.max_frame_bytes)
+        ref = frame.ref
         if isinstance(frame, Send):
             await _send(services, conn, frame)
         elif isinstance(frame, React):
@@ -221,9 +226,12 @@ async def handle(services: Services, conn: Connection, text: str) -> None:
             conn.push(_with_ref({"type": "pong"}, ref))
     except ProtocolError as exc:
         services.hub.metrics.frames_refused.labels(exc.code).inc()
-        conn.push(
-            error_frame(exc.code, exc.message, ref if ref is not None else exc.extra.pop("ref", None), **exc.extra)
-        )
+        answer = error_frame(exc.code, exc.message, ref if ref is not None else exc.extra.pop("ref", None), **exc.extra)
+        if exc.code not in HOSTILE or _may_refuse(services, conn, now):
+            conn.push(answer)
+        else:  # the client is flooding: this answer is its last frame (what is queued is dropped)
+            log.info("ws closing: too many refused frames", extra={"fields": {"close": CloseCode.POLICY}})
+            conn.kill(CloseCode.POLICY, "too many refused frames", answer)
     except StoreUnavailable:
         services.hub.metrics.frames_refused.labels(ErrorCode.UNAVAILABLE).inc()
         conn.push(error_frame(ErrorCode.UNAVAILABLE, "storage is unavailable; nothing was stored, retry", ref))
@@ -231,6 +239,14 @@ async def handle(services: Services, conn: Connection, text: str) -> None:
         log.exception("frame handling failed on connection %s", conn.id)
         services.hub.metrics.frames_refused.labels(ErrorCode.INTERNAL).inc()
         conn.push(error_frame(ErrorCode.INTERNAL, "something went wrong on our side", ref))
+
+
+def _may_refuse(services: Services, conn: Connection, now: float) -> bool:
+    """Spend one of the connection's refusals; False once past its bound (``HOSTILE``)."""
+    limits = services.settings.limits
+    decision = take(conn.refusals, now, limits.refused_per_second, limits.refused_burst)
+    conn.refusals = decision.bucket
+    return decision.allowed
 
 
 def _with_ref(frame: dict[str, Any], ref: Any) -> str:

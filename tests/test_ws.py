@@ -171,7 +171,7 @@ async def test_leave_stops_delivery(world: World) -> None:
 BAD_FRAMES = [
     ("not json", "this is not json", "invalid"),
     ("binary", b"\x00\x01binary", "invalid"),
-    ("1 MB", '{"type": "ping", "x": "' + "y" * 1_000_000 + '"}', "too_large"),
+    ("100 KB", '{"type": "ping", "x": "' + "y" * 100_000 + '"}', "too_large"),
     ("missing fields", '{"type": "send", "room": 1}', "invalid"),
     ("wrong types", '{"type": "join", "room": "one"}', "invalid"),
     ("unknown type", '{"type": "dance"}', "invalid"),

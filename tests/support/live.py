@@ -40,7 +40,7 @@ def settings_for(database_url: str, redis_url: str | None = None, **changes: obj
         allowed_origins=("http://127.0.0.1:8000", "http://testclient.local"),
         sync_interval=0.5,
         presence_ttl=3.0,
-        limits=Limits(rate_per_second=1000.0, rate_burst=1000),
+        limits=Limits(rate_per_second=1000.0, rate_burst=1000, refused_per_second=1000.0, refused_burst=1000),
         crisis_resources=load_crisis_resources(),
         crisis=load_crisis_settings(),
         privacy=load_privacy(),
