@@ -8,6 +8,7 @@ test cuts (every connection reset, new ones refused) and restores.
 from __future__ import annotations
 
 import asyncio
+import signal
 
 import asyncpg
 import pytest
@@ -53,7 +54,7 @@ async def test_sends_during_an_outage_are_refused_retried_and_stored_once_after_
     proxied = direct.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
     try:
         async with running(proxied, redis_server.url, 2, LIMIT_RATE_PER_SECOND="1000", LIMIT_RATE_BURST="1000") as ps:
-            tokens = [await login(ps[0].url, p.username, p.password) for p in people]
+            tokens = await asyncio.gather(*(login(ps[0].url, p.username, p.password) for p in people))
             start = (await stored_history(ps[0].url, tokens[0], room, 0))[-1]["seq"]
             participants = [Participant(p, tokens[i], room, start, ps, i % 2) for i, p in enumerate(people)]
             stop = asyncio.Event()
@@ -111,5 +112,11 @@ async def test_sends_during_an_outage_are_refused_retried_and_stored_once_after_
             assert all(p.close_codes == [] for p in participants), "a socket was dropped for the outage"
             for p in participants:
                 await p.close()
+            # and they stop cleanly: awaited here, as the proxy runs in this loop
+            running_processes = [process.process for process in ps if process.process is not None]
+            for child in running_processes:
+                child.send_signal(signal.SIGTERM)
+            for child in running_processes:
+                await asyncio.wait_for(asyncio.to_thread(child.wait), units(15))
     finally:
         await proxy.close()

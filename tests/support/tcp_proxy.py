@@ -62,6 +62,11 @@ class TcpProxy:
             self._server = None
 
     async def restore(self) -> None:
+        """Forward again; a connection an ``answer`` still holds is reset (the client retries)."""
+        if self._answer is not None:
+            for transport in list(self._transports):
+                transport.abort()  # type: ignore[attr-defined]
+            self._transports.clear()
         await self.start()
 
     async def close(self) -> None:
