@@ -29,14 +29,14 @@ from typing import Any
 
 import orjson
 import pytest
-from starlette.routing import Mount, Route
 
-from server.app import Alongside, create_app
+from server.app import create_app
 from server.protocol import KNOWN_TYPES
 from tests.support.access import Fresh, session_token, staff_moderator
 from tests.support.client import WsClient
 from tests.support.lifecycle_cast import enroll
 from tests.support.live import settings_for
+from tests.support.routes import app_routes
 from tests.support.seed import PASSWORD, Account, create_user
 from tests.support.world import World, program_world
 
@@ -90,26 +90,8 @@ IN_ROOM = ("participant", "mod_here", "staff_here")
 ROWS: dict[tuple[str, str], Row] = {}  # filled below, then compared with the app's routes
 
 
-def _app() -> Alongside:
-    return create_app(settings_for("sqlite+aiosqlite:///:memory:"))
-
-
-def endpoints() -> set[tuple[str, str]]:
-    """(method, path template) of every HTTP endpoint the application serves."""
-    found: set[tuple[str, str]] = set()
-    starlette = _app().http.app
-    for route in starlette.routes:  # type: ignore[attr-defined]
-        if isinstance(route, Route):
-            found.update((method, route.path) for method in route.methods or () if method != "HEAD")
-        elif isinstance(route, Mount):
-            found.add(("GET", f"{route.path}/{{path}}"))
-        else:
-            raise AssertionError(f"a route of an unknown kind: {route!r}")
-    return found
-
-
 def test_every_endpoint_has_a_row() -> None:
-    served = endpoints()
+    served = app_routes(create_app(settings_for("sqlite+aiosqlite:///:memory:")))
     assert sorted(served - ROWS.keys()) == [], "endpoints without a row in the access table"
     assert sorted(ROWS.keys() - served) == [], "rows for endpoints the application does not serve"
 

@@ -23,8 +23,6 @@ import pytest
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
-from starlette.applications import Starlette
-from starlette.routing import Mount, Route
 
 from server.app import Alongside, create_app
 from server.auth.current import csrf_token
@@ -42,6 +40,7 @@ from tests.support import databases
 from tests.support.lifecycle_cast import ProgramCast, create_program_cast
 from tests.support.live import settings_for
 from tests.support.requirements import missing
+from tests.support.routes import app_routes, starlette_of
 from tests.support.seed import PASSWORD
 
 DOCUMENTED = {code.value: status for code, status in STATUS.items() if code is not ErrorCode.INTERNAL}
@@ -164,27 +163,6 @@ ROUTES: dict[tuple[str, str], Spec] = {
     ),
     ("POST", "/api/rooms/{room_id}/backchannel"): NONE,
 }
-
-
-def starlette_of(app: Alongside) -> Starlette:
-    """The Starlette application inside the ASGI entry point and its wrappers (each keeps ``.app``)."""
-    inner: Any = app.http
-    while not isinstance(inner, Starlette):
-        inner = inner.app
-    return inner
-
-
-def app_routes(app: Alongside) -> set[tuple[str, str]]:
-    """Every (method, path) the app answers, read from the app itself (HEAD goes with GET)."""
-    found: set[tuple[str, str]] = set()
-    for route in starlette_of(app).routes:
-        if isinstance(route, Route):
-            found |= {(method, route.path) for method in route.methods or () if method != "HEAD"}
-        elif isinstance(route, Mount):
-            found.add(("GET", route.path + "/{path}"))
-        else:  # pragma: no cover - a new kind of route needs a thought here
-            raise AssertionError(f"unknown route type {route!r}")
-    return found
 
 
 # Path parameters: ids that name real things in the world below, and what no id looks like.
