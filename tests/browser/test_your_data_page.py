@@ -1,6 +1,6 @@
 """'Your data' in the chat client: the person reads who their record was disclosed to and
 downloads their export through the short-lived link; in the console, staff export a person's
-record for a named recipient and see the disclosure accounted."""
+record for a named recipient, record a legal hold, and see both accounted."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import orjson
 import pytest
 from playwright.async_api import Browser, expect
 
+from server.http.privacy import STAFF_EXPORT_SCOPE
 from tests.browser.axe import axe_source
 from tests.browser.layout import layout_problems
 from tests.browser.pages import PHONE, Problems, new_page, sign_in
@@ -67,7 +68,7 @@ async def test_a_person_reads_their_disclosures_and_downloads_their_data(
     assert problems == []
 
 
-async def test_staff_export_a_persons_record_from_the_console_and_it_is_accounted(
+async def test_staff_export_a_record_and_record_a_legal_hold_from_the_console(
     browser: Browser, world: World, tmp_path: Path, artifacts: Path
 ) -> None:
     cast = world.cast
@@ -100,12 +101,25 @@ async def test_staff_export_a_persons_record_from_the_console_and_it_is_accounte
     assert [m["body"] for m in document["messages"]] == ["a rough week but I came"]
     await expect(block.locator("#disclose-list li")).to_have_count(1)
     await expect(block.locator("#disclose-list li")).to_contain_text("Exported to Dr. Rivera, County Health")
+
+    await block.get_by_role("button", name="Record a disclosure made under legal process…").click()
+    await block.get_by_label("Recipient (court, agency)").fill("Cook County Circuit Court")
+    await block.get_by_label("Legal process (order, case number)").fill("order 2026-CV-114")
+    await block.get_by_role("button", name="Record legal hold").click()
+    await expect(block.locator("#hold-error")).to_have_text("Say what was disclosed.")
+    await block.get_by_label("What was disclosed").fill("messages of March 2026")
+    await block.get_by_role("button", name="Record legal hold").click()
+    await expect(block.locator("#disclose-list li")).to_have_count(2)
+    await expect(block.locator("#disclose-list li").first).to_contain_text(
+        "Disclosed under legal process to Cook County Circuit Court"
+    )
     assert await no_serious_violations(kim, axe_source(), "console share their record") == []
     await kim.screenshot(path=str(artifacts / "console-disclose-1280.png"))
 
     seen = (await world.call(pat, "GET", "/api/me/disclosures")).json()["disclosures"]
-    assert [(d["recipient"], d["purpose"]) for d in seen] == [
-        ("Dr. Rivera, County Health", "continuity of care, consent form 14")
+    assert [(d["kind"], d["recipient"], d["purpose"], d["scope"]) for d in seen] == [
+        ("legal_hold", "Cook County Circuit Court", "order 2026-CV-114", "messages of March 2026"),
+        ("staff_export", "Dr. Rivera, County Health", "continuity of care, consent form 14", STAFF_EXPORT_SCOPE),
     ]
     assert problems == []
 

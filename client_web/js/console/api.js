@@ -39,4 +39,7 @@ export const modApi = {
     request('POST', `/api/programs/${id(program)}/people/${id(user)}/export`, { recipient, purpose }),
   /** The person's accounting of disclosures (admins and the program's staff). */
   disclosures: (program, user) => request('GET', `/api/programs/${id(program)}/people/${id(user)}/disclosures`),
+  /** Account for a disclosure made outside the service (a legal hold); nothing is sent. */
+  recordLegalHold: (program, user, recipient, purpose, scope) =>
+    request('POST', `/api/programs/${id(program)}/people/${id(user)}/disclosures`, { kind: 'legal_hold', recipient, purpose, scope }),
 };

@@ -34,7 +34,10 @@ function saveFile(document_, filename) {
 }
 
 export class DisclosureView {
-  /** @param {Record<string, HTMLElement>} dom  block, form, recipient, purpose, error, status, list */
+  /**
+   * @param {Record<string, HTMLElement>} dom  block, form, recipient, purpose, error, status, list,
+   *   and the legal hold's holdToggle, holdForm, holdRecipient, holdPurpose, holdScope, holdError
+   */
   constructor(dom) {
     this.dom = dom;
     this.target = null;
@@ -42,6 +45,11 @@ export class DisclosureView {
     dom.form.addEventListener('submit', (ev) => {
       ev.preventDefault();
       this.exportRecord();
+    });
+    dom.holdToggle.addEventListener('click', () => this.showHold(dom.holdForm.hidden));
+    dom.holdForm.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      this.recordHold();
     });
   }
 
@@ -52,6 +60,7 @@ export class DisclosureView {
     d.block.hidden = true;
     d.error.textContent = '';
     d.status.textContent = '';
+    this.showHold(false);
     if (target.program === null || target.program === undefined) return;
     await this.reload();
   }
@@ -97,6 +106,44 @@ export class DisclosureView {
     } catch (err) {
       d.status.textContent = '';
       d.error.textContent = refusalText(err);
+    }
+  }
+
+  /** Open (on) or close the legal hold's form under its toggle. */
+  showHold(on) {
+    const d = this.dom;
+    d.holdForm.hidden = !on;
+    d.holdToggle.setAttribute('aria-expanded', on ? 'true' : 'false');
+    d.holdError.textContent = '';
+    if (on) d.holdRecipient.focus();
+  }
+
+  async recordHold() {
+    const d = this.dom;
+    const t = this.target;
+    const fields = [
+      [d.holdRecipient, 'Name who received the record.'],
+      [d.holdPurpose, 'Name the legal process (order, case number).'],
+      [d.holdScope, 'Say what was disclosed.'],
+    ];
+    if (!t) return;
+    const missing = fields.find(([input]) => !input.value.trim());
+    if (missing) {
+      d.holdError.textContent = missing[1];
+      missing[0].focus();
+      return;
+    }
+    d.holdError.textContent = '';
+    try {
+      const [recipient, purpose, scope] = fields.map(([input]) => input.value.trim());
+      await modApi.recordLegalHold(t.program, t.user.id, recipient, purpose, scope);
+      for (const [input] of fields) input.value = '';
+      this.showHold(false);
+      d.holdToggle.focus();
+      d.status.textContent = `Recorded: disclosed to ${recipient} under legal process.`;
+      await this.reload();
+    } catch (err) {
+      d.holdError.textContent = refusalText(err);
     }
   }
 }

@@ -127,6 +127,12 @@ const disclosures = new DisclosureView({
   error: $('disclose-error'),
   status: $('disclose-status'),
   list: $('disclose-list'),
+  holdToggle: $('hold-toggle'),
+  holdForm: $('hold-form'),
+  holdRecipient: $('hold-recipient'),
+  holdPurpose: $('hold-purpose'),
+  holdScope: $('hold-scope'),
+  holdError: $('hold-error'),
 });
 
 const audit = new AuditView(
