@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 T = TypeVar("T")
@@ -67,9 +68,11 @@ def is_unavailable(exc: BaseException) -> bool:
     """Whether an exception means the database is unreachable rather than a bug of ours.
 
     A PostgreSQL that is stopping or starting answers a new connection with ``57P03``, which
-    the driver reports as a plain ``DBAPIError``: its SQLSTATE says it is an outage.
+    the driver reports as a plain ``DBAPIError``: its SQLSTATE says it is an outage. A pool
+    with no connection free within its timeout (a reconnect storm after a restart) is one too:
+    nothing was stored, and a retry a moment later succeeds.
     """
-    if isinstance(exc, StoreUnavailable):
+    if isinstance(exc, (StoreUnavailable, PoolTimeout)):
         return True
     if isinstance(exc, (OperationalError, InterfaceError)):
         return True
