@@ -341,7 +341,7 @@ def check(response: httpx.Response) -> None:
 
 
 @pytest.mark.parametrize("key", sorted(ROUTES), ids=lambda key: f"{key[0]} {key[1]}" if isinstance(key, tuple) else key)
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_no_request_gets_a_500(world: World, key: tuple[str, str], data: st.DataObject) -> None:
     request = data.draw(requests(key, world.invite), label="request")
