@@ -22,8 +22,9 @@ from the samples by receipt time), their loss, the server's RSS (baseline: media
 last 3 s before the flood; peak; after: median of the last 3 s of the after window; it
 "returns" when after <= baseline x (1 + ``--rss-tolerance``/100)), what the flooders got back
 (error codes, close codes) and what the server counted (``/metrics``). The per-person rate
-limit is the deployed one (``config/alongside.toml``: 5 frames/s, bursts of 20; a refused
-frame is still decoded and answered); ``--no-rate-limit`` lifts it as ``run.py`` does, so
+limit is the deployed one (``config/alongside.toml``: 5 frames/s, bursts of 20; a frame over
+it is answered ``rate_limited`` without being decoded, and a connection past 40 refused frames
+is closed with 1008); ``--no-rate-limit`` lifts both (the rate as ``run.py`` does), so
 every hostile frame is handled in full: the harsher case. Prints the figures and writes
 ``bench/results/flood-<timestamp>.json``.
 """
@@ -115,7 +116,7 @@ def hostile_frames(room: int) -> list[str | bytes]:
         '{"type": "send", "body": "' + "\\ud800" * 50 + '"}',  # lone surrogates
         b"\x00\x01\x02 binary frames are refused",
         json.dumps({**send, "body": "y" * 70_000}),  # frame over max_frame_bytes: too_large
-        "z" * (1024 * 1024),  # a 1 MiB frame of junk: too_large
+        "z" * (1024 * 1024),  # a 1 MiB frame of junk: over the transport limit (128 KiB), 1009
     ]
 
 
@@ -169,7 +170,7 @@ class Flooder:
             await asyncio.sleep(0.05)
 
     async def run(self, deadline: float) -> None:
-        """Send this flooder's share; one frame over the transport limit (4 MiB) half-way
+        """Send this flooder's share; one frame over the old transport limit (4 MiB) half-way
         through gets the socket closed with 1009, and the flooder comes back. Before closing a
         socket it waits (up to 10 s) for an answer to every frame sent on it."""
         oversize_at = self.share // 2
@@ -477,6 +478,8 @@ def main(argv: list[str] | None = None) -> int:
     p = Prepared(args.config, users=s["rooms"] * MEASURED_MEMBERS + FLOODERS, groups=[("w1", s["rooms"], 25)])
     if not args.no_rate_limit:  # as deployed: config/alongside.toml's rate limit (5/s, bursts of 20)
         p.config.overrides = {"LIMIT_RATE_PER_SECOND": None, "LIMIT_RATE_BURST": None}
+    else:  # every hostile frame handled in full: no socket is closed for refused frames either
+        p.config.overrides = {"LIMIT_REFUSED_PER_SECOND": "100000", "LIMIT_REFUSED_BURST": "100000"}
     report["rate_limit"] = "lifted" if args.no_rate_limit else "as deployed"
     try:
         p.setup()
