@@ -81,7 +81,7 @@ def migrate(args: argparse.Namespace) -> int:
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from server.transport import WS_PROTOCOL
+    from server.transport import SHUTDOWN_TIMEOUT, WS_PROTOCOL
 
     settings = load_settings()
     if settings.is_sqlite and not args.no_migrate:
@@ -95,6 +95,7 @@ def serve(args: argparse.Namespace) -> int:
         ws=WS_PROTOCOL,
         ws_max_size=settings.limits.transport_max_bytes,
         ws_per_message_deflate=False,
+        timeout_graceful_shutdown=SHUTDOWN_TIMEOUT,
         proxy_headers=True,
         log_level="warning",
     )

@@ -30,9 +30,20 @@ from server.settings import Limits
 WS_PROTOCOL = "server.transport:LeanWebSocketProtocol"
 # the uvicorn flags every process of ours runs with besides --ws (the Procfile spells them out
 # too); the benchmark's peers get them as well, so a difference is never a setting
-UVICORN_WS_FLAGS = ("--ws-max-size", str(Limits.transport_max_bytes), "--ws-per-message-deflate", "false")
-SEND_MANY = "alongside.send_many"
 SHUTDOWN_GRACE = 2.0  # seconds a socket has to take in its close frame once the server stops
+# seconds uvicorn waits on SIGTERM for sockets and their tasks before cancelling what is left and
+# running the lifespan's shutdown (the writer commits what it took in): without it one stuck
+# task holds the process until the supervisor's SIGKILL
+SHUTDOWN_TIMEOUT = 5
+UVICORN_WS_FLAGS = (
+    "--ws-max-size",
+    str(Limits.transport_max_bytes),
+    "--ws-per-message-deflate",
+    "false",
+    "--timeout-graceful-shutdown",
+    str(SHUTDOWN_TIMEOUT),
+)
+SEND_MANY = "alongside.send_many"
 
 
 class Inbox:
