@@ -57,6 +57,13 @@ class Fresh:
 
     world: World
     counter: list[int] = field(default_factory=lambda: [0])
+    tokens: dict[int, str] = field(default_factory=dict)
+
+    async def as_(self, who: Account) -> str:
+        """A token for the set-up calls, minted once (several calls at once never wait on logins)."""
+        if who.person.id not in self.tokens:
+            self.tokens[who.person.id] = await session_token(self.world, who.person)
+        return self.tokens[who.person.id]
 
     def _name(self, prefix: str) -> str:
         self.counter[0] += 1
@@ -100,18 +107,20 @@ class Fresh:
         if key == "cohort":
             return (await new_cohort(world.db, cast.program, self._name("Cohort ")))[0]
         if key in ("invite", "invite_token"):
-            answer = await world.call(cast.admin, "POST", f"/api/programs/{cast.program}/invites", {"role": "staff"})
+            answer = await world.call(
+                await self.as_(cast.admin), "POST", f"/api/programs/{cast.program}/invites", {"role": "staff"}
+            )
             return answer.json()["id" if key == "invite" else "token"]
         if key == "banned":
             person = await self.participant()
             body = {"user": person.person.id, "reason": "set-up"}
-            answer = await world.call(cast.admin, "POST", f"/api/programs/{cast.program}/bans", body)
+            answer = await world.call(await self.as_(cast.admin), "POST", f"/api/programs/{cast.program}/bans", body)
             assert answer.status_code == 200, answer.text
             return person.person.id
         if key == "item":
             seq = (await self.message(await self.participant()))["seq"]
             path = f"/api/rooms/{cast.cohort_room}/messages/{seq}/report"
-            answer = await world.call(cast.staff_here, "POST", path, {"reason": "set-up"})
+            answer = await world.call(await self.as_(cast.staff_here), "POST", path, {"reason": "set-up"})
             assert answer.status_code == 201, answer.text
             return answer.json()["item"]
         if key == "held":
@@ -122,7 +131,7 @@ class Fresh:
                 )
             said = await self.message(author)
             assert said["type"] == "held", said
-            answer = await world.call(cast.admin, "GET", f"/api/rooms/{cast.cohort_room}/held")
+            answer = await world.call(await self.as_(cast.admin), "GET", f"/api/rooms/{cast.cohort_room}/held")
             held = [h for h in answer.json()["held"] if h["client_id"] == said["client_id"]]
             return held[0]["id"]
         raise KeyError(key)
