@@ -14,12 +14,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from server.auth.guards import SESSION_COOKIE
-from server.auth.passwords import verify_password
+from server.http.auth import confirm_own_password
 from server.http.common import ApiError, parse, services_of, session_of
 from server.lifecycle import go_live
 from server.protocol import ErrorCode
 from server.rules.erasure import may_delete_own_account
-from server.store import users as user_store
 from server.store.database import utcnow
 from server.store.deletion import DeletionRefused, delete_account
 
@@ -41,23 +40,7 @@ async def delete_me(request: Request) -> Response:
     person = session.person
     if not may_delete_own_account(person.role):
         raise ApiError(ErrorCode.FORBIDDEN, "staff accounts are closed by an administrator")
-    host = request.client.host if request.client is not None else None
-    throttle = services.login_throttle
-    admission = throttle.admit(person.username, host)
-    if not admission.allowed:
-        raise ApiError(
-            ErrorCode.RATE_LIMITED, "too many wrong passwords; try again later", retry_after=admission.retry_after
-        )
-    try:
-        async with services.db.read() as conn:
-            found = await user_store.credentials(conn, person.username)
-        verified = found is not None and await verify_password(found[1], body.password)
-    except BaseException:
-        throttle.refund(person.username, host)
-        raise
-    if not verified:
-        raise ApiError(ErrorCode.FORBIDDEN, "the password is wrong", field="password")
-    throttle.refund(person.username, host)
+    await confirm_own_password(request, person, body.password, "the password is wrong", field="password")
     try:
         async with services.db.write() as conn:
             done = await delete_account(conn, person.id, utcnow())

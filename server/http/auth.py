@@ -99,19 +99,14 @@ async def me(request: Request) -> Response:
     return json({"user": session.person.private(), "csrf_token": csrf_token(services.signers, session.id)})
 
 
-async def change_password(request: Request) -> Response:
-    """Change my password: every other session of mine ends (on every process); this one stays.
+async def confirm_own_password(request: Request, person: Person, password: str, wrong: str, field: str) -> None:
+    """Check a signed-in person's own password before a grave step (new password, deletion).
 
-    A wrong current password is charged to the login throttle like a failed sign-in, so a
-    stolen session cannot be used to guess the password faster than the sign-in form allows.
+    A wrong one is charged to the login throttle like a failed sign-in, so a stolen session
+    cannot be used to guess the password faster than the sign-in form allows; an error before
+    a verdict costs nothing. Raises 429 when throttled and 403 (``wrong``, ``field``) when wrong.
     """
     services = services_of(request)
-    session = await session_of(request)
-    body = await parse(request, PasswordBody)
-    problem = password_problem(body.new_password)
-    if problem is not None:
-        raise ApiError(ErrorCode.INVALID, f"new_password: {problem}", field="new_password")
-    person = session.person
     host = request.client.host if request.client is not None else None
     throttle = services.login_throttle
     admission = throttle.admit(person.username, host)
@@ -122,13 +117,30 @@ async def change_password(request: Request) -> Response:
     try:
         async with services.db.read() as conn:
             stored_hash = await user_store.password_hash_of(conn, person.id)
-        verified = await verify_password(stored_hash, body.current_password)
+        verified = await verify_password(stored_hash, password)
     except BaseException:
         throttle.refund(person.username, host)
         raise
     if not verified:
-        raise ApiError(ErrorCode.FORBIDDEN, "the current password is wrong", field="current_password")
+        raise ApiError(ErrorCode.FORBIDDEN, wrong, field=field)
     throttle.refund(person.username, host)
+
+
+async def change_password(request: Request) -> Response:
+    """Change my password: every other session of mine ends (on every process); this one stays.
+
+    A wrong current password is charged to the login throttle (``confirm_own_password``).
+    """
+    services = services_of(request)
+    session = await session_of(request)
+    body = await parse(request, PasswordBody)
+    problem = password_problem(body.new_password)
+    if problem is not None:
+        raise ApiError(ErrorCode.INVALID, f"new_password: {problem}", field="new_password")
+    person = session.person
+    await confirm_own_password(
+        request, person, body.current_password, "the current password is wrong", field="current_password"
+    )
     new_hash = await hash_password(body.new_password)
     async with services.db.write() as conn:
         await user_store.set_password(conn, person.id, new_hash)
