@@ -36,14 +36,11 @@ import asyncio
 import contextlib
 import json
 import os
-import platform
-import signal
 import statistics
 import sys
 import time
 import urllib.request
 from collections import Counter
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +48,7 @@ import orjson
 import psutil
 from loadgen import latency_summary
 from prometheus_client.parser import text_string_to_metric_families
-from run import CHILDREN, RESULTS, Prepared, Server, flags, get_json, loadgen, log, server_log_problems, take_lock
+from run import CHILDREN, RESULTS, Prepared, Server, flags, get_json, loadgen, log, server_log_problems, start_sitting
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
@@ -439,10 +436,6 @@ def medians(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def on_signal(signum: int, _frame: Any) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="1 run, 10 measured rooms, shorter windows")
@@ -458,22 +451,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     runs = args.runs or (1 if args.quick else 3)
     s = shape(args.quick)
-    _lock, lock_info = take_lock(args.lock_wait)
-    signal.signal(signal.SIGTERM, on_signal)
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    logs = RESULTS / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    report: dict[str, Any] = {
-        "bench": "flood",
-        "stamp": stamp,
-        "started": datetime.now().isoformat(timespec="seconds"),
-        "quick": args.quick,
-        "config": args.config,
-        "shape": s,
-        "lock": lock_info,
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "loadavg_start": os.getloadavg()},
-        "runs": [],
-    }
+    _lock, stamp, logs, report = start_sitting("flood", args.lock_wait, quick=args.quick, config=args.config, shape=s)
+    report["runs"] = []
     # the measured rooms' people, then the flooders (people of their own)
     p = Prepared(args.config, users=s["rooms"] * MEASURED_MEMBERS + FLOODERS, groups=[("w1", s["rooms"], 25)])
     if not args.no_rate_limit:  # as deployed: config/alongside.toml's rate limit (5/s, bursts of 20)

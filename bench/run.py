@@ -1412,6 +1412,31 @@ def take_lock(wait: float) -> tuple[IO[str], dict[str, Any]]:
         return handle, {"waited_s": round(time.monotonic() - started, 1), "overlapped_with_pid": None}
 
 
+def on_signal(signum: int, _frame: Any) -> None:
+    """SIGTERM ends a sitting as Ctrl-C does: its servers are stopped and its result written."""
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def start_sitting(bench: str, lock_wait: float, **about: Any) -> tuple[IO[str], str, Path, dict[str, Any]]:
+    """What every sitting of a single bench (flood, soak) starts with: the machine's lock (held
+    while the handle lives), SIGTERM as Ctrl-C, a stamp, the logs folder, and the report's head
+    (``about`` is what the bench adds about its run, between when it started and the lock)."""
+    lock, lock_info = take_lock(lock_wait)
+    signal.signal(signal.SIGTERM, on_signal)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    logs = RESULTS / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    report: dict[str, Any] = {
+        "bench": bench,
+        "stamp": stamp,
+        "started": datetime.now().isoformat(timespec="seconds"),
+        **about,
+        "lock": lock_info,
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "loadavg_start": os.getloadavg()},
+    }
+    return lock, stamp, logs, report
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="short workloads, 1 run (about 4-5 minutes)")
@@ -1454,10 +1479,6 @@ def main(argv: list[str] | None = None) -> int:
         if c not in ("embedded", "redis-pg"):
             parser.error(f"unknown configuration {c!r}")
     peers = list(PEERS) if args.peers else []
-
-    def on_signal(signum: int, _frame: Any) -> None:
-        raise KeyboardInterrupt(f"signal {signum}")
-
     signal.signal(signal.SIGTERM, on_signal)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     logs = RESULTS / "logs"

@@ -42,21 +42,19 @@ import asyncio
 import contextlib
 import json
 import os
-import platform
 import random
 import signal
 import sys
 import time
 import uuid
 from collections import Counter
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
 import psutil
 from loadgen import latency_summary, loop_factory
-from run import CHILDREN, RESULTS, Prepared, Server, log, server_log_problems, take_lock
+from run import CHILDREN, RESULTS, Prepared, Server, log, server_log_problems, start_sitting
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
@@ -504,10 +502,6 @@ def _missing(by_room: dict[int, list[Member]], stats: Stats) -> int:
     return missing
 
 
-def on_signal(signum: int, _frame: Any) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--minutes", type=float, default=20.0, help="minutes of traffic (default 20)")
@@ -519,19 +513,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.config == "embedded":
         args.processes = 1  # SQLite and in-process fan-out: one process
-    _lock, lock_info = take_lock(args.lock_wait)
-    signal.signal(signal.SIGTERM, on_signal)
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    logs = RESULTS / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    report: dict[str, Any] = {
-        "bench": "soak",
-        "stamp": stamp,
-        "started": datetime.now().isoformat(timespec="seconds"),
-        "config": args.config,
-        "lock": lock_info,
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "loadavg_start": os.getloadavg()},
-    }
+    _lock, stamp, logs, report = start_sitting("soak", args.lock_wait, config=args.config)
     p = Prepared(args.config, users=ROOMS * MEMBERS, groups=[("w1", ROOMS, MEMBERS)])
     try:
         p.setup()
