@@ -135,14 +135,14 @@ async def my_disclosures(request: Request) -> Response:
     return json({"disclosures": found})
 
 
-async def _discloser(
-    conn: AsyncConnection, person: Person, program_id: int | None, subject_id: int | None
-) -> tuple[ProgramInfo, int]:
-    """The program and the person, if the caller may disclose that person's record (``server.rules.privacy``).
+async def _discloser(conn: AsyncConnection, request: Request, person: Person) -> tuple[ProgramInfo, int]:
+    """The program and the person the path names, if the caller may disclose that person's record
+    (``server.rules.privacy``).
 
     Anyone refused learns nothing of the program or the person: ``forbidden`` for both "not
     yours" and "no such person here"; only an admin hears ``not_found``.
     """
+    program_id, subject_id = path_id(request, "program_id"), path_id(request, "user_id")
     program = None if program_id is None else await get_program(conn, program_id)
     mine = None if program is None else await enrollment_store.standing(conn, person.id, program.id)
     subject = None
@@ -167,9 +167,7 @@ async def staff_export(request: Request) -> Response:
     _filled(body)
     now = utcnow()
     async with services.db.write() as conn:
-        program, subject_id = await _discloser(
-            conn, session.person, path_id(request, "program_id"), path_id(request, "user_id")
-        )
+        program, subject_id = await _discloser(conn, request, session.person)
         record = await export_store.record_of(conn, subject_id, program.id)
         if record is None:
             raise ApiError(ErrorCode.NOT_FOUND, "no such person")
@@ -182,8 +180,7 @@ async def staff_export(request: Request) -> Response:
             scope=STAFF_EXPORT_SCOPE,
             disclosed_by=session.person.id,
         )
-        disclosure_id = await disclosure_store.record(conn, made, now)
-        await audit.record(conn, _disclosure_entry(made, disclosure_id, "export.staff"), now)
+        disclosure_id = await _account_for(conn, made, "export.staff", now)
     export = {
         "kind": "staff_export",
         "disclosure": disclosure_id,
@@ -205,9 +202,7 @@ async def record_disclosure(request: Request) -> Response:
     _filled(body)
     now = utcnow()
     async with services.db.write() as conn:
-        program, subject_id = await _discloser(
-            conn, session.person, path_id(request, "program_id"), path_id(request, "user_id")
-        )
+        program, subject_id = await _discloser(conn, request, session.person)
         made = Made(
             subject_id=subject_id,
             program_id=program.id,
@@ -217,8 +212,7 @@ async def record_disclosure(request: Request) -> Response:
             scope=body.scope.strip(),
             disclosed_by=session.person.id,
         )
-        disclosure_id = await disclosure_store.record(conn, made, now)
-        await audit.record(conn, _disclosure_entry(made, disclosure_id, f"disclosure.{made.kind}"), now)
+        disclosure_id = await _account_for(conn, made, f"disclosure.{made.kind}", now)
         found = await disclosure_store.of_subject(conn, subject_id)
     return json({"disclosure": next(d for d in found if d["id"] == disclosure_id)}, 201)
 
@@ -228,11 +222,16 @@ async def person_disclosures(request: Request) -> Response:
     services = services_of(request)
     session = await session_of(request)
     async with services.db.read() as conn:
-        _, subject_id = await _discloser(
-            conn, session.person, path_id(request, "program_id"), path_id(request, "user_id")
-        )
+        _, subject_id = await _discloser(conn, request, session.person)
         found = await disclosure_store.of_subject(conn, subject_id)
     return json({"disclosures": found})
+
+
+async def _account_for(conn: AsyncConnection, made: Made, action: str, now: datetime) -> int:
+    """Record a disclosure in the person's accounting and audit it, in the caller's transaction."""
+    disclosure_id = await disclosure_store.record(conn, made, now)
+    await audit.record(conn, _disclosure_entry(made, disclosure_id, action), now)
+    return disclosure_id
 
 
 def _disclosure_entry(made: Made, disclosure_id: int, action: str) -> Entry:
