@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,6 @@ from server.store.database import Database
 from tests.support import databases
 from tests.support.live import Live, live_server, settings_for
 from tests.support.redis_server import RedisServer, start_redis
-from tests.support.requirements import missing
 
 os.environ.setdefault("ALONGSIDE_ENV", "test")
 
@@ -23,32 +21,16 @@ async def sqlite_url(tmp_path: Path) -> str:
     return await databases.new_sqlite(tmp_path)
 
 
-@asynccontextmanager
-async def fresh_postgres() -> AsyncIterator[str]:
-    """A new, migrated PostgreSQL database for one test, dropped afterwards."""
-    why = await databases.postgres_available()
-    if why is not None:
-        missing("PostgreSQL", why, "REQUIRE_POSTGRES")
-    url, name = await databases.new_postgres()
-    try:
-        yield url
-    finally:
-        await databases.drop_postgres(name)
-
-
 @pytest.fixture
 async def postgres_url() -> AsyncIterator[str]:
-    async with fresh_postgres() as url:
+    async with databases.fresh_postgres() as url:
         yield url
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
     """The storage suite runs once on each backend."""
-    if request.param == "sqlite":
-        yield await databases.new_sqlite(tmp_path)
-        return
-    async with fresh_postgres() as url:
+    async with databases.fresh_database(request.param, tmp_path) as url:
         yield url
 
 
@@ -56,7 +38,7 @@ async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
 async def shared_db_url(tmp_path: Path) -> AsyncIterator[str]:
     """A database several server processes share: PostgreSQL when present, else a SQLite file."""
     if await databases.postgres_available() is None or os.environ.get("REQUIRE_POSTGRES") == "1":
-        async with fresh_postgres() as url:
+        async with databases.fresh_postgres() as url:
             yield url
         return
     yield await databases.new_sqlite(tmp_path)

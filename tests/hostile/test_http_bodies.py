@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -39,7 +38,6 @@ from tests.hostile.strategies import TEXT, bodies, near, to_json
 from tests.support import databases
 from tests.support.lifecycle_cast import ProgramCast, create_program_cast
 from tests.support.live import settings_for
-from tests.support.requirements import missing
 from tests.support.routes import app_routes, starlette_of
 from tests.support.seed import PASSWORD
 
@@ -252,21 +250,6 @@ class World:
         return await self.http.send(request)
 
 
-@asynccontextmanager
-async def _database(kind: str, tmp: Any) -> Any:
-    if kind == "sqlite":
-        yield await databases.new_sqlite(tmp)
-        return
-    why = await databases.postgres_available()
-    if why is not None:
-        missing("PostgreSQL", why, "REQUIRE_POSTGRES")
-    url, name = await databases.new_postgres()
-    try:
-        yield url
-    finally:
-        await databases.drop_postgres(name)
-
-
 async def _populate(app: Alongside, http: httpx.AsyncClient, cast: ProgramCast) -> str:
     """Messages in the cohort room, a report of one, and an invite token: things the ids can name."""
     services = app.state.services
@@ -295,7 +278,7 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     """The app (in this process, through ASGI) on a program cast, once per module and backend."""
     loop = Loop()
     try:
-        url = loop.enter(_database(request.param, tmp_path_factory.mktemp("hostile-http")))
+        url = loop.enter(databases.fresh_database(request.param, tmp_path_factory.mktemp("hostile-http")))
         db = Database(url)
         cast = loop.run(create_program_cast(db))
         loop.run(db.dispose())

@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 import secrets
 import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
 
 from server.migrate import upgrade_async
+from tests.support.requirements import missing
 
 POSTGRES_ADMIN = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -51,3 +54,27 @@ async def drop_postgres(name: str) -> None:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await conn.close()
+
+
+@asynccontextmanager
+async def fresh_postgres() -> AsyncIterator[str]:
+    """A new, migrated PostgreSQL database for one test, dropped afterwards; where there is no
+    PostgreSQL the test is skipped (fails under REQUIRE_POSTGRES=1)."""
+    why = await postgres_available()
+    if why is not None:
+        missing("PostgreSQL", why, "REQUIRE_POSTGRES")
+    url, name = await new_postgres()
+    try:
+        yield url
+    finally:
+        await drop_postgres(name)
+
+
+@asynccontextmanager
+async def fresh_database(kind: str, directory: Path) -> AsyncIterator[str]:
+    """A new, migrated database of either backend: ``"sqlite"`` (a file in ``directory``) or ``"postgres"``."""
+    if kind == "sqlite":
+        yield await new_sqlite(directory)
+        return
+    async with fresh_postgres() as url:
+        yield url
