@@ -23,8 +23,8 @@ from server.protocol import CloseCode
 from server.settings import Limits
 from server.store import events as event_store
 from server.store.database import Database, StoreUnavailable
-from tests.support.client import WsClient, login
-from tests.support.live import Live, live_server, settings_for
+from tests.support.client import login, signed_in_socket
+from tests.support.live import live_server, settings_for
 from tests.support.seed import Account, create_cast
 
 STRICT = Limits(rate_per_second=0.01, rate_burst=3, refused_per_second=0.01, refused_burst=6)
@@ -47,15 +47,9 @@ async def cast(sqlite_url: str) -> AsyncIterator[Cast]:
     await db.dispose()
 
 
-async def _client(live: Live, who: Account) -> WsClient:
-    client = await WsClient.open(live.ws_url, await login(live.url, who.username, who.password))
-    assert (await client.next())["type"] == "hello"
-    return client
-
-
 async def test_a_frame_over_the_rate_limit_is_refused_before_it_is_decoded(cast: Cast) -> None:
     async with live_server(settings_for(cast.url, limits=STRICT)) as live:
-        ann = await _client(live, cast.ann)
+        ann = await signed_in_socket(live, cast.ann)
         for n in range(3):  # the burst: each decoded and answered for what it is
             await ann.send("{not json" if n else {"type": "ping", "ref": "first"})
         answers = [await ann.next() for _ in range(3)]
@@ -74,8 +68,8 @@ async def test_a_frame_over_the_rate_limit_is_refused_before_it_is_decoded(cast:
 
 async def test_a_connection_that_keeps_sending_refused_frames_is_closed_with_1008(cast: Cast) -> None:
     async with live_server(settings_for(cast.url, limits=STRICT)) as live:
-        ann = await _client(live, cast.ann)
-        ben = await _client(live, cast.ben)
+        ann = await signed_in_socket(live, cast.ann)
+        ben = await signed_in_socket(live, cast.ben)
         for _ in range(20):
             await ann.send(b"\x00binary")
         await asyncio.wait_for(ann.ended(), 10)
@@ -84,7 +78,7 @@ async def test_a_connection_that_keeps_sending_refused_frames_is_closed_with_100
         assert refused and len(refused) <= STRICT.refused_burst + 1, "closed once past the bound, not later"
         # nobody else is affected; the person may connect again, their rate limit still spent
         assert (await ben.join(cast.room))["type"] == "joined"
-        again = await _client(live, cast.ann)
+        again = await signed_in_socket(live, cast.ann)
         await again.send({"type": "ping", "ref": "hi"})
         assert (await again.next())["code"] == "rate_limited"
         await again.close()
@@ -94,7 +88,7 @@ async def test_a_connection_that_keeps_sending_refused_frames_is_closed_with_100
 async def test_a_well_behaved_client_is_not_closed_for_an_occasional_refusal(cast: Cast) -> None:
     limits = Limits(rate_per_second=1000.0, rate_burst=1000, refused_per_second=0.01, refused_burst=6)
     async with live_server(settings_for(cast.url, limits=limits)) as live:
-        ann = await _client(live, cast.ann)
+        ann = await signed_in_socket(live, cast.ann)
         await ann.join(cast.room)
         for n in range(5):
             await ann.send({"type": "join", "room": cast.room, "since": 10**9, "ref": n})  # invalid: since too high
@@ -108,7 +102,7 @@ async def test_frames_over_the_frame_limit_are_answered_and_over_the_transport_l
     async with live_server(settings_for(cast.url)) as live:
         limits = live.app.state.services.settings.limits
         assert limits.max_frame_bytes < limits.transport_max_bytes <= 256 * 1024
-        ann = await _client(live, cast.ann)
+        ann = await signed_in_socket(live, cast.ann)
         await ann.send("z" * (limits.transport_max_bytes - 1))
         assert (await ann.next())["code"] == "too_large"
         assert (await ann.say(cast.room, "still open"))["type"] == "ack"
@@ -145,7 +139,7 @@ async def test_a_join_that_fails_before_joined_is_an_error_with_its_ref_and_noth
     cast: Cast, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async with live_server(settings_for(cast.url)) as live:
-        ann, ben = await _client(live, cast.ann), await _client(live, cast.ben)
+        ann, ben = await signed_in_socket(live, cast.ann), await signed_in_socket(live, cast.ben)
         Outage(monkeypatch, failing={1})
         refused = await ann.join(cast.room, since=0, ref="first")
         assert refused["type"] == "error" and refused["code"] == "unavailable" and refused["ref"] == "first"
@@ -168,19 +162,19 @@ async def test_a_join_that_fails_after_joined_closes_the_socket_and_a_rejoin_res
     cast: Cast, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async with live_server(settings_for(cast.url)) as live:
-        ben = await _client(live, cast.ben)
+        ben = await signed_in_socket(live, cast.ben)
         await ben.join(cast.room)
         for n in range(6):
             await ben.say(cast.room, f"backlog {n}")
         monkeypatch.setattr(hub_module, "HISTORY_PAGE", 2)
         Outage(monkeypatch, failing={2})  # the second page of the backlog
-        ann = await _client(live, cast.ann)
+        ann = await signed_in_socket(live, cast.ann)
         await ann.send({"type": "join", "room": cast.room, "since": 0, "ref": "j"})
         await asyncio.wait_for(ann.ended(), 10)
         assert ann.ws.close_code == CloseCode.TRY_AGAIN
         got = [f["seq"] for f in ann.messages(cast.room)]
         assert got == list(range(1, len(got) + 1)), "what came before the close is gap-free"
-        again = await _client(live, cast.ann)
+        again = await signed_in_socket(live, cast.ann)
         joined = await again.join(cast.room, since=got[-1] if got else 0)
         assert joined["type"] == "joined"
         await again.wait_seq(cast.room, joined["last_seq"])
@@ -195,7 +189,7 @@ async def test_a_client_that_goes_away_during_a_long_backlog_frees_its_socket(ca
     otherwise the socket's task waits forever (a leak, and a SIGTERM that never finishes)."""
     limits = Limits(rate_per_second=1e6, rate_burst=10**6, outgoing_queue=8)
     async with live_server(settings_for(cast.url, limits=limits)) as live:
-        ben = await _client(live, cast.ben)
+        ben = await signed_in_socket(live, cast.ben)
         await ben.join(cast.room)
         for n in range(600):  # ~10 MB of backlog: more than the socket buffers on the way hold
             await ben.say(cast.room, f"{n} " + "\N{SMILING FACE WITH OPEN MOUTH}" * 3900)

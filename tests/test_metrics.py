@@ -15,7 +15,7 @@ from server.broker import MemoryBroker
 from server.hub import Hub
 from server.settings import Limits, Settings
 from server.store.database import Database
-from tests.support.client import WsClient, login
+from tests.support.client import WsClient, signed_in_socket
 from tests.support.live import Live, live_server, settings_for
 from tests.support.redis_server import RedisServer
 from tests.support.seed import Account, create_cast
@@ -54,9 +54,7 @@ class World:
         return parse(response.text)
 
     async def client(self, who: Account) -> WsClient:
-        client = await WsClient.open(self.live.ws_url, await login(self.live.url, who.username, who.password))
-        assert (await client.next())["type"] == "hello"
-        return client
+        return await signed_in_socket(self.live, who)
 
 
 @pytest.fixture
@@ -121,9 +119,11 @@ async def test_a_scenario_moves_each_figure_by_what_happened(world: World) -> No
         await client.close()
     after = await eventually(lambda s: value(s, "alongside_connections_open") == 0, world)
     assert value(after, "alongside_rooms_followed") == 0
-    assert value(after, "alongside_connections_closed_total", code="peer") - value(
-        before, "alongside_connections_closed_total", code="peer"
-    ) == 3
+    assert (
+        value(after, "alongside_connections_closed_total", code="peer")
+        - value(before, "alongside_connections_closed_total", code="peer")
+        == 3
+    )
 
 
 async def test_refused_handshakes_and_rate_limits_are_counted(sqlite_url: str) -> None:

@@ -15,7 +15,7 @@ from websockets.exceptions import InvalidStatus
 
 from server.settings import Limits
 from server.store.database import Database
-from tests.support.client import WsClient, login, room_events
+from tests.support.client import WsClient, login, room_events, signed_in_socket
 from tests.support.live import Live, live_server, settings_for
 from tests.support.seed import Account, create_cast
 
@@ -31,10 +31,7 @@ class World:
     room: int
 
     async def client(self, who: Account) -> WsClient:
-        token = await login(self.live.url, who.username, who.password)
-        client = await WsClient.open(self.live.ws_url, token)
-        assert (await client.next())["type"] == "hello"
-        return client
+        return await signed_in_socket(self.live, who)
 
 
 @pytest.fixture

@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import orjson
 from websockets.asyncio.client import ClientConnection, connect
 
+from tests.support.seed import Account
 from tests.support.timing import units
 
 Frame = dict[str, Any]
@@ -119,6 +120,23 @@ class WsClient:
         await self.ws.close()
         self._reader.cancel()
         await asyncio.gather(self._reader, return_exceptions=True)
+
+
+class Reachable(Protocol):
+    """A server under test (``Live``, ``ServerProcess``): where its HTTP and WebSocket answer."""
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def ws_url(self) -> str: ...
+
+
+async def signed_in_socket(server: Reachable, who: Account) -> WsClient:
+    """A WebSocket signed in as ``who`` (a login over HTTP), past its ``hello``."""
+    client = await WsClient.open(server.ws_url, await login(server.url, who.username, who.password))
+    assert (await client.next())["type"] == "hello"
+    return client
 
 
 def room_events(frames: list[Frame], room: int) -> list[Frame]:
