@@ -4,6 +4,7 @@
 // device of mine (their sockets close with 4001), and the dialog says so.
 
 import { request } from './api.js';
+import { sendFromDialog } from './dialog_send.js';
 import { fieldProblem } from './register_rules.js';
 
 /** Why the form cannot be sent yet, as { field, text }, or null when it can. */
@@ -63,18 +64,14 @@ export function setupChangePassword({ openButton, done, dialog, title, form, cur
       refuse(problem);
       return;
     }
-    confirm.disabled = true;
-    cancel.disabled = true;
-    error.textContent = '';
     let answer;
     try {
-      answer = await request('POST', '/api/me/password', { current_password: current.value, new_password: next.value });
+      answer = await sendFromDialog({ confirm, cancel, error }, () =>
+        request('POST', '/api/me/password', { current_password: current.value, new_password: next.value }),
+      );
     } catch (err) {
       refuse(passwordChangeError(err));
       return;
-    } finally {
-      confirm.disabled = false;
-      cancel.disabled = false;
     }
     form.reset();
     dialog.close();

@@ -5,6 +5,7 @@
 // while it answers; `onDeleted` takes over from there (sign-out on this device).
 
 import { request } from './api.js';
+import { sendFromDialog } from './dialog_send.js';
 
 /** What a refused deletion says to the person. */
 export function deleteError(err) {
@@ -39,19 +40,15 @@ export function setupDeleteAccount({ section, openButton, dataButton, dataDialog
       password.focus();
       return;
     }
-    confirm.disabled = true;
-    cancel.disabled = true;
-    error.textContent = '';
     try {
-      await request('POST', '/api/me/delete', { password: password.value }, { quiet401: true });
+      await sendFromDialog({ confirm, cancel, error }, () =>
+        request('POST', '/api/me/delete', { password: password.value }, { quiet401: true }),
+      );
     } catch (err) {
       error.textContent = deleteError(err);
       if (err && err.body && err.body.field === 'password') password.setAttribute('aria-invalid', 'true');
       password.focus();
       return;
-    } finally {
-      confirm.disabled = false;
-      cancel.disabled = false;
     }
     form.reset();
     dialog.close();
