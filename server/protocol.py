@@ -24,6 +24,7 @@ class ErrorCode(StrEnum):
     NOT_MEMBER = "not_member"
     NOT_JOINED = "not_joined"
     NOT_FOUND = "not_found"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
     CONFLICT = "conflict"
     CSRF = "csrf"
     RATE_LIMITED = "rate_limited"

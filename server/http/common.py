@@ -37,6 +37,7 @@ STATUS = {
     ErrorCode.LOCKED: 403,
     ErrorCode.SLOW_MODE: 429,
     ErrorCode.NOT_FOUND: 404,
+    ErrorCode.METHOD_NOT_ALLOWED: 405,
     ErrorCode.CONFLICT: 409,
     ErrorCode.TOO_LARGE: 413,
     ErrorCode.RATE_LIMITED: 429,
