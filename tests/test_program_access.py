@@ -76,7 +76,9 @@ class Targets:
             self.made[actor] = answer.json()["id"]
             return answer.json()["id" if key == "fresh_invite" else "token"]
         elif key == "fresh_user":
-            self.made[actor] = (await create_user(self.world.db, f"new-{actor}".replace("_", "-"))).username
+            # staff: a program's room takes only staff and people enrolled in the program (rules.access)
+            username = f"new-{actor}".replace("_", "-")
+            self.made[actor] = (await create_user(self.world.db, username, role="staff")).username
         else:
             raise KeyError(key)
         return self.made[actor]
@@ -180,7 +182,7 @@ ROWS = [
     Row("revoke an invite", "DELETE", "/api/invites/{fresh_invite}", only(*MANAGERS, ok=204), None, _invites_revoked),
     Row("preview an invite", "GET", "/api/invites/{fresh_token}", only(*EVERYONE) | {"signed_out": 200}),
     Row(
-        "add someone to a program room",
+        "add a staff member to a program room",
         "POST",
         "/api/rooms/{cohort_room}/members",
         only(*MANAGERS, ok=201),
