@@ -49,6 +49,7 @@ from server.request_log import RequestLog
 from server.services import Services, new_process_id
 from server.settings import Settings, load_settings
 from server.store.database import Database, StoreUnavailable
+from server.stuck import log_pending_tasks
 from server.ws import websocket_endpoint
 
 log = logging.getLogger("alongside.app")
@@ -157,8 +158,9 @@ async def _bounded(step: Awaitable[None], what: str) -> None:
     task = asyncio.ensure_future(step)
     done, _ = await asyncio.wait({task}, timeout=STOP_STEP_TIMEOUT)
     if not done:
-        task.cancel()
         log.error("shutdown: %s did not finish within %s s; cancelled", what, STOP_STEP_TIMEOUT)
+        log_pending_tasks(log, f"shutdown: waiting for {what}")  # what it was stuck on, before cancelling
+        task.cancel()
         return
     task.result()
 

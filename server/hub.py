@@ -77,6 +77,7 @@ class Hub:
         self._typing_at: dict[tuple[int, int], float] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._loop_task: asyncio.Task[None] | None = None
+        self._stopping = False
         self.presence = Presence(
             broker, process_id, settings.presence_ttl, self._fan_ephemeral, self.rooms.__contains__, self._spawn
         )
@@ -93,6 +94,13 @@ class Hub:
         self._loop_task = asyncio.create_task(self._background(), name="hub-background")
 
     async def stop(self, code: int = CloseCode.RESTART) -> None:
+        """Close every socket, end the background pass and the spawned tasks, then the broker.
+
+        The background pass ends on ``_stopping`` as well as on its cancel: a cancel can be
+        lost in a Redis send on Python 3.11 (see server/broker/redis.py), and the pass would
+        then go on forever and hold the stop.
+        """
+        self._stopping = True
         for conn in list(self.connections):
             conn.kill(code, "server restarting")
         if self._loop_task is not None:
@@ -104,7 +112,7 @@ class Hub:
         await self.broker.close()
 
     def _spawn(self, coro: Any) -> None:
-        task = asyncio.create_task(coro)
+        task = asyncio.create_task(coro, name=f"hub:{coro.__qualname__}")  # named for the stop's task dump
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -431,7 +439,7 @@ class Hub:
 
     async def _background(self) -> None:
         interval = self.settings.sync_interval
-        while True:
+        while not self._stopping:
             await asyncio.sleep(interval)
             try:
                 await self.catch_up_all()

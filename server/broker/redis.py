@@ -5,6 +5,9 @@ backoff and jitter, resubscribes every channel, and only then calls ``on_reconne
 the hub catches every room up from the database. Publishes go through a queue drained by
 one task with pipelining, in order; while Redis is down they are dropped (the database
 has them). Payloads carry the publishing process's id so a process drops its own echo.
+Both tasks end on ``close``'s flag, not only on its cancel: on Python 3.11 redis-py sends
+through ``asyncio.wait_for``, which drops a cancel that lands as the send completes
+(CPython gh-86296), and a loop that relied on it went on forever (the soak's stops).
 """
 
 from __future__ import annotations
@@ -179,7 +182,7 @@ class RedisBroker:
         caught_up = False
         last_seen = time.monotonic()
         next_ping = last_seen + PING_EVERY
-        while True:
+        while not self._closing:
             message = await pubsub.get_message(timeout=1.0)
             now = time.monotonic()
             if message is not None:
@@ -207,7 +210,7 @@ class RedisBroker:
                     self.reconnects += 1
                     log.info("Redis is back; catching rooms up from the database")
                 if self._handlers is not None:
-                    self._catch_up = asyncio.create_task(self._handlers.on_reconnect())
+                    self._catch_up = asyncio.create_task(self._handlers.on_reconnect(), name="broker-catch-up")
             if now >= next_ping:
                 await pubsub.ping()
                 next_ping = now + PING_EVERY
@@ -226,7 +229,7 @@ class RedisBroker:
             log.exception("handling a broker message failed")
 
     async def _publisher(self) -> None:
-        while True:
+        while not self._closing:
             await self._wake.wait()
             self._wake.clear()
             await self._flush()
