@@ -41,6 +41,7 @@ from server.http import (
     rooms,
 )
 from server.http.common import ApiError, error_response
+from server.heap import settle
 from server.hub import Hub
 from server.ingest import Ingest
 from server.logs import configure_logging
@@ -165,8 +166,12 @@ async def _bounded(step: Awaitable[None], what: str) -> None:
     task.result()
 
 
-def create_app(settings: Settings) -> Alongside:
-    """Build the application; the lifespan opens the database, broker, hub and writer."""
+def create_app(settings: Settings, serving: bool = False) -> Alongside:
+    """Build the application; the lifespan opens the database, broker, hub and writer.
+
+    ``serving``: the process exists to run this app (``uvicorn server.app:app``), so once it
+    is ready its start-up heap is frozen (``server.heap``); tests build apps side by side.
+    """
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -186,6 +191,8 @@ def create_app(settings: Settings) -> Alongside:
         )
         await hub.start()
         ingest.start()
+        if serving:
+            settle()
         log.info("alongside process %s ready", process_id)
         try:
             yield
@@ -240,7 +247,7 @@ def create_app(settings: Settings) -> Alongside:
 def _app_from_environment() -> Alongside:
     settings = load_settings()
     configure_logging(settings.log_level)
-    return create_app(settings)
+    return create_app(settings, serving=True)
 
 
 app = _app_from_environment()
