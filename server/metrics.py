@@ -53,7 +53,7 @@ class Metrics:
         )
         self.handshakes_refused = Counter(
             "alongside_handshakes_refused",
-            "WebSocket handshakes refused: origin (403), unauthorized (4001), unavailable (1013)",
+            "WebSocket handshakes refused: origin (403), throttled (429), unauthorized (4001), unavailable (1013)",
             ["reason"],
             registry=r,
         )

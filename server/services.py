@@ -7,11 +7,13 @@ import secrets
 import socket
 from dataclasses import dataclass, field
 
+from server.auth.handshake_throttle import HandshakeThrottle
 from server.auth.throttle import LoginThrottle
 from server.auth.tokens import Signers
 from server.broker import Broker
 from server.hub import Hub
 from server.ingest import Ingest
+from server.memory import Trimmer, glibc_trim
 from server.rules.limits import Bucket
 from server.rules.login_throttle import LoginLimits
 from server.settings import Settings
@@ -34,6 +36,8 @@ class Services:
     process_id: str
     buckets: dict[int, Bucket] = field(default_factory=dict)
     login_throttle: LoginThrottle = field(init=False)
+    handshakes: HandshakeThrottle = field(init=False)
+    trimmer: Trimmer = field(init=False)
 
     def __post_init__(self) -> None:
         limits = self.settings.limits
@@ -45,3 +49,5 @@ class Services:
                 burst_address=limits.login_burst_address,
             )
         )
+        self.handshakes = HandshakeThrottle(limits.handshake)
+        self.trimmer = Trimmer(limits.memory_trim_after, glibc_trim())

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from server.rules.crisis import NO_DETECTION, Detector, compile_detector
+from server.rules.handshake import HandshakeLimits
 from server.rules.ladder import Policy
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,6 +51,26 @@ class Limits:
     login_burst_account: int = 10
     login_per_minute_address: float = 30.0
     login_burst_address: int = 60
+    # WebSocket handshakes (server.rules.handshake): failed authentications per client address,
+    # within which a bad token is told `unauthorized` and closed 4001 (past it: HTTP 429)...
+    handshake_failures_per_second: float = 5.0
+    handshake_failures_burst: int = 50
+    # ...and strikes (a socket closed 1008/1009, a revoked session) per session and per person,
+    # past which their handshakes get HTTP 429 until a strike refills: no reconnecting in a loop
+    handshake_strikes_per_minute: float = 6.0
+    handshake_strikes_burst: int = 3
+    # seconds without a refused handshake or a flooder's socket closed before the memory the flood
+    # freed is given back to the system (glibc's malloc_trim; server.memory); 0: never
+    memory_trim_after: float = 2.0
+
+    @property
+    def handshake(self) -> HandshakeLimits:
+        return HandshakeLimits(
+            failures_per_second=self.handshake_failures_per_second,
+            failures_burst=self.handshake_failures_burst,
+            strikes_per_minute=self.handshake_strikes_per_minute,
+            strikes_burst=self.handshake_strikes_burst,
+        )
 
 
 @dataclass(frozen=True)

@@ -154,6 +154,10 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
         if message["type"] == "websocket.accept":
             self.request = None  # type: ignore[assignment]
             self.response = None  # type: ignore[assignment]
+        elif message["type"] == "websocket.http.response.body" and not message.get("more_body", False):
+            # a refusal before the upgrade (403, 429) is a finished handshake: without this uvicorn
+            # logs "returned without completing handshake" at ERROR for each, a line per throttled try
+            self.handshake_complete = True
 
     async def _send_many(self, texts: list[str]) -> None:
         """Frame every text, then one write (what ``websocket.send`` does, for a batch)."""

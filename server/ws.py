@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse
 from starlette.types import Send as AsgiSend
 from starlette.websockets import WebSocket
 
-from server.auth.current import resolve
+from server.auth.current import active_session, signed_session_id
 from server.auth.guards import origin_allowed, websocket_token
 from server.connection import CLOSE_GRACE, Connection
 from server.logs import LogContext, bind, new_id, note_user
@@ -41,6 +41,7 @@ from server.protocol import (
     error_frame,
     peek_ref,
 )
+from server.rules.handshake import Answer, Verdict, hostile_close
 from server.rules.limits import take
 from server.services import Services
 from server.store import direct_reads
@@ -64,18 +65,18 @@ async def websocket_endpoint(ws: WebSocket, services: Services, send: AsgiSend) 
     bind(LogContext(conn_id=new_id()))  # every line written while this socket is handled names it
     metrics = services.hub.metrics
     headers = Headers(scope=ws.scope)  # not ws.headers: that copy would stay cached on the socket
-    if not origin_allowed(headers.get("origin"), settings.allowed_origins):
-        metrics.handshakes_refused.labels("origin").inc()
-        log.info("ws refused: origin not allowed", extra={"fields": {"status": 403}})
-        await ws.send_denial_response(
-            JSONResponse({"code": "forbidden", "message": "this origin may not open a WebSocket here"}, 403)
-        )
-        return
-    token = websocket_token(headers, cookie_parser(headers.get("cookie", "")))
+    host = ws.client.host if ws.client is not None else None  # behind a proxy: what --proxy-headers gives
+    allowed = origin_allowed(headers.get("origin"), settings.allowed_origins)
+    token = websocket_token(headers, cookie_parser(headers.get("cookie", ""))) if allowed else None
     ws.scope["headers"] = []  # the handshake is over: idle sockets are most of our memory (W3)
     del headers
+    session_id = signed_session_id(services.signers, token, settings.session_max_age)
+    verdict = services.handshakes.before_lookup(allowed, host, session_id)
+    if verdict.answer != Answer.OPEN or session_id is None:
+        await _refuse(ws, services, verdict)
+        return
     try:
-        session = await resolve(services.db, services.signers, token, settings.session_max_age)
+        session = await active_session(services.db, session_id)
     except StoreUnavailable:
         metrics.handshakes_refused.labels("unavailable").inc()
         log.warning("ws refused: storage unavailable", extra={"fields": {"close": 1013}})
@@ -83,13 +84,11 @@ async def websocket_endpoint(ws: WebSocket, services: Services, send: AsgiSend) 
         await ws.send_text(error_frame(ErrorCode.UNAVAILABLE, "storage is unavailable; try again shortly"))
         await ws.close(1013, "try again later")
         return
-    await ws.accept()
-    if session is None:
-        metrics.handshakes_refused.labels("unauthorized").inc()
-        log.info("ws refused: no valid session", extra={"fields": {"close": CloseCode.SESSION_ENDED}})
-        await ws.send_text(error_frame(ErrorCode.UNAUTHORIZED, "sign in first: no valid session"))
-        await ws.close(CloseCode.SESSION_ENDED, "no valid session")
+    verdict = services.handshakes.after_lookup(host, session_id, None if session is None else session.person.id)
+    if verdict.answer != Answer.OPEN or session is None:
+        await _refuse(ws, services, verdict)
         return
+    await ws.accept()
 
     note_user(session.person.id)
     log.info("ws open")
@@ -123,8 +122,38 @@ async def websocket_endpoint(ws: WebSocket, services: Services, send: AsgiSend) 
         closed_by = "server" if conn.close_code is not None else "client"
         code = conn.close_code if conn.close_code is not None else client_code
         log.info("ws closed", extra={"fields": {"close": code, "by": closed_by}})
+        if hostile_close(code):  # closed for flooding: its reconnects are throttled (server.rules.handshake)
+            services.handshakes.strike(conn.session_id, conn.person.id)
+            services.trimmer.churned()
         conn.closed = True
         await conn.stop_writer()
+
+
+async def _refuse(ws: WebSocket, services: Services, verdict: Verdict) -> None:
+    """Answer a handshake that does not open a socket, as ``server.rules.handshake`` decided."""
+    metrics = services.hub.metrics
+    services.trimmer.churned()
+    if verdict.answer == Answer.FORBIDDEN:
+        metrics.handshakes_refused.labels("origin").inc()
+        log.info("ws refused: origin not allowed", extra={"fields": {"status": 403}})
+        await ws.send_denial_response(
+            JSONResponse({"code": "forbidden", "message": "this origin may not open a WebSocket here"}, 403)
+        )
+    elif verdict.answer == Answer.THROTTLED:  # before the upgrade: the cheapest answer there is
+        metrics.handshakes_refused.labels("throttled").inc()
+        log.debug("ws refused: throttled", extra={"fields": {"status": 429, "retry_after": verdict.retry_after}})
+        body = {
+            "code": ErrorCode.RATE_LIMITED,
+            "message": "too many failed or flooding connections; try again later",
+            "retry_after": verdict.retry_after,
+        }
+        await ws.send_denial_response(JSONResponse(body, 429, headers={"Retry-After": str(verdict.retry_after)}))
+    else:  # accepted, then told: a browser learns only a close code, and 4001 sends it to sign in
+        metrics.handshakes_refused.labels("unauthorized").inc()
+        log.info("ws refused: no valid session", extra={"fields": {"close": CloseCode.SESSION_ENDED}})
+        await ws.accept()
+        await ws.send_text(error_frame(ErrorCode.UNAUTHORIZED, "sign in first: no valid session"))
+        await ws.close(CloseCode.SESSION_ENDED, "no valid session")
 
 
 def _raw_sender(send: AsgiSend) -> Callable[[str], Awaitable[None]]:

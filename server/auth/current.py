@@ -10,11 +10,21 @@ from server.store.sessions import ActiveSession
 
 async def resolve(db: Database, signers: Signers, token: str | None, max_age: int) -> ActiveSession | None:
     """The session a token names if its signature, age and server-side row are all good."""
+    session_id = signed_session_id(signers, token, max_age)
+    return None if session_id is None else await active_session(db, session_id)
+
+
+def signed_session_id(signers: Signers, token: str | None, max_age: int) -> str | None:
+    """The session id a token names if its signature and age are good: no database work, so
+    the WebSocket handshake can throttle before it reads anything."""
     if not token or len(token) > 512:
         return None
     session_id = signers.session.verify(token, max_age=max_age)
-    if not isinstance(session_id, str):
-        return None
+    return session_id if isinstance(session_id, str) else None
+
+
+async def active_session(db: Database, session_id: str) -> ActiveSession | None:
+    """The server-side row of a signed session id, if it is neither expired nor revoked."""
     async with db.read() as conn:
         return await session_store.active(conn, session_id)
 

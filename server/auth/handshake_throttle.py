@@ -1,0 +1,90 @@
+"""This process's handshake budgets (the rule is ``server.rules.handshake``).
+
+Like the sign-in throttle, the budgets live in this process only (with N processes a client
+reaching all of them gets N times the configured budget) and the tables are bounded: a
+budget refilled to its burst carries no information and is dropped as it is met, and past
+``max_entries`` the least recently charged are dropped first.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from server.rules.handshake import Answer, HandshakeLimits, Verdict, after_lookup, before_lookup, spend, wait
+from server.rules.limits import Bucket, idle
+from server.rules.login_throttle import address_key
+
+MAX_ENTRIES = 100_000
+SWEEP = 4  # oldest entries looked at per charge
+
+
+class Budgets:
+    """One kind of budget by key: charged on failure, read without charging."""
+
+    def __init__(self, rate: float, burst: int, max_entries: int) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.max_entries = max_entries
+        self.buckets: dict[str, Bucket] = {}  # ordered from least to most recently charged
+
+    def wait(self, key: str, now: float) -> int:
+        return wait(self.buckets.get(key), now, self.rate, self.burst)
+
+    def spend(self, key: str, now: float) -> None:
+        bucket = spend(self.buckets.pop(key, None), now, self.rate, self.burst)
+        self.buckets[key] = bucket
+        for _ in range(SWEEP):
+            oldest = next(iter(self.buckets))
+            if oldest == key or not idle(self.buckets[oldest], now, self.rate, self.burst):
+                break
+            del self.buckets[oldest]
+        while len(self.buckets) > self.max_entries:
+            del self.buckets[next(iter(self.buckets))]
+
+
+class HandshakeThrottle:
+    def __init__(
+        self, limits: HandshakeLimits, max_entries: int = MAX_ENTRIES, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.clock = clock
+        self.failures = Budgets(limits.failures_per_second, limits.failures_burst, max_entries)  # by address
+        self.strikes = Budgets(limits.strike_rate, limits.strikes_burst, max_entries)  # by session and person
+
+    def before_lookup(self, origin_allowed: bool, host: str | None, session_id: str | None) -> Verdict:
+        """The verdict before the session is read; a token that does not verify is charged to its address."""
+        now = self.clock()
+        address = address_key(host)
+        verdict = before_lookup(
+            origin_allowed,
+            session_id is not None,
+            self.failures.wait(address, now),
+            0 if session_id is None else self.strikes.wait(_session(session_id), now),
+        )
+        if verdict.answer == Answer.UNAUTHORIZED:
+            self.failures.spend(address, now)
+        return verdict
+
+    def after_lookup(self, host: str | None, session_id: str, person_id: int | None) -> Verdict:
+        """The verdict once the session was read (``person_id`` None: unknown, expired or revoked,
+        charged to the address and as a strike to the session)."""
+        now = self.clock()
+        if person_id is None:
+            self.failures.spend(address_key(host), now)
+            self.strikes.spend(_session(session_id), now)
+            return after_lookup(False, 0)
+        return after_lookup(True, self.strikes.wait(_person(person_id), now))
+
+    def strike(self, session_id: str, person_id: int) -> None:
+        """A socket of this session was closed for flooding."""
+        now = self.clock()
+        self.strikes.spend(_session(session_id), now)
+        self.strikes.spend(_person(person_id), now)
+
+
+def _session(session_id: str) -> str:
+    return "session:" + session_id
+
+
+def _person(person_id: int) -> str:
+    return f"person:{person_id}"
