@@ -13,7 +13,10 @@ sitting, on a database seeded once by ``bench/run.py``'s ``Prepared``) and:
 2. once the server's ``/metrics`` says every measured socket has joined, waits the
    *before* window, then floods from this process: 50 connections (50 other people) send
    10,000 malformed or oversized frames in all, as fast as the server takes them, while
-   1,000 connection attempts with bad tokens run beside them (25 at a time);
+   1,000 connection attempts with bad tokens run beside them (25 at a time). A flooder whose
+   handshake is refused (HTTP 429: its person's strikes are spent, server.rules.handshake)
+   tries again every 0.2 s, ignoring ``retry_after`` as a hostile client would, until its
+   share is sent or the flood's budget (``--quick`` 40 s, otherwise 60 s) is over;
 3. lets the traffic run through the *after* window.
 
 Reported per run and as medians over runs: the server still up (its process and
@@ -27,6 +30,13 @@ it is answered ``rate_limited`` without being decoded, and a connection past 40 
 is closed with 1008); ``--no-rate-limit`` lifts both (the rate as ``run.py`` does), so
 every hostile frame is handled in full: the harsher case. Prints the figures and writes
 ``bench/results/flood-<timestamp>.json``.
+
+The bar (issue 7), printed last and in the JSON's ``bar``: the server up after every run, no
+measured delivery lost, the measured rooms' p50 and p99 during the flood and during its first
+5 s (when every bad token and most reconnects land) at most ``--latency-factor`` (2) times
+their before-flood figures (medians over runs), and RSS after within ``--rss-tolerance`` (10 %)
+of the baseline in every run. ``--no-trim`` runs the server without giving freed memory back
+(``LIMIT_MEMORY_TRIM_AFTER=0``), to compare.
 """
 
 from __future__ import annotations
@@ -50,10 +60,13 @@ from loadgen import latency_summary
 from prometheus_client.parser import text_string_to_metric_families
 from run import CHILDREN, RESULTS, Prepared, Server, flags, get_json, loadgen, log, server_log_problems, start_sitting
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 FLOODERS = 50
 MEASURED_MEMBERS = 25
+RETRY_EVERY = 0.2  # seconds a flooder waits before reconnecting after a refused handshake
+BURST_S = 5.0  # the flood's first seconds, when every bad token and most reconnects land
+WINDOWS = ("before", "during", "during_first_5s", "after")
 
 
 def shape(quick: bool) -> dict[str, Any]:
@@ -142,6 +155,9 @@ class Flooder:
                 ping_interval=None,
                 close_timeout=2,
             )
+        except InvalidStatus as exc:  # refused before the upgrade (429: throttled)
+            self.failures[f"http_{exc.response.status_code}"] += 1
+            return None
         except Exception as exc:
             self.failures[type(exc).__name__] += 1
             return None
@@ -174,7 +190,7 @@ class Flooder:
         while self.sent < self.share and time.monotonic() < deadline:
             ws = await self._open()
             if ws is None:
-                await asyncio.sleep(0.2)
+                await asyncio.sleep(RETRY_EVERY)  # a hostile client: retry_after is not honoured
                 continue
             reader = asyncio.create_task(self._read(ws))
             answered_before, sent_before = sum(self.errors.values()), self.sent
@@ -226,6 +242,8 @@ async def bad_logins(url: str, valid: str, attempts: int, concurrency: int, dead
                     with contextlib.suppress(ConnectionClosed):
                         await asyncio.wait_for(ws.recv(), 10)
                     outcomes[f"{first.get('code') or first.get('type')}:{ws.close_code}"] += 1
+            except InvalidStatus as exc:  # refused before the upgrade (429: the address's failures are spent)
+                outcomes[f"http_{exc.response.status_code}"] += 1
             except Exception as exc:
                 outcomes[f"failed:{type(exc).__name__}"] += 1
             latencies.append(time.perf_counter_ns() - started)
@@ -234,12 +252,19 @@ async def bad_logins(url: str, valid: str, attempts: int, concurrency: int, dead
     return {"attempts": attempts, "outcomes": dict(outcomes), "latency": latency_summary(latencies)}
 
 
+def cpu_s(proc: psutil.Process) -> float:
+    times = proc.cpu_times()
+    return float(times.user + times.system)
+
+
 async def flood(server: Server, manifest: dict[str, Any], s: dict[str, Any]) -> dict[str, Any]:
     users = manifest["users"][-FLOODERS:]  # people of their own: none of them is in a measured room
     room = manifest["groups"]["w1"][0]["id"]  # sends name a real room; none gets past validation
     share = s["frames"] // FLOODERS
     deadline = time.monotonic() + s["flood_budget_s"]
     flooders = [Flooder(server.ws_url, u["token"], room, share) for u in users]
+    server_proc, me = psutil.Process(server.proc.pid), psutil.Process()  # type: ignore[union-attr]
+    cpu_before = (cpu_s(server_proc), cpu_s(me))
     started = time.time_ns()
     t = time.perf_counter()
     logins, _ = await asyncio.gather(
@@ -247,6 +272,8 @@ async def flood(server: Server, manifest: dict[str, Any], s: dict[str, Any]) -> 
         asyncio.gather(*(f.run(deadline) for f in flooders)),
     )
     seconds = time.perf_counter() - t
+    # the 2 cores are shared: what the server spent, and what the flooding client itself took
+    cpu = {"server_s": cpu_s(server_proc) - cpu_before[0], "flooding_client_s": cpu_s(me) - cpu_before[1]}
     errors: Counter[str] = Counter()
     closes: Counter[str] = Counter()
     failures: Counter[str] = Counter()
@@ -267,6 +294,7 @@ async def flood(server: Server, manifest: dict[str, Any], s: dict[str, Any]) -> 
         "errors_received": dict(errors),
         "closes": dict(closes),
         "bad_tokens": logins,
+        "cpu_during": {k: round(v, 2) for k, v in cpu.items()},
     }
 
 
@@ -351,7 +379,9 @@ async def one_run(p: Prepared, n: int, s: dict[str, Any], stamp: str, logs: Path
         f = out["flood"]
         log(
             f"run {n}: flood over in {f['seconds']} s ({f['frames_sent']:,} frames, {f['frames_per_s']}/s); "
-            f"errors back {f['errors_received']}; closes {f['closes']}; bad tokens {f['bad_tokens']['outcomes']}"
+            f"errors back {f['errors_received']}; closes {f['closes']}; {f['flooder_connects']} flooder sockets, "
+            f"refused {f['flooder_connect_failures']}; bad tokens {f['bad_tokens']['outcomes']}; "
+            f"CPU during it {f['cpu_during']}"
         )
         out["w1"] = await traffic
         metrics_after = await asyncio.to_thread(scrape, server)
@@ -366,6 +396,7 @@ async def one_run(p: Prepared, n: int, s: dict[str, Any], stamp: str, logs: Path
         out["latency"] = {
             "before": window(data, traffic_from, start),
             "during": window(data, start, end),
+            "during_first_5s": window(data, start, min(end, start + int(BURST_S * 1e9))),
             "after": window(data, after_from, sent_until + int(5e9)),
         }
         baseline = statistics.median(rss.between(start - int(3e9), start) or [0])
@@ -406,9 +437,7 @@ def report_run(r: dict[str, Any]) -> None:
         x = lat.get(w) or {}
         return f"{w} p50 {x.get('p50_ms')} / p99 {x.get('p99_ms')} ms (n={x.get('n')})"
 
-    log(
-        f"run {r['run']}: server up: {r.get('server_up')}; " + "; ".join(cell(w) for w in ("before", "during", "after"))
-    )
+    log(f"run {r['run']}: server up: {r.get('server_up')}; " + "; ".join(cell(w) for w in WINDOWS))
     log(
         f"run {r['run']}: W1 lost {r.get('w1_loss')} of {r.get('w1_expected')}, closes {r.get('w1_close_codes')}; "
         f"RSS {rss.get('baseline')} -> peak {rss.get('peak')} -> after {rss.get('after')} MB "
@@ -423,7 +452,7 @@ def medians(runs: list[dict[str, Any]]) -> dict[str, Any]:
         return statistics.median(values) if values else None
 
     out: dict[str, Any] = {"runs": len(runs), "server_up_all": all(r.get("server_up") for r in runs)}
-    for w in ("before", "during", "after"):
+    for w in WINDOWS:
         for q in ("p50_ms", "p99_ms"):
             out[f"{w}_{q}"] = med([(r.get("latency") or {}).get(w, {}).get(q) for r in runs])
     for k in ("baseline", "peak", "after", "after_vs_baseline_pct"):
@@ -436,6 +465,25 @@ def medians(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def bar(m: dict[str, Any], factor: float) -> dict[str, Any]:
+    """Issue 7's bar on the medians: the server stays up and loses nothing, the other rooms keep
+    their latency (p50 and p99 during the flood, and in its first seconds, at most ``factor``
+    times what they were before it) and RSS returns within the tolerance (every run)."""
+    latency = {
+        f"{w}_{q}": (m[f"{w}_{q}"], round(factor * m[f"before_{q}"], 1))
+        for w in ("during", "during_first_5s")
+        for q in ("p50_ms", "p99_ms")
+        if m.get(f"{w}_{q}") is not None and m.get(f"before_{q}") is not None
+    }
+    checks = {
+        "server_up": bool(m.get("runs")) and m["server_up_all"],
+        "no_loss": bool(m.get("runs")) and all(lost == 0 for lost in m["w1_lost_all"]),
+        "latency_kept": len(latency) == 4 and all(value <= bound for value, bound in latency.values()),
+        "rss_returned": bool(m.get("runs")) and m["rss_returned_all"],
+    }
+    return {"latency_factor": factor, "latency_vs_bound_ms": latency, **checks, "met": all(checks.values())}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="1 run, 10 measured rooms, shorter windows")
@@ -446,7 +494,16 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="lift the per-person rate limit as run.py does (every hostile frame is then handled in full)",
     )
+    parser.add_argument(
+        "--no-trim", action="store_true", help="the server keeps freed memory (LIMIT_MEMORY_TRIM_AFTER=0), to compare"
+    )
     parser.add_argument("--rss-tolerance", type=float, default=10.0, help="percent over baseline still 'returned'")
+    parser.add_argument(
+        "--latency-factor",
+        type=float,
+        default=2.0,
+        help="the bar: during-flood p50 and p99 at most this many times the before-flood ones",
+    )
     parser.add_argument("--lock-wait", type=float, default=1200, help="seconds to wait for another sitting")
     args = parser.parse_args(argv)
     runs = args.runs or (1 if args.quick else 3)
@@ -460,6 +517,9 @@ def main(argv: list[str] | None = None) -> int:
     else:  # every hostile frame handled in full: no socket is closed for refused frames either
         p.config.overrides = {"LIMIT_REFUSED_PER_SECOND": "100000", "LIMIT_REFUSED_BURST": "100000"}
     report["rate_limit"] = "lifted" if args.no_rate_limit else "as deployed"
+    if args.no_trim:  # freed memory kept by the allocator, as before server.memory
+        p.config.overrides["LIMIT_MEMORY_TRIM_AFTER"] = "0"
+    report["memory_trim"] = not args.no_trim
     try:
         p.setup()
         for n in range(1, runs + 1):
@@ -478,21 +538,32 @@ def main(argv: list[str] | None = None) -> int:
         CHILDREN.stop_all()
         p.teardown()
         report["median"] = medians([r for r in report["runs"] if "error" not in r])
+        report["bar"] = bar(report["median"], args.latency_factor)
         report["machine"]["loadavg_end"] = os.getloadavg()
         RESULTS.mkdir(exist_ok=True)
         out = RESULTS / f"flood-{stamp}.json"
         out.write_text(json.dumps(report, indent=1, default=str))
         m = report["median"]
         print()
-        print(f"flood, {m['runs']} run(s), medians ({args.config}, rate limit {report['rate_limit']}):")
+        print(
+            f"flood, {m['runs']} run(s), medians ({args.config}, rate limit {report['rate_limit']}, "
+            f"memory trim {'on' if report['memory_trim'] else 'off'}):"
+        )
         print(f"  server up every run: {m['server_up_all']}; flood complete: {m['flood_complete_all']}")
         print(f"  flood: {m['flood_seconds']} s, {m['flood_frames_per_s']} hostile frames/s")
-        for w in ("before", "during", "after"):
-            print(f"  W1-like rooms {w:>6}: p50 {m[f'{w}_p50_ms']} ms, p99 {m[f'{w}_p99_ms']} ms")
+        for w in WINDOWS:
+            print(f"  W1-like rooms {w:>15}: p50 {m[f'{w}_p50_ms']} ms, p99 {m[f'{w}_p99_ms']} ms")
         print(f"  W1-like lost deliveries per run: {m['w1_lost_all']}")
         print(
             f"  RSS: baseline {m['rss_baseline']} MB -> peak {m['rss_peak']} MB -> after {m['rss_after']} MB "
             f"({m['rss_after_vs_baseline_pct']}%; within {args.rss_tolerance:g}% every run: {m['rss_returned_all']})"
+        )
+        b = report["bar"]
+        kept = ", ".join(f"{k} {v} <= {bound}" for k, (v, bound) in b["latency_vs_bound_ms"].items())
+        print(
+            f"  BAR {'MET' if b['met'] else 'NOT MET'}: server up {b['server_up']}; no loss {b['no_loss']}; "
+            f"latency kept (<= {args.latency_factor:g}x before) {b['latency_kept']} ({kept}); "
+            f"RSS back within {args.rss_tolerance:g}% {b['rss_returned']}"
         )
         log(f"results in {out}")
     return 1 if report.get("interrupted") or not report["runs"] or "error" in report["runs"][-1] else 0
