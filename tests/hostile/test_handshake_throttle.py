@@ -1,0 +1,149 @@
+"""Handshake throttling over real sockets (issue 7, bench/flood.py; the rule is server.rules.handshake).
+
+Bad tokens from one address are told ``unauthorized`` and closed ``4001`` until the address's
+failure budget is spent, then refused with HTTP 429 before the upgrade while good tokens from
+the same address still open; a person whose sockets keep being closed for flooding (1009) or
+who keeps presenting a revoked session is refused with 429 and ``retry_after``, before the
+session is read, whichever session they come back with.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+import orjson
+import pytest
+from websockets.exceptions import InvalidStatus
+
+from server.protocol import CloseCode
+from server.settings import Limits
+from server.store.database import Database
+from tests.support.client import WsClient, login, signed_in_socket
+from tests.support.live import Live, live_server, settings_for
+from tests.support.seed import Account, create_cast
+
+# three failures per address and two strikes per person, refilled too slowly to matter here
+LIMITS = Limits(
+    rate_per_second=1000.0,
+    rate_burst=1000,
+    handshake_failures_per_second=0.001,
+    handshake_failures_burst=3,
+    handshake_strikes_per_minute=0.06,
+    handshake_strikes_burst=2,
+)
+
+
+@dataclass
+class World:
+    live: Live
+    ann: Account
+    ben: Account
+
+
+@pytest.fixture
+async def world(sqlite_url: str) -> AsyncIterator[World]:
+    db = Database(sqlite_url)
+    cast = await create_cast(db)
+    async with live_server(settings_for(sqlite_url, limits=LIMITS)) as live:
+        yield World(live, cast.ann, cast.ben)
+    await db.dispose()
+
+
+async def told_to_sign_in(world: World, token: str | None) -> None:
+    bad = await WsClient.open(world.live.ws_url, token)
+    assert (await bad.next())["code"] == "unauthorized"
+    await asyncio.wait_for(bad.ended(), 5)
+    assert bad.ws.close_code == CloseCode.SESSION_ENDED
+
+
+async def throttled(world: World, token: str | None) -> int:
+    """The handshake is refused with 429 before the upgrade; its retry_after in seconds."""
+    with pytest.raises(InvalidStatus) as caught:
+        await WsClient.open(world.live.ws_url, token)
+    response = caught.value.response
+    assert response.status_code == 429
+    body = orjson.loads(response.body)
+    assert body["code"] == "rate_limited" and body["retry_after"] >= 1
+    assert response.headers["Retry-After"] == str(body["retry_after"])
+    return int(body["retry_after"])
+
+
+class Errors(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+async def gone(world: World, who: Account) -> None:
+    """Until the server has let go of every socket of this person."""
+    hub = world.live.app.state.services.hub
+    for _ in range(100):
+        if not [conn for conn in hub.connections if conn.person.id == who.person.id]:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the server still holds the socket")
+
+
+async def answers_a_ping(client: WsClient) -> None:
+    await client.send({"type": "ping", "ref": "p"})
+    assert (await client.until(lambda f: f.get("ref") == "p"))[-1] == {"type": "pong", "ref": "p"}
+    await client.close()
+
+
+async def refused_handshakes(world: World, reason: str) -> float:
+    async with httpx.AsyncClient(base_url=world.live.url) as http:
+        text = (await http.get("/metrics")).text
+    line = f'alongside_handshakes_refused_total{{reason="{reason}"}} '
+    return sum(float(row[len(line) :]) for row in text.splitlines() if row.startswith(line))
+
+
+async def test_bad_tokens_past_the_address_budget_get_429_and_good_ones_still_open(world: World) -> None:
+    for token in ("forged", None, "another forged one"):
+        await told_to_sign_in(world, token)
+    errors = Errors()
+    uvicorn_log = logging.getLogger("uvicorn.error")
+    uvicorn_log.addHandler(errors)
+    try:
+        assert await throttled(world, "forged again") >= 1
+        assert await throttled(world, None) >= 1
+    finally:
+        uvicorn_log.removeHandler(errors)
+    assert not errors.records, "a refusal before the upgrade is a finished handshake, not an error"
+    ann = await signed_in_socket(world.live, world.ann)  # someone else behind the same address
+    await answers_a_ping(ann)
+    assert await refused_handshakes(world, "unauthorized") == 3
+    assert await refused_handshakes(world, "throttled") == 2
+
+
+async def test_a_person_whose_sockets_are_closed_for_flooding_cannot_reconnect_in_a_loop(world: World) -> None:
+    limit = world.live.app.state.services.settings.limits.transport_max_bytes
+    token = await login(world.live.url, world.ann.username, world.ann.password)
+    for _ in range(LIMITS.handshake_strikes_burst):
+        flooder = await WsClient.open(world.live.ws_url, token)
+        assert (await flooder.next())["type"] == "hello"
+        await flooder.send("z" * (limit + 1))
+        await asyncio.wait_for(flooder.ended(), 5)
+        assert flooder.ws.close_code == CloseCode.TOO_BIG
+        await gone(world, world.ann)  # the strike is taken as the server lets the socket go
+    retry_after = await throttled(world, token)  # refused before the session is read
+    assert retry_after == pytest.approx(60 / LIMITS.handshake_strikes_per_minute, abs=1)
+    again = await login(world.live.url, world.ann.username, world.ann.password)
+    await throttled(world, again)  # a new sign-in is the same person
+    await answers_a_ping(await signed_in_socket(world.live, world.ben))  # nobody else is affected
+
+
+async def test_a_revoked_session_presented_again_and_again_is_throttled(world: World) -> None:
+    token = await login(world.live.url, world.ann.username, world.ann.password)
+    async with httpx.AsyncClient(base_url=world.live.url) as http:
+        response = await http.post("/api/auth/logout", headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 204
+    for _ in range(LIMITS.handshake_strikes_burst):
+        await told_to_sign_in(world, token)  # what the browser needs to go to the sign-in page
+    await throttled(world, token)
