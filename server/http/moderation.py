@@ -36,6 +36,11 @@ from server.store.events import iso
 from server.store.users import Person
 
 MUTE_MAX_MINUTES = 30 * 24 * 60
+ERASED_ALREADY = {  # removing a message whose text another erasure took: what the 409 says
+    "deleted": "this message was erased already: its writer deleted their account",
+    "expired": "this message was erased already: the program's retention period passed",
+    "moderator": "this message was removed already",
+}
 UserId = Annotated[int, Field(strict=True, ge=1, le=2**62)]
 Reason = Annotated[str, Field(min_length=1, max_length=500)]
 Model = TypeVar("Model", bound=BaseModel)
@@ -91,7 +96,8 @@ async def _member(conn: AsyncConnection, room_id: int, user_id: int | None) -> t
 
 
 async def remove_message(request: Request) -> Response:
-    """DELETE /api/rooms/{id}/messages/{seq}: the message becomes a tombstone (again: the first removal)."""
+    """DELETE /api/rooms/{id}/messages/{seq}: the message becomes a tombstone (again: the first
+    removal; erased by a deletion or retention: 409, nothing stored or audited)."""
     services = services_of(request)
     session = await session_of(request)
     room_id = room_path_id(request)
@@ -99,7 +105,10 @@ async def remove_message(request: Request) -> Response:
     body = await _optional(request, ReasonBody)
     async with services.db.write() as conn:
         room = await _room(conn, session.person, room_id)
-        redaction = None if target is None else await moderation_store.redact(conn, room_id=room_id, target=target)
+        try:
+            redaction = None if target is None else await moderation_store.redact(conn, room_id=room_id, target=target)
+        except moderation_store.ErasedAlready as exc:
+            raise ApiError(ErrorCode.CONFLICT, ERASED_ALREADY[exc.reason], removed=exc.reason) from None
         if redaction is None:
             raise ApiError(ErrorCode.NOT_FOUND, "no such message in this room")
         if redaction.frame is not None:

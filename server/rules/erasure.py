@@ -41,6 +41,13 @@ def may_delete_own_account(role: str) -> bool:
     return role in ACCOUNT_ROLES
 
 
+def erased_reason(data: str | None) -> Reason:
+    """Why a message whose body is gone was erased: the reason its ``data`` keeps, else a
+    moderator's removal (the only erasure that leaves no reason there)."""
+    found = orjson.loads(data).get("removed") if data else None
+    return next((reason for reason in REASONS if reason == found), "moderator")
+
+
 def erased_data(data: str | None, reason: Reason) -> str:
     """The ``data`` an erased message keeps: the reply reference without the quoted text, and why."""
     kept: dict[str, Any] = {}

@@ -23,6 +23,7 @@ from sqlalchemy import Table, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.protocol import ErrorCode
+from server.rules.erasure import Reason, erased_reason
 from server.store import enrollments as enrollment_store
 from server.store import sessions as session_store
 from server.store.database import as_utc
@@ -90,6 +91,15 @@ class Redaction:
     frame: dict[str, Any] | None
 
 
+class ErasedAlready(Exception):
+    """The message's text is gone already, not by a moderator's removal (``reason``: its
+    writer deleted their account, or retention): there is nothing left to remove."""
+
+    def __init__(self, reason: Reason) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 def _redacted_data(target: int) -> str:
     return orjson.dumps({"target": target}).decode()
 
@@ -97,19 +107,26 @@ def _redacted_data(target: int) -> str:
 async def redact(conn: AsyncConnection, *, room_id: int, target: int) -> Redaction | None:
     """Remove the message at ``target`` (see the module invariant); None when there is no such message.
 
-    Removing a removed message again answers the first removal (no second event).
+    Removing a removed message again answers the first removal (no second event); one whose
+    text was erased otherwise raises ``ErasedAlready`` (no moderator's removal to name).
     """
     await conn.execute(select(rooms.c.id).where(rooms.c.id == room_id).with_for_update())
     found = await message_at(conn, room_id, target)
     if found is None:
         return None
     if found.removed:
-        earlier = await conn.scalar(
-            select(events.c.seq).where(
-                events.c.room_id == room_id, events.c.type == "redacted", events.c.data == _redacted_data(target)
+        data = await conn.scalar(select(events.c.data).where(events.c.room_id == room_id, events.c.seq == target))
+        reason = erased_reason(data)
+        earlier = None
+        if reason == "moderator":
+            earlier = await conn.scalar(
+                select(events.c.seq).where(
+                    events.c.room_id == room_id, events.c.type == "redacted", events.c.data == _redacted_data(target)
+                )
             )
-        )
-        return Redaction(seq=int(earlier or 0), author_id=found.author_id, frame=None)
+        if earlier is None:
+            raise ErasedAlready(reason)
+        return Redaction(seq=int(earlier), author_id=found.author_id, frame=None)
     await conn.execute(update(events).where(events.c.room_id == room_id, events.c.seq == target).values(body=None))
     for table in (events, held_messages):
         await _drop_quotes(conn, table, room_id, target)

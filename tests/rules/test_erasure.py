@@ -12,6 +12,7 @@ from server.rules.erasure import (
     DELETED_NAME,
     deleted_username,
     erased_data,
+    erased_reason,
     may_delete_own_account,
     quote_erased,
     retention_cutoff,
@@ -39,6 +40,14 @@ def test_an_erased_message_keeps_its_reply_reference_without_text_and_says_why()
         "reply_to": {"seq": 4, "author": {"id": 2, "display_name": "Pat"}, "excerpt": None},
         "removed": "deleted",
     }
+
+
+def test_an_erased_messages_reason_is_what_its_data_says_else_a_moderators_removal() -> None:
+    assert erased_reason(erased_data(QUOTE, "deleted")) == "deleted"
+    assert erased_reason(erased_data(None, "expired")) == "expired"
+    assert erased_reason(None) == "moderator"  # a moderator's removal leaves data as it was
+    assert erased_reason(QUOTE) == "moderator"
+    assert erased_reason('{"removed": "unknown"}') == "moderator"
 
 
 def test_a_quote_of_an_erased_message_loses_its_text_and_a_deleted_writers_name() -> None:
