@@ -5,6 +5,7 @@
 import { clip, displayName } from './format.js';
 import { REACTIONS } from './reactions.js';
 import { isRemoved } from './room.js';
+import { erasedNews } from './tombstone.js';
 
 const MANY = 3;
 
@@ -23,7 +24,7 @@ export function arrivalAnnouncements(room, added, meId) {
   const fromOthers = messagesFromOthers(room, added, meId);
   if (fromOthers.length > MANY) said.push(`${fromOthers.length} new messages in ${room.name}.`);
   else for (const ev of fromOthers) said.push(`${displayName(ev.author)}: ${clip(ev.body)}`);
-  if (added.some((ev) => ev.type === 'redacted')) said.push('A message was removed by a moderator.');
+  for (const news of new Set(added.filter((ev) => ev.type === 'redacted').map((ev) => erasedNews(ev.reason)))) if (news) said.push(news);
   for (const ev of added) {
     if (ev.type !== 'reaction' || !ev.on || isMe(ev.user, meId)) continue;
     const target = room.events.get(ev.target);

@@ -6,7 +6,7 @@
 import { api } from './api.js';
 import { SYNC_GRACE_MS } from './catch_up.js';
 import { untilMs } from './posting.js';
-import { createRoom, isBehind, isRemoved, roomKey } from './room.js';
+import { createRoom, isBehind, removalReason, roomKey } from './room.js';
 import { groupRooms, preferredRoom } from './room_groups.js';
 import { renderRoomList } from './room_list_view.js';
 import { applyListing, latestLine, unreadCount } from './unread.js';
@@ -108,7 +108,7 @@ export class RoomsPanel {
     const describe = (room) => ({
       // The room on screen shows its new messages itself.
       unread: room.key === chat.openKey && chat.conversation.onScreen() ? 0 : unreadCount(room, meId),
-      latest: latestLine(room, meId, (ev) => isRemoved(room, ev), (id) => chat.mutes.has(id)),
+      latest: latestLine(room, meId, (ev) => removalReason(room, ev), (id) => chat.mutes.has(id)),
     });
     renderRoomList(this.dom.roomList, groupRooms(this.listed()), chat.openKey, (key) => chat.selectRoom(key), describe);
   }

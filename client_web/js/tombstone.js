@@ -28,6 +28,18 @@ export function quoteGoneText(why) {
   return 'removed by a moderator';
 }
 
+/**
+ * What a screen reader hears when a message in the open room is erased, or
+ * null: a removal or a deletion is news, old messages passing the program's
+ * retention period (a sweep every hour) are not.
+ */
+export function erasedNews(why) {
+  const reason = reasonOf(why);
+  if (reason === 'deleted') return 'A message was erased: its writer deleted their account.';
+  if (reason === 'expired') return null;
+  return 'A message was removed by a moderator.';
+}
+
 /** The writer's name as shown: a deleted account is "deleted user" even in a copy loaded before. */
 export function writerName(name, why) {
   return why === 'deleted' ? DELETED_NAME : name;

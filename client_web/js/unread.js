@@ -6,6 +6,7 @@
 // an event seen twice is never counted twice.
 
 import { clip, displayName } from './format.js';
+import { reasonOf, tombstoneText, writerName } from './tombstone.js';
 
 export const MAX_UNREAD = 999; // the server caps its count there too
 
@@ -53,11 +54,14 @@ function isLatest(latest) {
 }
 
 /**
- * The room's latest message for its line in the list: {who, text, ts, seq}
- * or null. `who` is "You" for mine. A removed message says so; one from a
- * person I muted for myself (`mutedByMe(authorId)`) keeps its words to itself.
+ * The room's latest message for its line in the list: {who, text, ts, seq,
+ * removed} or null. `who` is "You" for mine. An erased message reads as its
+ * tombstone does in the timeline (tombstone.js), by why it was erased:
+ * `whyRemoved(ev)` gives the reason of a message we hold (falsy when it was not
+ * erased), the listing gives it with `removed`. One from a person I muted for
+ * myself (`mutedByMe(authorId)`) keeps its words to itself.
  */
-export function latestLine(room, meId, isRemoved, mutedByMe = () => false) {
+export function latestLine(room, meId, whyRemoved, mutedByMe = () => false) {
   let held = null;
   for (const ev of room.events.values()) if (ev.type === 'message' && (!held || ev.seq > held.seq)) held = ev;
   const listed = room.listedLatest;
@@ -65,15 +69,15 @@ export function latestLine(room, meId, isRemoved, mutedByMe = () => false) {
   const pick = held && (!listed || held.seq >= listed.seq) ? held : listed;
   if (!pick) return null;
   const author = pick.author && typeof pick.author === 'object' ? pick.author : null;
-  const who = author && String(author.id) === me ? 'You' : displayName(author);
-  const removed = pick === held ? isRemoved(held) : pick.excerpt === null || pick.excerpt === undefined;
-  if (!removed && author && who !== 'You' && mutedByMe(author.id)) {
+  const gone = pick === held ? whyRemoved(held) : pick.excerpt === null || pick.excerpt === undefined;
+  const why = gone ? reasonOf(pick === held ? gone : pick.removed) : null;
+  const who = author && String(author.id) === me ? 'You' : writerName(displayName(author), why);
+  if (!why && author && who !== 'You' && mutedByMe(author.id)) {
     return { who: 'A person you muted', text: 'message folded away', ts: pick.ts, seq: pick.seq, removed: true };
   }
   const words = pick === held ? held.body : pick.excerpt;
-  return { who, text: removed ? 'Message removed' : clip(words, 80), ts: pick.ts, seq: pick.seq, removed };
+  return { who, text: why ? tombstoneText(why) : clip(words, 80), ts: pick.ts, seq: pick.seq, removed: !!why };
 }
-
 
 /**
  * How many events to ask for when a room is first opened: one page, or

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { arrivalAnnouncements } from '../js/announcements.js';
 import { excerpt } from '../js/format.js';
-import { applyLatestPage, applyLive, createRoom, isRemoved } from '../js/room.js';
+import { applyLatestPage, applyLive, createRoom, isRemoved, removalReason } from '../js/room.js';
+import { tombstoneText } from '../js/tombstone.js';
 import { applyListing, applyRead, countIsOurs, firstPageSize, latestLine, unreadCount } from '../js/unread.js';
 
 const ME = 1;
@@ -36,7 +37,31 @@ test('messages arriving after the listing add to it: others’ only, each once',
   assert.equal(unreadCount(room, ME), 4);
   assert.deepEqual(latestLine(room, ME, (ev) => isRemoved(room, ev)), { who: 'You', text: 'mine', ts: '2025-01-01T00:00:00Z', seq: 12, removed: false });
   applyLive(room, { type: 'redacted', seq: 14, target: 12 });
-  assert.equal(latestLine(room, ME, (ev) => isRemoved(room, ev)).text, 'Message removed');
+  assert.equal(latestLine(room, ME, (ev) => removalReason(room, ev)).text, tombstoneText('moderator'));
+});
+
+test('an erased latest message reads as its timeline tombstone, by why it was erased', () => {
+  // from the listing: the server says why (`removed`), no excerpt
+  const gone = (removed, author = ben) => roomFrom(listed({ latest: { seq: 10, author, excerpt: null, removed, ts: 't' } }));
+  const line = (room) => latestLine(room, ME, (ev) => removalReason(room, ev));
+  assert.deepEqual(line(gone('expired')), { who: 'Ben', text: tombstoneText('expired'), ts: 't', seq: 10, removed: true });
+  assert.deepEqual(line(gone('deleted', { id: 2, display_name: 'deleted user' })), { who: 'deleted user', text: tombstoneText('deleted'), ts: 't', seq: 10, removed: true });
+  assert.equal(line(gone(undefined)).text, tombstoneText('moderator')); // an older server: a moderator's
+  assert.equal(line(gone('moderator')).text, 'Removed by a moderator');
+  // live: a message we hold, erased by a `redacted` event with a reason, under a name loaded before
+  const room = roomFrom(listed());
+  applyLatestPage(room, [m(9), m(10)], true);
+  applyLive(room, { type: 'redacted', seq: 11, target: 10, reason: 'deleted' });
+  assert.deepEqual(line(room), { who: 'deleted user', text: tombstoneText('deleted'), ts: '2025-01-01T00:00:00Z', seq: 10, removed: true });
+  const aged = roomFrom(listed());
+  applyLatestPage(aged, [m(9), m(10)], true);
+  applyLive(aged, { type: 'redacted', seq: 11, target: 10, reason: 'expired' });
+  assert.equal(line(aged).text, 'Message erased after the program’s retention period');
+  assert.equal(line(aged).who, 'Ben');
+  // and from history, the stored copy saying why
+  const stored = roomFrom(listed());
+  applyLatestPage(stored, [m(9), { ...m(10), body: null, removed: 'expired' }], true);
+  assert.equal(line(stored).text, tombstoneText('expired'));
 });
 
 test('moving my read marker: counted exactly when we hold what lies after it, else the listing is stale', () => {
@@ -93,6 +118,10 @@ test('announcements: others’ messages, removals, and reactions to my messages'
   const many = [m(8), m(9), m(10), m(11)];
   assert.deepEqual(arrivalAnnouncements(room, many, ME), ['4 new messages in Group.']);
   assert.deepEqual(arrivalAnnouncements(room, [{ type: 'redacted', seq: 12, target: 2 }], ME), ['A message was removed by a moderator.']);
+  // an account deletion erasing several is said once; retention's hourly sweep is not news
+  const deleted = (seq, target) => ({ type: 'redacted', seq, target, reason: 'deleted' });
+  assert.deepEqual(arrivalAnnouncements(room, [deleted(13, 3), deleted(14, 4)], ME), ['A message was erased: its writer deleted their account.']);
+  assert.deepEqual(arrivalAnnouncements(room, [{ type: 'redacted', seq: 15, target: 5, reason: 'expired' }], ME), []);
 });
 
 test('a reply quotes the first 140 characters, counted as the server counts them', () => {

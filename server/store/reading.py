@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, FromClause, Row, ScalarSelect, and_, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from server.rules.erasure import erased_reason
 from server.store.events import iso
 from server.store.excerpts import quote
 from server.store.models import Event, Membership, User
@@ -77,15 +78,20 @@ LATEST_COLUMNS = (
     latest.c.author_id.label("latest_author_id"),
     latest_author.c.display_name.label("latest_author_name"),
     latest.c.body.label("latest_body"),
+    latest.c.data.label("latest_data"),
     latest.c.created_at.label("latest_at"),
 )
 
 
 def latest_line(row: Row[*tuple[Any, ...]]) -> dict[str, Any] | None:
-    """The room list's ``latest``: the latest message's seq, author, excerpt and time, or None."""
+    """The room list's ``latest``: the latest message's seq, author, excerpt and time, or None;
+    an erased one has no excerpt and says why (``removed``, as its tombstone in history does)."""
     if row.latest_seq is None:
         return None
-    return {
+    line = {
         **quote(row.latest_seq, row.latest_author_id, row.latest_author_name, row.latest_body),
         "ts": iso(row.latest_at),
     }
+    if row.latest_body is None:
+        line["removed"] = erased_reason(row.latest_data)
+    return line
