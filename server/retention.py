@@ -2,7 +2,10 @@
 
 Once by default (for cron or by hand); with ``--every`` it runs again after each pause and
 is the Procfile's ``retention`` process. Any number of runs, even at once, erase each
-expired message once (``server.store.retention``); it needs only the database, no Redis.
+expired message once (``server.store.retention``); it needs only the database, no Redis,
+in either configuration: the ``redacted`` events it stores reach open pages through the web
+processes' periodic pass. It deliberately opens no hub (``server.commands.operator``): a
+long-lived hub's pass would also escalate crisis alerts, and without Redis tell no one.
 """
 
 from __future__ import annotations

@@ -35,8 +35,7 @@ from server.store import queue as queue_store
 from server.store import rooms as room_store
 from server.store import sessions as session_store
 from server.store.enrollments import Change
-from server.store.erasure import erase
-from server.store.events import append_event
+from server.store.erasure import erase, store_redactions
 from server.store.models import Event, HeldMessage, Membership, PersonalMute, QueueItem, User
 from server.store.users import Person
 
@@ -132,17 +131,9 @@ async def _erase_messages(conn: AsyncConnection, user_id: int, done: Deletion) -
         rooms.append(room_id)
         seqs = [int(row.seq) for row in group]
         for start in range(0, len(seqs), CHUNK):
-            for target in await erase(conn, room_id, seqs[start : start + CHUNK], "deleted"):
-                done.redactions.append(
-                    await append_event(
-                        conn,
-                        room_id=room_id,
-                        type_="redacted",
-                        subject=None,
-                        data={"target": target, "reason": "deleted"},
-                    )
-                )
-                done.messages += 1
+            erased = await erase(conn, room_id, seqs[start : start + CHUNK], "deleted")
+            done.redactions += await store_redactions(conn, room_id, erased, "deleted")
+            done.messages += len(erased)
     return rooms
 
 

@@ -3,17 +3,24 @@
 Invariant: after ``erase`` the text of the erased messages is nowhere in the database: the
 bodies are NULL, the quotes of them in replies (stored and held) have no excerpt, and their
 reactions are gone, as when a moderator removes a message (``store.moderation.redact``).
-Runs inside the caller's write transaction; announcing anything is the caller's business.
+Runs inside the caller's write transaction; ``store_redactions`` stores the ``redacted``
+events that tell clients (live, and in a ``join``'s catch-up), and publishing them after
+commit is the caller's business (a process that does not publish, such as the retention
+command, leaves them to every web process's periodic catch-up from the database).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import bindparam, delete, select, update
+import orjson
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.rules.erasure import Reason, erased_data, quote_erased
+from server.store.database import utcnow
+from server.store.events import frame_of
 from server.store.models import Event, HeldMessage, Reaction, Room
 
 events = Event.__table__  # type: ignore[attr-defined]
@@ -56,6 +63,47 @@ async def erase(conn: AsyncConnection, room_id: int, seqs: Sequence[int], reason
     await conn.execute(delete(reactions).where(reactions.c.room_id == room_id, reactions.c.target_seq.in_(wanted)))
     await _drop_quotes(conn, room_id, wanted, reason)
     return sorted(row.seq for row in rows)
+
+
+async def store_redactions(
+    conn: AsyncConnection, room_id: int, seqs: Sequence[int], reason: Reason
+) -> list[dict[str, Any]]:
+    """A ``redacted`` event (``{"target", "reason"}``) for each of these erased messages, with the
+    room's next seqs (one counter move and one insert for them all); their frames, in seq order."""
+    if not seqs:
+        return []
+    moved = await conn.execute(
+        update(rooms)
+        .where(rooms.c.id == room_id)
+        .values(last_seq=rooms.c.last_seq + len(seqs))
+        .returning(rooms.c.last_seq)
+    )
+    first = moved.scalar_one() - len(seqs) + 1
+    now = utcnow()
+    rows = [
+        {
+            "room_id": room_id,
+            "seq": first + i,
+            "type": "redacted",
+            "data": orjson.dumps({"target": target, "reason": reason}).decode(),
+            "created_at": now,
+        }
+        for i, target in enumerate(seqs)
+    ]
+    await conn.execute(insert(events), rows)
+    return [
+        frame_of(
+            room_id=room_id,
+            seq=row["seq"],
+            type_="redacted",
+            ts=now,
+            author=None,
+            body=None,
+            client_id=None,
+            data=row["data"],
+        )
+        for row in rows
+    ]
 
 
 async def _drop_quotes(conn: AsyncConnection, room_id: int, erased: list[int], reason: Reason) -> None:

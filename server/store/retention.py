@@ -5,8 +5,12 @@ Invariants:
   with its audit entry (``retention.erase``: counts and the cut-off, never text), so a long
   run never holds the database for long and a crash loses at most one batch's progress.
 - Erasing is in place (``store.erasure``, reason ``expired``): seqs, authors, replies and
-  reactions on newer messages keep working. No room event is stored and nothing is
-  published: clients see the tombstone the next time they read that history.
+  reactions on newer messages keep working. Each erased message gets a stored ``redacted``
+  event (``reason: "expired"``) in the same transaction, as an account deletion's do. Nothing
+  is published from here (the command runs beside the web processes, with or without a
+  broker): every web process's periodic catch-up (``Hub.catch_up_all``, every
+  ``sync_interval``) finds the rooms' new events in the database and delivers them to the
+  sockets that follow those rooms, so open pages show the tombstones within seconds.
 - Idempotent: a message erased once is never selected again; a second run erases nothing.
 - Held messages still held past the cut-off keep their text (a person is waiting for the
   decision); decided ones past it lose it.
@@ -23,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from server.rules.erasure import retention_cutoff
 from server.store import audit
 from server.store.database import Database
-from server.store.erasure import erase
+from server.store.erasure import erase, store_redactions
 from server.store.events import iso
 from server.store.models import Event, HeldMessage, Program, Room
 
@@ -90,6 +94,7 @@ async def run_once(db: Database, now: datetime, batch: int = BATCH) -> Report:
                 async with db.write() as conn:
                     done = await erase(conn, room_id, await _expired(conn, room_id, cutoff, batch), "expired")
                     if done:
+                        await store_redactions(conn, room_id, done, "expired")
                         await audit.record(conn, _entry(program_id, room_id, len(done), cutoff), at=now)
                 erased[program_id] = erased.get(program_id, 0) + len(done)
                 if len(done) < batch:
