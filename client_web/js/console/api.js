@@ -33,6 +33,8 @@ export const modApi = {
   programs: () => request('GET', '/api/programs'),
   /** A program with its cohorts and rooms (managers). */
   program: (program) => request('GET', `/api/programs/${id(program)}`),
+  /** Change a program's options (managers): any of alumni_post_in_cohort, hold_first_posts, retention_days (null keeps). */
+  programOptions: (program, changes) => request('PATCH', `/api/programs/${id(program)}`, changes),
   audit: (query) => request('GET', `/api/audit${query}`),
   /** The program's record of a person for a named recipient: a disclosure, accounted and audited. */
   exportPerson: (program, user, recipient, purpose) =>

@@ -2,7 +2,8 @@
 // (or its own form, same endpoint), then keeps one WebSocket for everything
 // live: the rooms I moderate (rooms.js) and the queue (`alert` and `queue`
 // frames, queue.js). Actions go through one dialog (actions.js); a person's
-// history (person_view.js) and, for admins, the audit trail (audit_view.js).
+// history (person_view.js), the settings of the programs I manage
+// (program_view.js) and, for admins, the audit trail (audit_view.js).
 
 import { api, setCsrfToken, setUnauthorizedHandler } from '../api.js';
 import { ConnectionBanner } from '../banner.js';
@@ -14,6 +15,7 @@ import { modApi } from './api.js';
 import { AuditView } from './audit_view.js';
 import { DisclosureView } from './disclosure_view.js';
 import { PersonView } from './person_view.js';
+import { ProgramView } from './program_view.js';
 import { alertCount, applyQueueFrame, createQueue, loadQueue, openItems } from './queue.js';
 import { QueueView } from './queue_view.js';
 import { Rooms } from './rooms.js';
@@ -25,7 +27,7 @@ const $ = (id) => {
   return node;
 };
 
-const VIEWS = ['queue', 'rooms', 'person', 'audit'];
+const VIEWS = ['queue', 'rooms', 'person', 'programs', 'audit'];
 const QUEUE_REFRESH_MS = 60000; // the frames keep it current; this catches what a dropped socket missed
 
 let me = null;
@@ -139,6 +141,8 @@ const audit = new AuditView(
   { form: $('audit-form'), program: $('audit-program'), action: $('audit-action'), status: $('audit-status'), list: $('audit-list'), more: $('audit-more') },
   roomName,
 );
+
+const programView = new ProgramView({ status: $('programs-status'), list: $('programs-list') });
 
 const queueView = new QueueView({ list: $('queue-list'), status: $('queue-status') }, (act, item) => onQueueAction(act, item));
 
@@ -273,6 +277,9 @@ async function enter(user, csrf) {
   showScreen('console');
   show('queue');
   loadKnown();
+  programView.load(user).then((managed) => {
+    $('programs-tab').hidden = managed === 0;
+  });
   conn.start();
   refreshQueue();
   timer = setInterval(() => {
@@ -302,6 +309,8 @@ function leave() {
   queue.items.clear();
   queue.announced.clear();
   known.clear();
+  $('programs-tab').hidden = true;
+  $('programs-list').replaceChildren();
   banner.clear();
   setCsrfToken(null);
   me = null;
