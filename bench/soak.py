@@ -548,6 +548,13 @@ def main(argv: list[str] | None = None) -> int:
             f"  reconnects {r['reconnects']} (resume p50 {r['resume_s']['p50_ms']} ms, "
             f"max {r['resume_s']['max_ms']} ms); closes {r['client_close_codes']}; errors {r['errors']}"
         )
+        stops = sorted(e["stopped_in_s"] for e in r["restarts"] if e["signal"] == "SIGTERM")
+        if stops:
+            unclean = sum(e["exit"] != -15 for e in r["restarts"] if e["signal"] == "SIGTERM")
+            print(
+                f"  graceful stops: {len(stops)}, {stops[0]}-{stops[-1]} s (median {stops[len(stops) // 2]} s); "
+                f"{unclean} exited otherwise than a clean SIGTERM (-15; -9: killed after 30 s)"
+            )
         print(
             "  p99 per minute (ms): "
             + ", ".join(f"{row['minute']}: {row['p99_ms']}" for row in r["latency_per_minute"])
