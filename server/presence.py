@@ -64,7 +64,7 @@ class Presence:
             member = orjson.dumps({"p": self._process_id, "id": conn.person.id, "n": conn.person.display_name})
             member = member.decode().encode()
             self._members[key] = member
-            await self._broker.presence_set(room_id, member, self._ttl)
+            await self._broker.presence_set({room_id: (member,)}, self._ttl)
             self._schedule(room_id)
 
     async def left(self, conn: Connection, room_id: int) -> None:
@@ -81,8 +81,10 @@ class Presence:
 
     async def heartbeat(self, rooms: list[int]) -> None:
         """Refresh this process's entries and re-read the rooms (a dead process's entries lapse)."""
-        for (room_id, _person), member in list(self._members.items()):
-            await self._broker.presence_set(room_id, member, self._ttl)
+        entries: dict[int, list[bytes]] = {}
+        for (room_id, _person), member in self._members.items():
+            entries.setdefault(room_id, []).append(member)
+        await self._broker.presence_set(entries, self._ttl)
         for room_id in rooms:
             await self._refresh(room_id, announce=False)
 

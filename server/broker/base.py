@@ -8,7 +8,7 @@ client frame and are validated before use.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Collection, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -56,8 +56,12 @@ class Broker(Protocol):
     async def ping(self) -> bool:
         """Readiness: is the broker reachable now?"""
 
-    async def presence_set(self, room_id: int, member: bytes, ttl: float) -> None:
-        """Mark ``member`` (an opaque entry) present in the room until ``ttl`` seconds from now."""
+    async def presence_set(self, entries: Mapping[int, Collection[bytes]], ttl: float) -> None:
+        """Mark each member (an opaque entry) present in its room until ``ttl`` seconds from now.
+
+        Many at once: the heartbeat refreshes every entry of the process in one call (with Redis,
+        one round trip), where one call per entry held the event loop for its whole pass.
+        """
 
     async def presence_remove(self, room_id: int, member: bytes) -> None: ...
 

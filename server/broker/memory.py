@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Collection, Mapping
 
 from server.broker.base import CONTROL_CHANNEL, Handlers
 
@@ -71,8 +72,10 @@ class MemoryBroker:
     def connected(self) -> bool:
         return True
 
-    async def presence_set(self, room_id: int, member: bytes, ttl: float) -> None:
-        self._bus.presence.setdefault(room_id, {})[member] = time.time() + ttl
+    async def presence_set(self, entries: Mapping[int, Collection[bytes]], ttl: float) -> None:
+        until = time.time() + ttl
+        for room_id, members in entries.items():
+            self._bus.presence.setdefault(room_id, {}).update(dict.fromkeys(members, until))
 
     async def presence_remove(self, room_id: int, member: bytes) -> None:
         entries = self._bus.presence.get(room_id)

@@ -18,6 +18,7 @@ import logging
 import random
 import time
 from collections import deque
+from collections.abc import Collection, Mapping
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
@@ -118,14 +119,16 @@ class RedisBroker:
 
     # presence: a sorted set per room, member -> expiry time; dead processes' entries lapse
 
-    async def presence_set(self, room_id: int, member: bytes, ttl: float) -> None:
-        if not self._connected:
+    async def presence_set(self, entries: Mapping[int, Collection[bytes]], ttl: float) -> None:
+        if not self._connected or not entries:
             return  # refreshed by the next heartbeat once Redis is back
-        key = f"alongside:presence:{room_id}"
+        until = time.time() + ttl
         try:
             async with self._client.pipeline(transaction=False) as pipe:
-                pipe.zadd(key, {member: time.time() + ttl})
-                pipe.expire(key, int(ttl * 2) + 1)
+                for room_id, members in entries.items():
+                    key = f"alongside:presence:{room_id}"
+                    pipe.zadd(key, dict.fromkeys(members, until))
+                    pipe.expire(key, int(ttl * 2) + 1)
                 await pipe.execute()
         except (RedisError, OSError) as exc:
             log.warning("presence update failed (%s)", type(exc).__name__)

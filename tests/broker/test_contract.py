@@ -88,13 +88,14 @@ async def test_only_subscribed_channels_are_delivered(pair: Pair) -> None:
 
 async def test_presence_is_shared_and_expires(pair: Pair) -> None:
     a, _, b, _ = pair
-    await a.presence_set(3, b"ann@a", ttl=0.5)
-    await b.presence_set(3, b"ben@b", ttl=30)
+    await a.presence_set({3: [b"ann@a"]}, ttl=0.5)
+    await b.presence_set({3: [b"ben@b"], 4: [b"ben@b", b"cat@b"]}, ttl=30)
     assert sorted(await b.presence_list(3)) == [b"ann@a", b"ben@b"]
     await asyncio.sleep(0.7)
     assert await a.presence_list(3) == [b"ben@b"]
     await b.presence_remove(3, b"ben@b")
     assert await a.presence_list(3) == []
+    assert sorted(await a.presence_list(4)) == [b"ben@b", b"cat@b"]  # one call, several rooms
 
 
 async def test_both_answer_ping(pair: Pair) -> None:
