@@ -436,6 +436,9 @@ class Hub:
                 text = encode({"type": "sync", "room": room_id, "last_seq": last})
                 for conn in channel.subs:
                     conn.push(text)
+                # a room at a time: live messages go out between rooms instead of waiting
+                # behind every follower's sync (500 followers held the loop ~5 ms, W1's tail)
+                await asyncio.sleep(0)
 
     async def _background(self) -> None:
         interval = self.settings.sync_interval
