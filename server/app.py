@@ -23,6 +23,7 @@ from starlette.websockets import WebSocket
 
 from server.auth.tokens import Signers
 from server.broker import open_broker
+from server.heap import settle
 from server.http import (
     account,
     audit,
@@ -41,7 +42,6 @@ from server.http import (
     rooms,
 )
 from server.http.common import ApiError, error_response
-from server.heap import settle
 from server.hub import Hub
 from server.ingest import Ingest
 from server.logs import configure_logging
