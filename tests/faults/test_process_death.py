@@ -37,42 +37,46 @@ async def test_a_killed_process_loses_nothing_acknowledged_and_its_presence_laps
     room = await create_room(db, staff, people)
     await db.dispose()
     redis = Redis.from_url(redis_server.url)
-    async with running(shared_db_url, redis_server.url, 3, LIMIT_RATE_PER_SECOND="1000", LIMIT_RATE_BURST="1000") as ps:
-        tokens = [await login(ps[0].url, p.username, p.password) for p in people]
-        start = (await stored_history(ps[0].url, tokens[0], room, 0))[-1]["seq"]
-        participants = [Participant(p, tokens[i], room, start, ps, i % 3) for i, p in enumerate(people)]
-        doomed = [p for p in participants if p.home == 2]
-        stop = asyncio.Event()
-        traffic = [asyncio.create_task(p.run(stop, pause=0.005)) for p in participants]
-        await eventually(lambda: all(len(p.acked) >= 5 for p in participants), "traffic", watch=traffic)
-        entries = await presence_entries(redis, room)
-        assert {e["id"] for e in entries} == {p.who.person.id for p in participants}
-        (dead_id,) = {e["p"] for e in entries if e["id"] in {p.who.person.id for p in doomed}}
+    try:  # the client is closed however the test ends (an unclosed one fails a later test)
+        async with running(
+            shared_db_url, redis_server.url, 3, LIMIT_RATE_PER_SECOND="1000", LIMIT_RATE_BURST="1000"
+        ) as ps:
+            tokens = [await login(ps[0].url, p.username, p.password) for p in people]
+            start = (await stored_history(ps[0].url, tokens[0], room, 0))[-1]["seq"]
+            participants = [Participant(p, tokens[i], room, start, ps, i % 3) for i, p in enumerate(people)]
+            doomed = [p for p in participants if p.home == 2]
+            stop = asyncio.Event()
+            traffic = [asyncio.create_task(p.run(stop, pause=0.005)) for p in participants]
+            await eventually(lambda: all(len(p.acked) >= 5 for p in participants), "traffic", watch=traffic)
+            entries = await presence_entries(redis, room)
+            assert {e["id"] for e in entries} == {p.who.person.id for p in participants}
+            (dead_id,) = {e["p"] for e in entries if e["id"] in {p.who.person.id for p in doomed}}
 
-        ps[2].stop(signal.SIGKILL)  # mid-traffic: some sends there are in flight
-        acked_at_kill = {p: len(p.acked) for p in participants}
-        await eventually(
-            lambda: all(len(p.acked) >= acked_at_kill[p] + 10 for p in participants), "traffic after", watch=traffic
-        )
-        stop.set()
-        await asyncio.gather(*traffic)
+            ps[2].stop(signal.SIGKILL)  # mid-traffic: some sends there are in flight
+            acked_at_kill = {p: len(p.acked) for p in participants}
+            await eventually(
+                lambda: all(len(p.acked) >= acked_at_kill[p] + 10 for p in participants), "traffic after", watch=traffic
+            )
+            stop.set()
+            await asyncio.gather(*traffic)
 
-        history = await stored_history(ps[0].url, tokens[0], room, start)
-        for p in participants:
-            await p.catch_up(history[-1]["seq"])
-        check_exactly_once(history, start, participants)
-        for p in participants:
-            assert p.close_codes == ([1006] if p in doomed else []), (p.label, p.close_codes)
+            history = await stored_history(ps[0].url, tokens[0], room, start)
+            for p in participants:
+                await p.catch_up(history[-1]["seq"])
+            check_exactly_once(history, start, participants)
+            for p in participants:
+                assert p.close_codes == ([1006] if p in doomed else []), (p.label, p.close_codes)
 
-        async def dead_entries() -> list[dict[str, object]]:
-            return [e for e in await presence_entries(redis, room) if e["p"] == dead_id]
+            async def dead_entries() -> list[dict[str, object]]:
+                return [e for e in await presence_entries(redis, room) if e["p"] == dead_id]
 
-        deadline = asyncio.get_running_loop().time() + units(3 + 5)  # PRESENCE_TTL is 3 s in tests
-        while await dead_entries():
-            assert asyncio.get_running_loop().time() < deadline, "the killed process's presence did not lapse"
-            await asyncio.sleep(0.1)
-        entries = await presence_entries(redis, room)
-        assert sorted(e["id"] for e in entries) == sorted(p.who.person.id for p in participants), entries
-        for p in participants:
-            await p.close()
-    await redis.aclose()
+            deadline = asyncio.get_running_loop().time() + units(3 + 5)  # PRESENCE_TTL is 3 s in tests
+            while await dead_entries():
+                assert asyncio.get_running_loop().time() < deadline, "the killed process's presence did not lapse"
+                await asyncio.sleep(0.1)
+            entries = await presence_entries(redis, room)
+            assert sorted(e["id"] for e in entries) == sorted(p.who.person.id for p in participants), entries
+            for p in participants:
+                await p.close()
+    finally:
+        await redis.aclose()
