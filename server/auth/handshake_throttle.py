@@ -1,9 +1,8 @@
 """This process's handshake budgets (the rule is ``server.rules.handshake``).
 
 Like the sign-in throttle, the budgets live in this process only (with N processes a client
-reaching all of them gets N times the configured budget) and the tables are bounded: a
-budget refilled to its burst carries no information and is dropped as it is met, and past
-``max_entries`` the least recently charged are dropped first.
+reaching all of them gets N times the configured budget) and the tables are bounded
+(``server.auth.buckets``).
 """
 
 from __future__ import annotations
@@ -11,12 +10,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from server.auth.buckets import charge
 from server.rules.handshake import Answer, HandshakeLimits, Verdict, after_lookup, before_lookup, spend, wait
 from server.rules.limits import Bucket, idle
 from server.rules.login_throttle import address_key
 
 MAX_ENTRIES = 100_000
-SWEEP = 4  # oldest entries looked at per charge
 
 
 class Budgets:
@@ -32,15 +31,11 @@ class Budgets:
         return wait(self.buckets.get(key), now, self.rate, self.burst)
 
     def spend(self, key: str, now: float) -> None:
-        bucket = spend(self.buckets.pop(key, None), now, self.rate, self.burst)
-        self.buckets[key] = bucket
-        for _ in range(SWEEP):
-            oldest = next(iter(self.buckets))
-            if oldest == key or not idle(self.buckets[oldest], now, self.rate, self.burst):
-                break
-            del self.buckets[oldest]
-        while len(self.buckets) > self.max_entries:
-            del self.buckets[next(iter(self.buckets))]
+        bucket = spend(self.buckets.get(key), now, self.rate, self.burst)
+        charge(self.buckets, key, bucket, now, self._idle, self.max_entries)
+
+    def _idle(self, _key: str, bucket: Bucket, now: float) -> bool:
+        return idle(bucket, now, self.rate, self.burst)
 
 
 class HandshakeThrottle:
