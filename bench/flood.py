@@ -239,18 +239,21 @@ async def bad_logins(url: str, valid: str, attempts: int, concurrency: int, dead
                 outcomes["not_tried:out_of_time"] += 1
                 return
             started = time.perf_counter_ns()
+            stage = "open"  # where a failure happened: the handshake, the first frame, the close
             try:
                 async with connect(
                     url, additional_headers=kinds[k % len(kinds)](), proxy=None, open_timeout=30, close_timeout=2
                 ) as ws:
+                    stage = "first_frame"
                     first = orjson.loads(await asyncio.wait_for(ws.recv(), 10))
+                    stage = "close"
                     with contextlib.suppress(ConnectionClosed):
                         await asyncio.wait_for(ws.recv(), 10)
                     outcomes[f"{first.get('code') or first.get('type')}:{ws.close_code}"] += 1
             except InvalidStatus as exc:  # refused before the upgrade (429: the address's failures are spent)
                 outcomes[f"http_{exc.response.status_code}"] += 1
             except Exception as exc:
-                outcomes[f"failed:{type(exc).__name__}"] += 1
+                outcomes[f"failed:{type(exc).__name__}@{stage}:kind{k % len(kinds)}"] += 1
             latencies.append(time.perf_counter_ns() - started)
 
     await asyncio.gather(*(one(k) for k in range(attempts)))
@@ -337,6 +340,15 @@ def window(samples: dict[str, list[int]], start: int, end: int) -> dict[str, Any
     return {"seconds": round((end - start) / 1e9, 1), **latency_summary(lat)}
 
 
+def by_second(samples: dict[str, list[int]], start: int, end: int, zero: int) -> list[tuple[int, int, float | None]]:
+    """(second from ``zero``, deliveries, p99 ms) for each second of [start, end): where the tail is."""
+    seconds: dict[int, list[int]] = {}
+    for at, lat in zip(samples["received_at_ns"], samples["latency_ns"], strict=True):
+        if start <= at < end:
+            seconds.setdefault((at - zero) // 1_000_000_000, []).append(lat)
+    return [(k, len(v), latency_summary(v).get("p99_ms")) for k, v in sorted(seconds.items())]
+
+
 async def wait_joined(server: Server, sockets: int, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -411,6 +423,7 @@ async def one_run(
             "during_first_5s": window(data, start, min(end, start + int(BURST_S * 1e9))),
             "after": window(data, after_from, sent_until + int(5e9)),
         }
+        out["latency_by_second"] = by_second(data, start - int(5e9), end + int(5e9), start)
         baseline = statistics.median(rss.between(start - int(3e9), start) or [0])
         after_rss = statistics.median(rss.between(sent_until - int(3e9), sent_until) or [0])
         peak = max(rss.between(start, sent_until) or [0])

@@ -45,7 +45,7 @@ from typing import IO, Any
 
 import psutil
 
-from server.transport import UVICORN_WS_FLAGS, WS_PROTOCOL
+from server.transport import OUR_PROTOCOLS, UVICORN_WS_FLAGS
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -208,7 +208,6 @@ def wait_for_port(port: int, proc: subprocess.Popen[bytes], what: str, seconds: 
 
 # our server runs on its own transport (server/transport.py, as in the Procfile); the peers
 # get uvicorn's websockets-sansio, which that transport extends, and the same other flags
-OUR_WS = ["--ws", WS_PROTOCOL]
 UVICORN_FLAGS = ["--ws", "websockets-sansio", *UVICORN_WS_FLAGS, "--log-level", "warning"]
 
 
@@ -314,7 +313,7 @@ class Server:
                 "--port",
                 str(self.port),
                 *UVICORN_FLAGS,
-                *OUR_WS,
+                *OUR_PROTOCOLS,
                 *self.variant,
             ],
             self.config.env(),

@@ -34,7 +34,7 @@ import asyncpg
 import httpx
 import psutil
 
-from server.transport import UVICORN_WS_FLAGS, WS_PROTOCOL
+from server.transport import OUR_PROTOCOLS, UVICORN_WS_FLAGS
 
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
@@ -110,8 +110,7 @@ async def run_one(processes: int, args: argparse.Namespace, work: Path) -> dict[
                         "server.app:app",
                         "--fd",
                         str(fd),
-                        "--ws",
-                        WS_PROTOCOL,
+                        *OUR_PROTOCOLS,
                         *UVICORN_WS_FLAGS,
                         "--log-level",
                         "warning",

@@ -81,6 +81,7 @@ def migrate(args: argparse.Namespace) -> int:
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from server.admission import HTTP_PROTOCOL
     from server.transport import SHUTDOWN_TIMEOUT, WS_PROTOCOL
 
     settings = load_settings()
@@ -93,6 +94,7 @@ def serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         ws=WS_PROTOCOL,
+        http=HTTP_PROTOCOL,
         ws_max_size=settings.limits.transport_max_bytes,
         ws_per_message_deflate=False,
         timeout_graceful_shutdown=SHUTDOWN_TIMEOUT,

@@ -10,7 +10,9 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -21,6 +23,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
+from server.admission import EARLY_REFUSAL
 from server.auth.tokens import Signers
 from server.broker import open_broker
 from server.heap import settle
@@ -51,7 +54,7 @@ from server.services import Services, new_process_id
 from server.settings import Settings, load_settings
 from server.store.database import Database, StoreUnavailable
 from server.stuck import log_pending_tasks
-from server.ws import websocket_endpoint
+from server.ws import early_refusal, websocket_endpoint
 
 log = logging.getLogger("alongside.app")
 CLIENT_DIR = Path(__file__).resolve().parent.parent / "client_web"
@@ -174,7 +177,7 @@ def create_app(settings: Settings, serving: bool = False) -> Alongside:
     """
 
     @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         process_id = new_process_id()
         db = Database(settings.database_url)
         broker = open_broker(settings.redis_url, process_id)
@@ -195,7 +198,8 @@ def create_app(settings: Settings, serving: bool = False) -> Alongside:
             settle()
         log.info("alongside process %s ready", process_id)
         try:
-            yield
+            # the lifespan state reaches uvicorn's protocols (app_state): server.admission asks it
+            yield {EARLY_REFUSAL: partial(early_refusal, app.state.services)}
         finally:
             await _bounded(ingest.stop(), "the writer")
             await _bounded(hub.stop(), "the hub")

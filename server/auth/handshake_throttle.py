@@ -48,17 +48,20 @@ class HandshakeThrottle:
 
     def before_lookup(self, origin_allowed: bool, host: str | None, session_id: str | None) -> Verdict:
         """The verdict before the session is read; a token that does not verify is charged to its address."""
+        verdict = self.peek(origin_allowed, host, session_id)
+        if verdict.answer == Answer.UNAUTHORIZED:
+            self.failures.spend(address_key(host), self.clock())
+        return verdict
+
+    def peek(self, origin_allowed: bool, host: str | None, session_id: str | None) -> Verdict:
+        """``before_lookup``'s verdict, charging nothing."""
         now = self.clock()
-        address = address_key(host)
-        verdict = before_lookup(
+        return before_lookup(
             origin_allowed,
             session_id is not None,
-            self.failures.wait(address, now),
+            self.failures.wait(address_key(host), now),
             0 if session_id is None else self.strikes.wait(_session(session_id), now),
         )
-        if verdict.answer == Answer.UNAUTHORIZED:
-            self.failures.spend(address, now)
-        return verdict
 
     def after_lookup(self, host: str | None, session_id: str, person_id: int | None) -> Verdict:
         """The verdict once the session was read (``person_id`` None: unknown, expired or revoked,

@@ -109,7 +109,10 @@ class Database:
                 },
             )
         else:
-            kwargs.update(connect_args={"timeout": 10})
+            # a fixed set of read connections: each aiosqlite connection is a thread of its own, and
+            # overflow connections were opened and closed again for every burst of reads (a flood's
+            # reconnects: thread start, file open and pragmas each time, beside the rooms' writer)
+            kwargs.update(pool_size=10, max_overflow=0, pool_timeout=10, connect_args={"timeout": 10})
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         self.unavailable = 0  # operations refused because the database was unreachable (/metrics)
         self._writer: ThreadPoolExecutor | None = None

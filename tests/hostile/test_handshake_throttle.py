@@ -13,15 +13,18 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import orjson
 import pytest
 from websockets.exceptions import InvalidStatus
 
+import server.app as app_module
 from server.protocol import CloseCode
 from server.settings import Limits
 from server.store.database import Database
+from server.ws import early_refusal
 from tests.support.client import WsClient, login, signed_in_socket
 from tests.support.live import Live, live_server, settings_for
 from tests.support.seed import Account, create_cast
@@ -147,3 +150,53 @@ async def test_a_revoked_session_presented_again_and_again_is_throttled(world: W
     for _ in range(LIMITS.handshake_strikes_burst):
         await told_to_sign_in(world, token)  # what the browser needs to go to the sign-in page
     await throttled(world, token)
+
+
+class Calls:
+    """The app's WebSocket endpoint, counting the handshakes that reach it."""
+
+    def __init__(self, endpoint: Any) -> None:
+        self.endpoint = endpoint
+        self.count = 0
+
+    async def __call__(self, *args: Any) -> None:
+        self.count += 1
+        await self.endpoint(*args)
+
+
+async def test_refusals_are_answered_before_the_upgrade_reaches_the_app(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The deployed HTTP protocol (server.admission) answers 429 and 403 itself; only what it does
+    not refuse reaches the endpoint, which still decides (and charges) the rest."""
+    calls = Calls(app_module.websocket_endpoint)
+    monkeypatch.setattr(app_module, "websocket_endpoint", calls)
+    for token in ("forged", None, "another forged one"):
+        await told_to_sign_in(world, token)  # the app's own answer: accepted, then 4001
+    assert calls.count == 3
+    assert await throttled(world, "forged again") >= 1  # the address's budget is spent
+    token = await login(world.live.url, world.ann.username, world.ann.password)
+    with pytest.raises(InvalidStatus) as caught:
+        await WsClient.open(world.live.ws_url, token, origin="https://evil.example")
+    assert caught.value.response.status_code == 403
+    assert orjson.loads(caught.value.response.body)["code"] == "forbidden"
+    assert "Date" in caught.value.response.headers
+    assert calls.count == 3  # neither refusal went through the upgrade and the app
+    await answers_a_ping(await signed_in_socket(world.live, world.ann))
+    assert calls.count == 4
+    assert await refused_handshakes(world, "throttled") == 1  # counted once, where it was answered
+    assert await refused_handshakes(world, "origin") == 1
+
+
+async def test_the_early_refusal_judges_an_address_only_when_it_is_the_peers_own(world: World) -> None:
+    services = world.live.app.state.services
+    for token in ("forged", None, "another forged one"):
+        await told_to_sign_in(world, token)
+    forged = [(b"authorization", b"Bearer forged")]
+    status, headers, body = early_refusal(services, forged, "127.0.0.1") or (0, {}, b"")
+    assert status == 429 and int(headers["retry-after"]) >= 1 and orjson.loads(body)["code"] == "rate_limited"
+    # behind a proxy the address is the forwarded one, which the app works out: left to it
+    assert early_refusal(services, [*forged, (b"x-forwarded-for", b"203.0.113.9")], "127.0.0.1") is None
+    assert early_refusal(services, forged, "192.0.2.1") is None  # another address's budget is whole
+    token = await login(world.live.url, world.ann.username, world.ann.password)
+    assert early_refusal(services, [(b"authorization", f"Bearer {token}".encode())], "127.0.0.1") is None

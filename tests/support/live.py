@@ -22,9 +22,10 @@ from typing import BinaryIO
 import httpx
 import uvicorn
 
+from server.admission import HTTP_PROTOCOL
 from server.app import Alongside, create_app
 from server.settings import Limits, Settings, load_crisis_resources, load_crisis_settings, load_privacy
-from server.transport import UVICORN_WS_FLAGS, WS_PROTOCOL
+from server.transport import OUR_PROTOCOLS, UVICORN_WS_FLAGS, WS_PROTOCOL
 from tests.support.timing import units
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -79,6 +80,7 @@ async def live_server(settings: Settings) -> AsyncIterator[Live]:
     config = uvicorn.Config(
         app,
         ws=WS_PROTOCOL,
+        http=HTTP_PROTOCOL,
         ws_max_size=settings.limits.transport_max_bytes,
         ws_per_message_deflate=False,
         log_level="warning",
@@ -150,8 +152,7 @@ class ServerProcess:
             "127.0.0.1",
             "--port",
             str(self.port),
-            "--ws",
-            WS_PROTOCOL,
+            *OUR_PROTOCOLS,
             *UVICORN_WS_FLAGS,
             "--log-level",
             "warning",
