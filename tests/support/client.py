@@ -57,22 +57,26 @@ class WsClient:
     async def send(self, frame: Frame | str | bytes) -> None:
         await self.ws.send(frame if isinstance(frame, (str, bytes)) else orjson.dumps(frame).decode())
 
+    # Timeouts are asyncio.timeout, not wait_for: on Python 3.11 a wait_for whose frame arrives as
+    # its caller is cancelled swallows the cancel (CPython gh-86296), and the caller (traffic.py's
+    # _ask, giving up on a socket that ended) then waited out the whole timeout.
+
     async def next(self, *, include_noise: bool = False, timeout: float = 5.0) -> Frame:
         while True:
-            frame = await asyncio.wait_for(self.frames.get(), units(timeout))
+            async with asyncio.timeout(units(timeout)):
+                frame = await self.frames.get()
             if include_noise or frame.get("type") not in NOISE:
                 return frame
 
     async def until(self, predicate: Callable[[Frame], bool], timeout: float = 10.0) -> list[Frame]:
         """Frames up to and including the first that matches (noise included)."""
         got: list[Frame] = []
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + units(timeout)
-        while True:
-            frame = await asyncio.wait_for(self.frames.get(), max(0.0, deadline - loop.time()))
-            got.append(frame)
-            if predicate(frame):
-                return got
+        async with asyncio.timeout(units(timeout)):
+            while True:
+                frame = await self.frames.get()
+                got.append(frame)
+                if predicate(frame):
+                    return got
 
     async def join(self, room: int, since: int | None = None, ref: Any = "j") -> Frame:
         await self.send({"type": "join", "room": room, "since": since, "ref": ref})
