@@ -31,7 +31,7 @@ from server.settings import Limits
 WS_PROTOCOL = "server.transport:LeanWebSocketProtocol"
 # our protocol classes, as uvicorn flags (the benchmark's peers run uvicorn's own)
 OUR_PROTOCOLS = ("--ws", WS_PROTOCOL, "--http", HTTP_PROTOCOL)
-# the uvicorn flags every process of ours runs with besides --ws (the Procfile spells them out
+# the uvicorn flags every process of ours runs with besides OUR_PROTOCOLS (the Procfile spells them out
 # too); the benchmark's peers get them as well, so a difference is never a setting
 SHUTDOWN_GRACE = 2.0  # seconds a socket has to take in its close frame once the server stops
 # seconds uvicorn waits on SIGTERM for sockets and their tasks before cancelling what is left and

@@ -14,13 +14,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import orjson
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.rules.erasure import Reason, erased_data, quote_erased
-from server.store.database import utcnow
-from server.store.events import frame_of
+from server.store.events import append_events
 from server.store.models import Event, HeldMessage, Reaction, Room
 
 events = Event.__table__  # type: ignore[attr-defined]
@@ -69,41 +67,9 @@ async def store_redactions(
     conn: AsyncConnection, room_id: int, seqs: Sequence[int], reason: Reason
 ) -> list[dict[str, Any]]:
     """A ``redacted`` event (``{"target", "reason"}``) for each of these erased messages, with the
-    room's next seqs (one counter move and one insert for them all); their frames, in seq order."""
-    if not seqs:
-        return []
-    moved = await conn.execute(
-        update(rooms)
-        .where(rooms.c.id == room_id)
-        .values(last_seq=rooms.c.last_seq + len(seqs))
-        .returning(rooms.c.last_seq)
-    )
-    first = moved.scalar_one() - len(seqs) + 1
-    now = utcnow()
-    rows = [
-        {
-            "room_id": room_id,
-            "seq": first + i,
-            "type": "redacted",
-            "data": orjson.dumps({"target": target, "reason": reason}).decode(),
-            "created_at": now,
-        }
-        for i, target in enumerate(seqs)
-    ]
-    await conn.execute(insert(events), rows)
-    return [
-        frame_of(
-            room_id=room_id,
-            seq=row["seq"],
-            type_="redacted",
-            ts=now,
-            author=None,
-            body=None,
-            client_id=None,
-            data=row["data"],
-        )
-        for row in rows
-    ]
+    room's next seqs; their frames, in seq order."""
+    datas = [{"target": target, "reason": reason} for target in seqs]
+    return await append_events(conn, room_id=room_id, type_="redacted", subject=None, datas=datas)
 
 
 async def _drop_quotes(conn: AsyncConnection, room_id: int, erased: list[int], reason: Reason) -> None:

@@ -9,6 +9,7 @@ same triple again returns the original seq and stores nothing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -414,27 +415,57 @@ async def append_event(
     data: dict[str, Any],
 ) -> dict[str, Any]:
     """Store one non-message event (e.g. member_added) with the room's next seq."""
-    result = await conn.execute(
-        update(rooms).where(rooms.c.id == room_id).values(last_seq=rooms.c.last_seq + 1).returning(rooms.c.last_seq)
+    (frame,) = await append_events(conn, room_id=room_id, type_=type_, subject=subject, datas=[data])
+    return frame
+
+
+async def append_events(
+    conn: AsyncConnection,
+    *,
+    room_id: int,
+    type_: str,
+    subject: dict[str, Any] | None,
+    datas: Sequence[dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """Store non-message events of one type with the room's next seqs, one per ``data`` (one
+    counter move and one insert for them all); their frames, in seq order."""
+    if not datas:
+        return []
+    moved = await conn.execute(
+        update(rooms)
+        .where(rooms.c.id == room_id)
+        .values(last_seq=rooms.c.last_seq + len(datas))
+        .returning(rooms.c.last_seq)
     )
-    seq = result.scalar_one()
+    first = moved.scalar_one() - len(datas) + 1
     now = utcnow()
-    encoded = orjson.dumps(data).decode() if data else None
-    await conn.execute(
-        insert(events).values(
+    rows = [
+        {
+            "room_id": room_id,
+            "seq": first + i,
+            "type": type_,
+            "author_id": subject["id"] if subject else None,
+            "body": None,
+            "client_id": None,
+            "data": orjson.dumps(data).decode() if data else None,
+            "created_at": now,
+        }
+        for i, data in enumerate(datas)
+    ]
+    await conn.execute(insert(events), rows)
+    return [
+        frame_of(
             room_id=room_id,
-            seq=seq,
-            type=type_,
-            author_id=subject["id"] if subject else None,
+            seq=row["seq"],
+            type_=type_,
+            ts=now,
+            author=subject,
             body=None,
             client_id=None,
-            data=encoded,
-            created_at=now,
+            data=row["data"],
         )
-    )
-    return frame_of(
-        room_id=room_id, seq=seq, type_=type_, ts=now, author=subject, body=None, client_id=None, data=encoded
-    )
+        for row in rows
+    ]
 
 
 @dataclass(frozen=True)

@@ -41,15 +41,15 @@ export function optionChanges(program, values) {
   return { changes, error: null, erases: days !== null && (before === null || days < before) };
 }
 
+const daySpan = (days) => (days === 1 ? '1 day' : `${days} days`);
+
 /** What the program's retention period does, in a sentence for the form. */
 export function retentionWords(days) {
   if (!Number.isInteger(days)) return 'Messages are kept until a moderator removes them or their writer deletes their account.';
-  const span = days === 1 ? '1 day' : `${days} days`;
-  return `The text of messages older than ${span} is erased for everyone in this program’s rooms at the next retention run (every hour); what stays is who wrote each message and when.`;
+  return `The text of messages older than ${daySpan(days)} is erased for everyone in this program’s rooms at the next retention run (every hour); what stays is who wrote each message and when.`;
 }
 
 /** Asked before a save that starts or shortens a retention period. */
 export function erasingWarning(days) {
-  const span = days === 1 ? '1 day' : `${days} days`;
-  return `This erases the text of every message older than ${span} in this program’s rooms, for everyone, and it cannot be brought back. Select “Save and erase” to go ahead.`;
+  return `This erases the text of every message older than ${daySpan(days)} in this program’s rooms, for everyone, and it cannot be brought back. Select “Save and erase” to go ahead.`;
 }
