@@ -536,6 +536,13 @@ def main(argv: list[str] | None = None) -> int:
         help="CPU priority of the flooding client during the flood (0: the same as the server and the measuring "
         "client; a real attacker's CPU is not on our cores)",
     )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a server setting of the environment for this sitting (e.g. LIMIT_REFUSED_BURST=10), to compare",
+    )
     parser.add_argument("--lock-wait", type=float, default=1200, help="seconds to wait for another sitting")
     args = parser.parse_args(argv)
     runs = args.runs or (1 if args.quick else 3)
@@ -553,6 +560,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.no_trim:  # freed memory kept by the allocator, as before server.memory
         p.config.overrides["LIMIT_MEMORY_TRIM_AFTER"] = "0"
     report["memory_trim"] = not args.no_trim
+    settings = dict(item.split("=", 1) for item in args.set)
+    p.config.overrides.update(settings)
+    report["settings"] = settings
     try:
         p.setup()
         for n in range(1, runs + 1):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import socket
@@ -38,6 +39,8 @@ class Services:
     login_throttle: LoginThrottle = field(init=False)
     handshakes: HandshakeThrottle = field(init=False)
     trimmer: Trimmer = field(init=False)
+    # handshakes reading their session now (limits.sessions_read_at_once): see server.ws
+    opening: asyncio.Semaphore = field(init=False)
 
     def __post_init__(self) -> None:
         limits = self.settings.limits
@@ -51,3 +54,4 @@ class Services:
         )
         self.handshakes = HandshakeThrottle(limits.handshake)
         self.trimmer = Trimmer(limits.memory_trim_after, glibc_trim())
+        self.opening = asyncio.Semaphore(limits.sessions_read_at_once)

@@ -59,9 +59,17 @@ class Limits:
     # past which their handshakes get HTTP 429 until a strike refills: no reconnecting in a loop
     handshake_strikes_per_minute: float = 6.0
     handshake_strikes_burst: int = 3
+    # WebSocket handshakes reading their session at the same time; the others wait their turn, so
+    # fifty sockets opening at once (a flood's reconnects, a reconnect storm after a process died)
+    # take turns with the rooms' traffic instead of stalling it for tens of ms (bench/flood.py)
+    sessions_read_at_once: int = 4
     # seconds without a refused handshake or a flooder's socket closed before the memory the flood
     # freed is given back to the system (glibc's malloc_trim; server.memory); 0: never
     memory_trim_after: float = 2.0
+
+    def __post_init__(self) -> None:
+        if self.sessions_read_at_once < 1:
+            raise ConfigError("sessions_read_at_once must be at least 1: with none, no socket would ever open")
 
     @property
     def handshake(self) -> HandshakeLimits:

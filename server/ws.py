@@ -73,7 +73,8 @@ async def websocket_endpoint(ws: WebSocket, services: Services, send: AsgiSend) 
         await _refuse(ws, services, verdict)
         return
     try:
-        session = await active_session(services.db, session_id)
+        async with services.opening:  # sockets opening together take turns with the rooms' traffic
+            session = await active_session(services.db, session_id)
     except StoreUnavailable:
         metrics.handshakes_refused.labels("unavailable").inc()
         log.warning("ws refused: storage unavailable", extra={"fields": {"close": 1013}})

@@ -1,0 +1,70 @@
+"""The serving process's collector (server.heap): survivors of a full collection are frozen, and
+cyclic garbage among them is freed once the frozen set has doubled.
+
+Run in a child process: freezing is process-wide, and this test process must keep collecting.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from server.heap import should_walk_all
+from tests.support.live import ROOT
+
+CHILD = """
+import gc, weakref
+from server.heap import settle
+
+class Node:
+    pass
+
+settle()
+startup = gc.get_freeze_count()
+
+# a cycle that lives through a full collection is frozen with everything else alive then
+cycle = Node(); cycle.me = cycle
+gone = weakref.ref(cycle)
+kept = [Node() for _ in range(startup // 4)]
+gc.collect()
+frozen_once = gc.get_freeze_count()
+del cycle
+gc.collect()
+print("after_drop", gone() is not None, frozen_once - startup)
+
+# the frozen set doubles: it is unfrozen, and the next full collection walks it and frees the cycle
+more = [Node() for _ in range(startup)]
+gc.collect()
+gc.collect()
+print("after_walk", gone() is not None, gc.get_freeze_count() >= len(kept) + len(more))
+"""
+
+
+def test_survivors_are_frozen_and_their_garbage_freed_once_the_frozen_set_doubles() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD], cwd=ROOT, check=True, capture_output=True, text=True, timeout=120
+    )
+    lines = dict(line.split(" ", 1) for line in done.stdout.splitlines())
+    alive, grown = lines["after_drop"].split()
+    assert alive == "True"  # frozen: a full collection no longer walks it
+    assert int(grown) >= 1_000  # what lived through the collection was frozen
+    alive, refrozen = lines["after_walk"].split()
+    assert alive == "False"  # walked once the frozen set had doubled: the cycle is freed
+    assert refrozen == "True"  # and what is alive is frozen again
+
+
+@pytest.mark.parametrize(
+    ("frozen", "after_walk", "walk"),
+    [
+        (100_000, 100_000, False),  # nothing new
+        (199_999, 100_000, False),  # not yet doubled
+        (200_000, 100_000, True),  # doubled
+        (150_000, 200_000, False),  # shrunk: frozen objects are still freed by reference counting
+        (2, 0, True),  # nothing was frozen at the last walk
+        (0, 0, False),
+    ],
+)
+def test_when_the_frozen_set_is_walked(frozen: int, after_walk: int, walk: bool) -> None:
+    assert should_walk_all(frozen, after_walk) is walk

@@ -1,0 +1,66 @@
+"""Sockets opening together take turns reading their session (limits.sessions_read_at_once).
+
+Fifty sockets opening at once (a flood's reconnects, a reconnect storm after a process died)
+read fifty sessions; taking turns keeps the rooms' traffic flowing between them. Every
+socket still opens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+import server.ws
+from server.settings import ConfigError, Limits, load_settings
+from server.store.database import Database
+from tests.support.client import WsClient, login
+from tests.support.live import live_server, settings_for
+from tests.support.seed import create_cast
+
+SOCKETS = 12
+
+
+async def test_sockets_opening_at_once_read_their_sessions_in_turns(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = Database(sqlite_url)
+    cast = await create_cast(db)
+    reading = 0
+    most = 0
+    real = server.ws.active_session
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        nonlocal reading, most
+        reading += 1
+        most = max(most, reading)
+        try:
+            await asyncio.sleep(0.02)  # a slow read: the others arrive meanwhile
+            return await real(*args, **kwargs)
+        finally:
+            reading -= 1
+
+    monkeypatch.setattr(server.ws, "active_session", counted)
+    settings = settings_for(sqlite_url)
+    settings = settings.with_(limits=replace(settings.limits, sessions_read_at_once=3))
+    try:
+        async with live_server(settings) as live:
+            tokens = [await login(live.url, cast.ann.username, cast.ann.password) for _ in range(SOCKETS)]
+            clients = await asyncio.gather(*(WsClient.open(live.ws_url, token) for token in tokens))
+            hellos = await asyncio.gather(*(client.next() for client in clients))
+            assert [hello["type"] for hello in hellos] == ["hello"] * SOCKETS  # every socket opened
+            assert most == 3
+            for client in clients:
+                await client.close()
+    finally:
+        await db.dispose()
+
+
+def test_at_least_one_session_is_read_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ConfigError, match="sessions_read_at_once"):
+        Limits(sessions_read_at_once=0)
+    monkeypatch.setenv("LIMIT_SESSIONS_READ_AT_ONCE", "0")
+    with pytest.raises(ConfigError, match="sessions_read_at_once"):
+        load_settings()
