@@ -224,7 +224,10 @@ async def bad_logins(url: str, valid: str, attempts: int, concurrency: int, dead
     Bearer, a cookie without Origin; each should get ``unauthorized`` and close 4001."""
     outcomes: Counter[str] = Counter()
     sem = asyncio.Semaphore(concurrency)
-    tampered = valid[:-1] + ("A" if valid[-1] != "A" else "B")
+    # one character of the signature changed, not its last: in base64 the last character carries
+    # bits the decoder drops, so changing it sometimes leaves the same bytes (a valid token)
+    at = len(valid) - 5
+    tampered = valid[:at] + ("A" if valid[at] != "A" else "B") + valid[at + 1 :]
     kinds = [
         lambda: {"Authorization": f"Bearer {os.urandom(24).hex()}"},
         lambda: {"Authorization": f"Bearer {tampered}"},
