@@ -120,6 +120,35 @@ async def test_a_concern_alerts_the_moderators_and_never_tells_the_writer(world:
         await client.close()
 
 
+async def test_removing_a_message_resolves_its_reports_and_leaves_concerns_about_its_writer(world: World) -> None:
+    ria, cast, room = await _peer(world), world.cast, world.cast.cohort_room
+    kim = await world.socket(cast.staff_here)
+    pat = await world.socket(cast.participant)
+    seq = (await pat.say(room, "buy cheap pills at my site"))["seq"]
+    other = (await pat.say(room, "sorry, wrong room"))["seq"]
+    messages = f"/api/rooms/{room}/messages"
+    report = (await world.call(ria, "POST", f"{messages}/{seq}/report", {"reason": "spam"})).json()["item"]
+    concern = (await world.call(cast.alumnus, "POST", f"{messages}/{seq}/concern", {})).json()["item"]
+    elsewhere = (await world.call(ria, "POST", f"{messages}/{other}/report", {})).json()["item"]
+
+    removed = await world.call(cast.staff_here, "DELETE", f"{messages}/{seq}", {"reason": "advertising"})
+    assert removed.status_code == 200, removed.text
+    live = await _frame(kim, "queue", id=report, status="resolved")
+    assert live["item"]["resolved"]["outcome"] == "resolved"
+    assert live["item"]["resolved"]["reason"] == "the message was removed"
+    assert live["item"]["resolved"]["by"]["id"] == cast.staff_here.person.id
+    still_open = (await world.call(cast.staff_here, "GET", "/api/queue")).json()["items"]
+    assert {item["id"] for item in still_open} == {concern, elsewhere}  # a concern is about the person
+    [entry] = await _audit(world, "message.remove")
+    assert entry["detail"] == {"reports_resolved": [report]}
+
+    again = await world.call(cast.staff_here, "DELETE", f"{messages}/{seq}")  # removed already: nothing more
+    assert again.json() == removed.json()
+    assert len(await _audit(world, "message.remove")) == 1
+    for client in (kim, pat):
+        await client.close()
+
+
 async def test_a_crisis_alert_is_acknowledged_and_dismissed_with_audit_entries(world: World) -> None:
     cast, room = world.cast, world.cast.cohort_room
     kim = await world.socket(cast.staff_here)

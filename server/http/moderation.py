@@ -26,6 +26,7 @@ from server.protocol import ErrorCode
 from server.store import audit
 from server.store import duty as duty_store
 from server.store import moderation as moderation_store
+from server.store import queue as queue_store
 from server.store import rooms as room_store
 from server.store import users as user_store
 from server.store.audit import Entry
@@ -36,6 +37,8 @@ from server.store.events import iso
 from server.store.users import Person
 
 MUTE_MAX_MINUTES = 30 * 24 * 60
+# the resolution of a message's open reports when a moderator removes it: what they asked for was done
+REPORTS_SETTLED = "the message was removed"
 ERASED_ALREADY = {  # removing a message whose text another erasure took: what the 409 says
     "deleted": "this message was erased already: its writer deleted their account",
     "expired": "this message was erased already: the program's retention period passed",
@@ -109,9 +112,18 @@ async def remove_message(request: Request) -> Response:
             redaction = None if target is None else await moderation_store.redact(conn, room_id=room_id, target=target)
         except moderation_store.ErasedAlready as exc:
             raise ApiError(ErrorCode.CONFLICT, ERASED_ALREADY[exc.reason], removed=exc.reason) from None
-        if redaction is None:
+        if redaction is None or target is None:
             raise ApiError(ErrorCode.NOT_FOUND, "no such message in this room")
+        resolved: list[int] = []
         if redaction.frame is not None:
+            resolved = await queue_store.close(
+                conn,
+                queue_store.reports_on(room_id, target),
+                status="resolved",
+                by=session.person.id,
+                reason=REPORTS_SETTLED,
+                now=utcnow(),
+            )
             entry = Entry(
                 actor_id=session.person.id,
                 action="message.remove",
@@ -120,10 +132,13 @@ async def remove_message(request: Request) -> Response:
                 target_user_id=redaction.author_id,
                 target=f"seq {target}",
                 reason=body.reason,
+                detail={"reports_resolved": resolved} if resolved else None,
             )
             await audit.record(conn, entry)
     if redaction.frame is not None:
         services.hub.publish_stored(room_id, redaction.seq, redaction.frame)
+    if resolved:
+        await services.hub.alerts.tell(resolved)
     return json({"room": room_id, "target": target, "seq": redaction.seq})
 
 

@@ -196,6 +196,14 @@ def items_are(item_ids: Iterable[int]) -> ColumnElement[bool]:
     return queue_items.c.id.in_(list(item_ids))  # type: ignore[no-any-return]
 
 
+def reports_on(room_id: int, seq: int) -> ColumnElement[bool]:
+    """The reports of one message (not a crisis alert or a concern about its writer: those are
+    about the person, and removing the message does not settle them)."""
+    return and_(
+        queue_items.c.kind == "report", queue_items.c.room_id == room_id, queue_items.c.target_seq == seq
+    )
+
+
 def held_item_of(held_id: int) -> ColumnElement[bool]:
     """The review-queue item of a held message (not its crisis alert, which stays until acknowledged)."""
     return and_(queue_items.c.held_id == held_id, queue_items.c.kind == "held")
