@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -54,6 +54,9 @@ from server.store.events import NewMessage, Posted, iso
 from server.transport import SEND_MANY
 
 log = logging.getLogger("alongside.ws")
+# seconds a handshake waits for its turn to read the session; the reads ahead of it take at most
+# CONNECT_TIMEOUT and a pool's wait each when the database does not answer
+TURN_WAIT = 10.0
 
 
 async def websocket_endpoint(ws: WebSocket, services: Services, send: AsgiSend) -> None:
@@ -73,7 +76,7 @@ async def websocket_endpoint(ws: WebSocket, services: Services, send: AsgiSend) 
         await _refuse(ws, services, verdict)
         return
     try:
-        async with services.opening:  # sockets opening together take turns with the rooms' traffic
+        async with _turn(services):
             session = await active_session(services.db, session_id)
     except StoreUnavailable:
         metrics.handshakes_refused.labels("unavailable").inc()
@@ -125,6 +128,22 @@ async def websocket_endpoint(ws: WebSocket, services: Services, send: AsgiSend) 
             services.trimmer.churned()
         conn.closed = True
         await conn.stop_writer()
+
+
+@contextlib.asynccontextmanager
+async def _turn(services: Services) -> AsyncIterator[None]:
+    """A turn to read the session: sockets opening together take turns with the rooms' traffic
+    (``limits.sessions_read_at_once``). No turn within ``TURN_WAIT`` means the reads ahead are
+    stuck (the database does not answer): the socket is told ``unavailable``, as they will be."""
+    try:
+        async with asyncio.timeout(TURN_WAIT):
+            await services.opening.acquire()
+    except TimeoutError:
+        raise StoreUnavailable("no turn to read the session") from None
+    try:
+        yield
+    finally:
+        services.opening.release()
 
 
 def _credentials(services: Services, headers: Headers) -> tuple[bool, str | None]:

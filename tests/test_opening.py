@@ -58,6 +58,44 @@ async def test_sockets_opening_at_once_read_their_sessions_in_turns(
         await db.dispose()
 
 
+async def test_a_socket_that_gets_no_turn_is_told_the_store_is_unavailable(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read that never ends (a database that does not answer) holds the only turn: the next
+    socket waits TURN_WAIT, then gets ``unavailable`` and 1013 like any socket in an outage."""
+    db = Database(sqlite_url)
+    cast = await create_cast(db)
+    stuck, answer = asyncio.Event(), asyncio.Event()
+    real = server.ws.active_session
+
+    async def first_hangs(*args: Any, **kwargs: Any) -> Any:
+        if not stuck.is_set():
+            stuck.set()
+            await answer.wait()  # the database answers once the test has seen the other socket
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(server.ws, "active_session", first_hangs)
+    monkeypatch.setattr(server.ws, "TURN_WAIT", 0.3)
+    settings = settings_for(sqlite_url)
+    settings = settings.with_(limits=replace(settings.limits, sessions_read_at_once=1))
+    try:
+        async with live_server(settings) as live:
+            token = await login(live.url, cast.ann.username, cast.ann.password)
+            hanging = asyncio.create_task(WsClient.open(live.ws_url, token))
+            await stuck.wait()
+            waiting = await WsClient.open(live.ws_url, token)
+            refused = await waiting.next()
+            assert refused["type"] == "error" and refused["code"] == "unavailable"
+            await waiting.ws.wait_closed()
+            assert waiting.ws.close_code == 1013
+            answer.set()
+            first = await hanging  # the stuck read, answered at last, opens its socket
+            assert (await first.next())["type"] == "hello"
+            await first.close()
+    finally:
+        await db.dispose()
+
+
 def test_at_least_one_session_is_read_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ConfigError, match="sessions_read_at_once"):
         Limits(sessions_read_at_once=0)
