@@ -19,6 +19,7 @@ import { Conversation } from './conversation.js';
 import { FlagDialog } from './flag_dialog.js';
 import { displayName, excerpt, friendlyError } from './format.js';
 import { Joins } from './joins.js';
+import { forgetSupport, keepSupport, keptSupport, tabStorage } from './kept_support.js';
 import { MessageActions } from './message_actions.js';
 import { CRISIS_ANNOUNCEMENT, CRISIS_ANNOUNCEMENT_AWAY, CRISIS_INTRO_AWAY, CRISIS_TITLE, cleanResources, warningNotice } from './notices.js';
 import { NoticesView } from './notices_view.js';
@@ -48,6 +49,7 @@ export class Chat {
     this.hooks = hooks;
     this.active = false;
     this.me = null;
+    this.storage = tabStorage(); // support cards kept for this tab (kept_support.js)
     this.limits = {};
     /** @type {Map<string, object>} room key -> room (room.js) */
     this.rooms = new Map();
@@ -111,6 +113,7 @@ export class Chat {
       },
       dismissCrisis: (room, seq) => {
         room.crisis.delete(seq);
+        this.saveSupport(room);
         this.conversation.refreshMessages(room, (ev) => ev.seq === seq);
         this.conversation.listView.node(seq)?.focus();
       },
@@ -145,6 +148,7 @@ export class Chat {
   /** landIn: a cohort id whose room opens first (the one just registered into). */
   start(user, { landIn = null } = {}) {
     this.me = user;
+    forgetSupport(this.storage, user ? user.id : null); // someone else's, from this tab: gone
     this.roomsPanel.landing = landIn;
     this.active = true;
     this.conn.start();
@@ -177,7 +181,10 @@ export class Chat {
     this.composer.clear();
     this.wasDown = false;
     this.status.clear();
-    if (!keepOutbox) this.sending.outbox.clear();
+    if (!keepOutbox) {
+      this.sending.outbox.clear();
+      forgetSupport(this.storage); // signed out or deleted: nothing of it stays in this tab
+    }
     this.pendingView.clear();
     this.roomsPanel.clear();
     this.showRoomContent(false);
@@ -340,6 +347,7 @@ export class Chat {
     let placed = false;
     if (room && isSeq(f.seq)) {
       room.crisis.set(f.seq, resources);
+      this.saveSupport(room);
       this.conversation.refreshMessages(room, (ev) => ev.seq === f.seq);
       if (open) this.conversation.revealCrisis(room, f.seq); // the message may arrive just after this frame
       placed = open;
@@ -351,6 +359,15 @@ export class Chat {
       this.notices.add({ title: CRISIS_TITLE, text: CRISIS_INTRO_AWAY, resources });
       this.hooks.announce(CRISIS_ANNOUNCEMENT_AWAY);
     }
+  }
+
+  /** A room just listed: the support offered in it before this page loaded, if this tab kept it. */
+  restoreSupport(room) {
+    room.crisis = keptSupport(this.storage, this.me ? this.me.id : null, room.key);
+  }
+
+  saveSupport(room) {
+    keepSupport(this.storage, this.me ? this.me.id : null, room.key, room.crisis);
   }
 
   onWarning(f) {

@@ -17,7 +17,7 @@ export class RoomsPanel {
   /**
    * @param {object} dom  elements (see main.js)
    * @param {object} chat  the Chat (active, me, rooms, roomOrder, openKey, openRoom(), selectRoom(), removeRoom(), status,
-   *                       catchUp, conversation)
+   *                       catchUp, conversation, restoreSupport())
    */
   constructor(dom, chat) {
     this.dom = dom;
@@ -57,7 +57,10 @@ export class RoomsPanel {
       seen.add(key);
       let room = chat.rooms.get(key);
       if (room) this.merge(room, meta);
-      else chat.rooms.set(key, (room = createRoom(meta)));
+      else {
+        chat.rooms.set(key, (room = createRoom(meta)));
+        chat.restoreSupport(room);
+      }
       applyListing(room, meta);
       if ('muted_until' in meta) chat.status.setMuted(room, untilMs(meta.muted_until), meta.muted_reason ?? room.mutedReason, { quiet: true });
     }

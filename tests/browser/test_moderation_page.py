@@ -143,11 +143,36 @@ async def test_support_after_a_message_that_sounds_like_a_crisis_shows_to_its_au
     await pat.screenshot(path=str(artifacts / "moderation-crisis-card-360.png"))
     await pat_laptop.screenshot(path=str(artifacts / "moderation-crisis-card-1280.png"))
 
+    # Reloading in a hard moment does not take the help away (this tab keeps it).
+    await pat.reload()
+    await open_room(pat, "Spring")
+    kept = message(pat, "I want to end it all").locator(".crisis-card")
+    await expect(kept.get_by_role("link", name="Call or text 988")).to_have_attribute("href", "tel:988")
+
     await message(pat, "I want to end it all").get_by_role("button", name="Hide this").click()
     await expect(pat.locator(".crisis-card")).to_have_count(0)
     await expect(message(pat, "I want to end it all")).to_be_focused()
     await expect(pat.get_by_role("button", name="Get help now")).to_be_visible()
+    await pat.reload()  # hidden stays hidden
+    await open_room(pat, "Spring")
+    await expect(message(pat, "I want to end it all")).to_have_count(1)
+    await expect(pat.locator(".crisis-card")).to_have_count(0)
+
+    # Signing out leaves nothing of it in the tab.
+    await expect(pat_laptop.locator(".crisis-card")).to_have_count(1)
+    assert await _kept_support(pat_laptop) != []
+    await pat_laptop.locator("#logout-button").click()
+    await expect(pat_laptop.locator("#login-form")).to_be_visible()
+    assert await _kept_support(pat_laptop) == []
     assert problems == []
+
+
+async def _kept_support(page: Page) -> list[str]:
+    """The keys of the support cards this tab keeps (client_web/js/kept_support.js)."""
+    keys: list[str] = await page.evaluate(
+        "Object.keys(sessionStorage).filter((key) => key.startsWith('alongside.support.'))"
+    )
+    return keys
 
 
 async def test_the_composer_explains_a_mute_a_lock_and_slow_mode_and_keeps_the_draft(
