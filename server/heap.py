@@ -29,6 +29,7 @@ class _Freezer:
     def __init__(self) -> None:
         self.after_walk = gc.get_freeze_count()  # the frozen set when everything was last walked
         self.walking = False  # unfrozen: the next full collection walks everything
+        self.walks = 0  # full walks since start-up (each stops the loop for the whole heap's walk)
 
     def __call__(self, phase: str, info: dict[str, Any]) -> None:
         if phase != "stop" or info["generation"] != FULL:
@@ -38,6 +39,7 @@ class _Freezer:
         if self.walking:
             self.walking = False
             self.after_walk = frozen
+            self.walks += 1
         elif should_walk_all(frozen, self.after_walk):
             gc.unfreeze()
             self.walking = True
@@ -53,3 +55,8 @@ def settle() -> None:
     gc.collect()
     gc.freeze()
     gc.callbacks.append(_Freezer())
+
+
+def full_walks() -> int:
+    """Full walks of the frozen set since start-up (0 in a process that did not settle)."""
+    return sum(callback.walks for callback in gc.callbacks if isinstance(callback, _Freezer))

@@ -10,6 +10,7 @@ database failures) is read only when scraped.
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -25,6 +26,8 @@ from prometheus_client import (
 )
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+
+from server.heap import full_walks
 
 if TYPE_CHECKING:
     from server.hub import Hub
@@ -149,6 +152,16 @@ class _HubState(Collector):
             "alongside_broker_publishes_dropped",
             "Publishes dropped while Redis was unreachable or far behind (clients catch up from the database)",
             value=getattr(hub.broker, "dropped", 0),
+        )
+        yield GaugeMetricFamily(
+            "alongside_gc_frozen_objects",
+            "Objects the garbage collector leaves out of its walks (server.heap: start-up and survivors)",
+            value=gc.get_freeze_count(),
+        )
+        yield CounterMetricFamily(
+            "alongside_gc_full_walks",
+            "Times the frozen set had doubled and one full collection walked everything (server.heap)",
+            value=full_walks(),
         )
         yield CounterMetricFamily(
             "alongside_db_unavailable",

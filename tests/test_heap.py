@@ -20,9 +20,11 @@ from server.settings import load_settings
 
 with TestClient(served.create_app(load_settings())):
     built = gc.get_freeze_count()
-with TestClient(served.app):
+with TestClient(served.app) as client:
     serving = gc.get_freeze_count()
-print(built, serving)
+    scraped = client.get("/metrics", headers={"Authorization": "Bearer metrics-for-the-heap-test"}).text
+figures = dict(line.split(" ", 1) for line in scraped.splitlines() if line.startswith("alongside_gc_"))
+print(built, serving, figures["alongside_gc_frozen_objects"], figures["alongside_gc_full_walks_total"])
 """
 
 
@@ -32,13 +34,17 @@ def test_only_the_served_app_freezes_its_startup_heap(tmp_path: Path) -> None:
         "ALONGSIDE_ENV": "test",
         "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'heap.db'}",
         "SECRET_KEYS": ",".join(TEST_KEYS),
+        "METRICS_TOKEN": "metrics-for-the-heap-test",
     }
     env.pop("REDIS_URL", None)
     subprocess.run([sys.executable, "-m", "server", "migrate"], cwd=ROOT, env=env, check=True, capture_output=True)
     done = subprocess.run(
         [sys.executable, "-c", CHILD], cwd=ROOT, env=env, check=True, capture_output=True, text=True, timeout=120
     )
-    built, serving = map(int, done.stdout.split()[-2:])
+    built, serving, frozen_figure, walks_figure = map(float, done.stdout.split()[-4:])
     assert built == 0
     # everything loaded by then: modules, SQLAlchemy's metadata, pydantic's models (~100,000)
     assert serving > 20_000
+    # /metrics shows the frozen set (a scrape's own allocations may have moved it a little) and no full walk yet
+    assert abs(frozen_figure - serving) < serving * 0.1
+    assert walks_figure == 0

@@ -16,7 +16,7 @@ from tests.support.live import ROOT
 
 CHILD = """
 import gc, weakref
-from server.heap import settle
+from server.heap import full_walks, settle
 
 class Node:
     pass
@@ -32,13 +32,13 @@ gc.collect()
 frozen_once = gc.get_freeze_count()
 del cycle
 gc.collect()
-print("after_drop", gone() is not None, frozen_once - startup)
+print("after_drop", gone() is not None, frozen_once - startup, full_walks())
 
 # the frozen set doubles: it is unfrozen, and the next full collection walks it and frees the cycle
 more = [Node() for _ in range(startup)]
 gc.collect()
 gc.collect()
-print("after_walk", gone() is not None, gc.get_freeze_count() >= len(kept) + len(more))
+print("after_walk", gone() is not None, gc.get_freeze_count() >= len(kept) + len(more), full_walks())
 """
 
 
@@ -47,12 +47,14 @@ def test_survivors_are_frozen_and_their_garbage_freed_once_the_frozen_set_double
         [sys.executable, "-c", CHILD], cwd=ROOT, check=True, capture_output=True, text=True, timeout=120
     )
     lines = dict(line.split(" ", 1) for line in done.stdout.splitlines())
-    alive, grown = lines["after_drop"].split()
+    alive, grown, walks = lines["after_drop"].split()
     assert alive == "True"  # frozen: a full collection no longer walks it
     assert int(grown) >= 1_000  # what lived through the collection was frozen
-    alive, refrozen = lines["after_walk"].split()
+    assert walks == "0"
+    alive, refrozen, walks = lines["after_walk"].split()
     assert alive == "False"  # walked once the frozen set had doubled: the cycle is freed
     assert refrozen == "True"  # and what is alive is frozen again
+    assert walks == "1"  # counted (alongside_gc_full_walks_total)
 
 
 @pytest.mark.parametrize(
