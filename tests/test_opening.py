@@ -8,6 +8,8 @@ socket still opens.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any
 
@@ -17,17 +19,28 @@ import server.ws
 from server.settings import ConfigError, Limits, load_settings
 from server.store.database import Database
 from tests.support.client import WsClient, login
-from tests.support.live import live_server, settings_for
-from tests.support.seed import create_cast
+from tests.support.live import Live, live_server, settings_for
+from tests.support.seed import Cast, create_cast
 
 SOCKETS = 12
+
+
+@contextlib.asynccontextmanager
+async def _served(sqlite_url: str, turns: int) -> AsyncIterator[tuple[Live, Cast]]:
+    """A live server whose handshakes read their session ``turns`` at a time, and its cast."""
+    db = Database(sqlite_url)
+    try:
+        cast = await create_cast(db)
+        settings = settings_for(sqlite_url)
+        async with live_server(settings.with_(limits=replace(settings.limits, sessions_read_at_once=turns))) as live:
+            yield live, cast
+    finally:
+        await db.dispose()
 
 
 async def test_sockets_opening_at_once_read_their_sessions_in_turns(
     sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    db = Database(sqlite_url)
-    cast = await create_cast(db)
     reading = 0
     most = 0
     real = server.ws.active_session
@@ -43,19 +56,14 @@ async def test_sockets_opening_at_once_read_their_sessions_in_turns(
             reading -= 1
 
     monkeypatch.setattr(server.ws, "active_session", counted)
-    settings = settings_for(sqlite_url)
-    settings = settings.with_(limits=replace(settings.limits, sessions_read_at_once=3))
-    try:
-        async with live_server(settings) as live:
-            tokens = [await login(live.url, cast.ann.username, cast.ann.password) for _ in range(SOCKETS)]
-            clients = await asyncio.gather(*(WsClient.open(live.ws_url, token) for token in tokens))
-            hellos = await asyncio.gather(*(client.next() for client in clients))
-            assert [hello["type"] for hello in hellos] == ["hello"] * SOCKETS  # every socket opened
-            assert most == 3
-            for client in clients:
-                await client.close()
-    finally:
-        await db.dispose()
+    async with _served(sqlite_url, turns=3) as (live, cast):
+        tokens = [await login(live.url, cast.ann.username, cast.ann.password) for _ in range(SOCKETS)]
+        clients = await asyncio.gather(*(WsClient.open(live.ws_url, token) for token in tokens))
+        hellos = await asyncio.gather(*(client.next() for client in clients))
+        assert [hello["type"] for hello in hellos] == ["hello"] * SOCKETS  # every socket opened
+        assert most == 3
+        for client in clients:
+            await client.close()
 
 
 async def test_a_socket_that_gets_no_turn_is_told_the_store_is_unavailable(
@@ -63,8 +71,6 @@ async def test_a_socket_that_gets_no_turn_is_told_the_store_is_unavailable(
 ) -> None:
     """A read that never ends (a database that does not answer) holds the only turn: the next
     socket waits TURN_WAIT, then gets ``unavailable`` and 1013 like any socket in an outage."""
-    db = Database(sqlite_url)
-    cast = await create_cast(db)
     stuck, answer = asyncio.Event(), asyncio.Event()
     real = server.ws.active_session
 
@@ -76,24 +82,19 @@ async def test_a_socket_that_gets_no_turn_is_told_the_store_is_unavailable(
 
     monkeypatch.setattr(server.ws, "active_session", first_hangs)
     monkeypatch.setattr(server.ws, "TURN_WAIT", 0.3)
-    settings = settings_for(sqlite_url)
-    settings = settings.with_(limits=replace(settings.limits, sessions_read_at_once=1))
-    try:
-        async with live_server(settings) as live:
-            token = await login(live.url, cast.ann.username, cast.ann.password)
-            hanging = asyncio.create_task(WsClient.open(live.ws_url, token))
-            await stuck.wait()
-            waiting = await WsClient.open(live.ws_url, token)
-            refused = await waiting.next()
-            assert refused["type"] == "error" and refused["code"] == "unavailable"
-            await waiting.ws.wait_closed()
-            assert waiting.ws.close_code == 1013
-            answer.set()
-            first = await hanging  # the stuck read, answered at last, opens its socket
-            assert (await first.next())["type"] == "hello"
-            await first.close()
-    finally:
-        await db.dispose()
+    async with _served(sqlite_url, turns=1) as (live, cast):
+        token = await login(live.url, cast.ann.username, cast.ann.password)
+        hanging = asyncio.create_task(WsClient.open(live.ws_url, token))
+        await stuck.wait()
+        waiting = await WsClient.open(live.ws_url, token)
+        refused = await waiting.next()
+        assert refused["type"] == "error" and refused["code"] == "unavailable"
+        await waiting.ws.wait_closed()
+        assert waiting.ws.close_code == 1013
+        answer.set()
+        first = await hanging  # the stuck read, answered at last, opens its socket
+        assert (await first.next())["type"] == "hello"
+        await first.close()
 
 
 def test_at_least_one_session_is_read_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
