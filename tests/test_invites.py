@@ -18,10 +18,10 @@ from server.auth.tokens import Signers
 from server.store.database import utcnow
 from server.store.models import Enrollment, Invite, User
 from tests.support.live import TEST_KEYS
-from tests.support.world import World, program_world
+from tests.support.world import REGISTER_PASSWORD, World, program_world
 
 SIGNERS = Signers(TEST_KEYS)
-PASSWORD = "a-new-long-password"
+PASSWORD = REGISTER_PASSWORD
 
 
 @pytest.fixture
@@ -31,8 +31,7 @@ async def world(sqlite_url: str) -> AsyncIterator[World]:
 
 
 async def register(world: World, invite: str, username: str, **extra: str) -> httpx.Response:
-    body = {"username": username, "password": PASSWORD, "display_name": username.title(), "invite": invite, **extra}
-    return await world.call(None, "POST", "/api/auth/register", body)
+    return await world.register(invite, username, **extra)
 
 
 async def traces(world: World) -> tuple[int, int, int]:

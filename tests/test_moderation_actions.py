@@ -1,6 +1,7 @@
 """A moderator's room actions through HTTP, seen live over WebSockets, each with its audit entry.
 
-The embedded default (SQLite, in-process fan-out); the last test repeats what must hold
+The embedded default (SQLite, in-process fan-out); a ban withdrawing the invite link the
+person joined with runs on SQLite and PostgreSQL; the last test repeats what must hold
 across two server processes sharing one database and a real Redis.
 """
 
@@ -8,17 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from server.store import audit
-from server.store.database import Database
+from server.store.database import Database, utcnow
 from server.store.enrollments import enrollments, transitions
 from server.store.events import events, memberships
+from server.store.invites import invites
 from server.store.models import Reaction
 from tests.support.client import WsClient
 from tests.support.cluster import Cluster, running
@@ -26,7 +29,7 @@ from tests.support.lifecycle_cast import create_program_cast, enroll
 from tests.support.redis_server import RedisServer
 from tests.support.seed import Account
 from tests.support.timing import units
-from tests.support.world import World, program_world
+from tests.support.world import REGISTER_PASSWORD, World, program_world
 
 reactions = Reaction.__table__  # type: ignore[attr-defined]
 
@@ -202,6 +205,7 @@ async def test_a_ban_closes_every_session_and_holds_until_lifted(scene: Scene) -
 
     banned = await scene.ok(scene.kim, "POST", bans, {"user": scene.pat.person.id, "reason": "threats"})
     assert banned["enrollment"]["status"] == "banned"
+    assert banned["invites_revoked"] == []  # enrolled by staff: no invite to withdraw
     await asyncio.wait_for(pat.ws.wait_closed(), units(5))
     assert pat.ws.close_code == 4001
     assert (await world.call(scene.pat, "GET", "/api/rooms")).status_code == 401
@@ -236,7 +240,117 @@ async def test_a_ban_closes_every_session_and_holds_until_lifted(scene: Scene) -
         cast.program,
         "threats",
     )
+    assert ban["detail"] == {"sessions_ended": 1, "invites_revoked": []}
     assert len(await scene.trail("person.unban")) == 1
+
+
+@pytest.fixture
+async def scene_on_each_database(db_url: str) -> AsyncIterator[Scene]:
+    async with program_world(db_url) as world:
+        ria = await enroll(world.db, "ria", world.cast.program, world.cast.cohort)
+        yield Scene(world, ria)
+
+
+async def _joined_with(world: World, invite: dict[str, Any], username: str) -> tuple[int, str]:
+    """A new participant registered with the invite: (their id, their token)."""
+    answer = await world.register(invite["token"], username)
+    assert answer.status_code == 201, answer.text
+    return answer.json()["user"]["id"], answer.json()["token"]
+
+
+async def _invites(world: World) -> dict[str, dict[str, Any]]:
+    """The program's invites as its staff list them, by id (without the link, signed afresh each time)."""
+    answer = await world.call(world.cast.staff_here, "GET", f"/api/programs/{world.cast.program}/invites")
+    assert answer.status_code == 200, answer.text
+    unsigned = ({k: v for k, v in invite.items() if k not in ("token", "url")} for invite in answer.json()["invites"])
+    return {invite["id"]: invite for invite in unsigned}
+
+
+async def test_a_ban_withdraws_the_invite_link_they_joined_with(scene_on_each_database: Scene) -> None:
+    scene = scene_on_each_database
+    world, cast = scene.world, scene.world.cast
+    bans = f"/api/programs/{cast.program}/bans"
+    cohort_link = await world.invite(max_uses=20)  # the cohort's link, handed to the whole group
+    other_link = await world.invite(max_uses=5)  # another link of the same cohort
+    sam, _ = await _joined_with(world, cohort_link, "sam")
+    tia, tia_token = await _joined_with(world, cohort_link, "tia")  # a peer who joined with the same link
+    uma, _ = await _joined_with(world, other_link, "uma")
+
+    banned = await scene.ok(scene.kim, "POST", bans, {"user": sam, "reason": "harassing peers"})
+    assert (banned["enrollment"]["status"], banned["invites_revoked"]) == ("banned", [cohort_link["id"]])
+
+    evading = await world.register(cohort_link["token"], "sam2")  # a fresh account with the same link
+    assert (evading.status_code, evading.json()["code"], evading.json()["field"]) == (410, "invite_revoked", "invite")
+    login = await world.call(None, "POST", "/api/auth/login", {"username": "sam2", "password": REGISTER_PASSWORD})
+    assert login.status_code == 401  # no account was made
+    listed = await _invites(world)
+    assert (listed[cohort_link["id"]]["revoked"], listed[cohort_link["id"]]["uses"]) == (True, 2)
+    assert (listed[other_link["id"]]["valid"], listed[other_link["id"]]["revoked"]) == (True, False)
+    assert (await world.register(other_link["token"], "vic")).status_code == 201  # the other link still works
+
+    # the peers who joined with the withdrawn link, or another, keep their place
+    assert "Spring" in await world.rooms(tia_token)
+    async with world.db.read() as conn:
+        statuses = dict(
+            (
+                await conn.execute(
+                    select(enrollments.c.user_id, enrollments.c.status).where(
+                        enrollments.c.user_id.in_([sam, tia, uma])
+                    )
+                )
+            ).all()
+        )
+    assert statuses == {sam: "banned", tia: "active", uma: "active"}
+
+    [entry] = await scene.trail("person.ban")
+    assert (entry["target_user"], entry["detail"]) == (
+        sam,
+        {"sessions_ended": 1, "invites_revoked": [cohort_link["id"]]},
+    )
+    assert cohort_link["token"] not in str(entry)  # ids only, never a link
+
+    await scene.ok(scene.kim, "DELETE", f"{bans}/{sam}")  # lifting the ban brings no invite back
+    assert (await _invites(world))[cohort_link["id"]]["revoked"] is True
+    again = await world.register(cohort_link["token"], "sam3")
+    assert (again.status_code, again.json()["code"]) == (410, "invite_revoked")
+
+
+async def _used_up(world: World, invite: dict[str, Any]) -> None:
+    pass  # a single-use invite: the banned person's registration took its only use
+
+
+async def _expired_since(world: World, invite: dict[str, Any]) -> None:
+    async with world.db.write() as conn:
+        await conn.execute(
+            update(invites).where(invites.c.id == invite["id"]).values(expires_at=utcnow() - timedelta(seconds=1))
+        )
+
+
+async def _revoked_by_staff(world: World, invite: dict[str, Any]) -> None:
+    assert (await world.call(world.cast.staff_here, "DELETE", f"/api/invites/{invite['id']}")).status_code == 204
+
+
+DEAD_ALREADY: dict[str, tuple[int, Callable[[World, dict[str, Any]], Awaitable[None]]]] = {
+    "used up": (1, _used_up),
+    "expired": (5, _expired_since),
+    "revoked": (5, _revoked_by_staff),
+}
+
+
+@pytest.mark.parametrize("case", list(DEAD_ALREADY))
+async def test_a_ban_names_no_invite_that_could_not_be_used_anyway(scene: Scene, case: str) -> None:
+    world, cast = scene.world, scene.world.cast
+    max_uses, kill = DEAD_ALREADY[case]
+    invite = await world.invite(max_uses=max_uses)
+    sam, _ = await _joined_with(world, invite, "sam")
+    await kill(world, invite)
+    before = (await _invites(world))[invite["id"]]
+
+    banned = await scene.ok(scene.kim, "POST", f"/api/programs/{cast.program}/bans", {"user": sam, "reason": "r"})
+    assert banned["invites_revoked"] == []
+    assert (await _invites(world))[invite["id"]] == before  # left as it was
+    [entry] = await scene.trail("person.ban")
+    assert entry["detail"] == {"sessions_ended": 1, "invites_revoked": []}
 
 
 async def test_lock_and_slow_mode_reach_every_client_and_spare_moderators(scene: Scene) -> None:

@@ -47,6 +47,15 @@ test('audit lines name actor, action, target, room and reason; ids are looked up
   assert.equal(W.auditLine({ actor: { display_name: 'Kim', username: 'kim' }, action: 'room.lock', room_name: 'Spring' }), 'Kim (@kim) · Locked a room · in Spring');
 });
 
+test('after a ban that withdrew an invite link, the moderator is told to give the group a new one', () => {
+  const told = 'The invite link they joined with was withdrawn; give the rest of the group a new one.';
+  assert.equal(W.banFollowUp({ enrollment: { status: 'banned' }, invites_revoked: ['aB3_x'] }), told);
+  assert.match(W.banFollowUp({ invites_revoked: ['a', 'b'] }), /^The invite links they joined with were withdrawn;/);
+  for (const answer of [{ invites_revoked: [] }, { enrollment: { status: 'banned' } }, { invites_revoked: 'a' }, null, undefined]) {
+    assert.equal(W.banFollowUp(answer), '');
+  }
+});
+
 test('the audit query carries only what was filled in, times in UTC', () => {
   assert.equal(auditQuery({ program: '3', actor: '', action: ' message.remove ' }), '?program=3&action=message.remove&limit=50');
   const iso = localToIso('2026-03-01T09:30');

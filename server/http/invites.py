@@ -185,6 +185,7 @@ async def _join_through(
         role=invite.role,
         by=invite.created_by,
         reason="registered with an invite",
+        invite_id=invite.id,
     )
     session_id = await session_store.create(conn, person.id, services.settings.session_max_age)
     return person, change, session_id

@@ -230,7 +230,8 @@ async def _target(conn: AsyncConnection, user_id: int | None) -> Person:
 
 
 async def ban(request: Request) -> Response:
-    """POST /api/programs/{id}/bans {user, reason}: out of the program's rooms, every session ended."""
+    """POST /api/programs/{id}/bans {user, reason}: out of the program's rooms, every session
+    ended, the invite they joined with withdrawn if still usable (``invites_revoked``: ids)."""
     services = services_of(request)
     session = await session_of(request)
     program_id = path_id(request, "program_id")
@@ -242,7 +243,7 @@ async def ban(request: Request) -> Response:
         if person.id == session.person.id:
             raise ApiError(ErrorCode.CONFLICT, "you cannot ban yourself", field="user")
         try:
-            change, ended = await moderation_store.ban(
+            banned = await moderation_store.ban(
                 conn, person=person, program_id=program_id, by=session.person.id, reason=body.reason
             )
         except moderation_store.BanRefused as exc:
@@ -253,16 +254,18 @@ async def ban(request: Request) -> Response:
             program_id=program_id,
             target_user_id=person.id,
             reason=body.reason,
-            detail={"sessions_ended": len(ended)},
+            detail={"sessions_ended": len(banned.ended_sessions), "invites_revoked": banned.invites_revoked},
         )
         await audit.record(conn, entry)
-    lifecycle.go_live(services.hub, change, status_moved=True, ended_sessions=ended)
+    change = banned.change
+    lifecycle.go_live(services.hub, change, status_moved=True, ended_sessions=banned.ended_sessions)
     assert change.standing is not None
-    return json({"enrollment": change.standing.public()})
+    return json({"enrollment": change.standing.public(), "invites_revoked": banned.invites_revoked})
 
 
 async def unban(request: Request) -> Response:
-    """DELETE /api/programs/{id}/bans/{user}: back to the status they had before the ban."""
+    """DELETE /api/programs/{id}/bans/{user}: back to the status they had before the ban (the
+    invites the ban withdrew stay withdrawn)."""
     services = services_of(request)
     session = await session_of(request)
     program_id = path_id(request, "program_id")

@@ -50,6 +50,7 @@ class Standing:
     cohort_id: int | None
     role: str
     status: str
+    invite_id: str | None = None  # the invite they registered with (never in ``public``: staff list invites themselves)
 
     def public(self) -> dict[str, Any]:
         return {
@@ -85,6 +86,7 @@ def _standing(row: Any) -> Standing:
         cohort_id=row.cohort_id,
         role=row.role,
         status=row.status,
+        invite_id=row.invite_id,
     )
 
 
@@ -111,8 +113,10 @@ async def enroll(
     role: str,
     by: int | None,
     reason: str | None = None,
+    invite_id: str | None = None,
 ) -> Change:
-    """Enroll someone (active) and give them the program's rooms the roster says."""
+    """Enroll someone (active) and give them the program's rooms the roster says; ``invite_id``
+    is the invite they registered with, kept so a ban can withdraw it (``store.moderation.ban``)."""
     if await standing(conn, person.id, program_id) is not None:
         raise AlreadyEnrolled(person.username)
     result = await conn.execute(
@@ -124,6 +128,7 @@ async def enroll(
             role=role,
             status="active",
             created_at=utcnow(),
+            invite_id=invite_id,
         )
         .returning(enrollments.c.id)
     )

@@ -210,6 +210,29 @@ async def revoke(conn: AsyncConnection, invite_id: str) -> None:
     )
 
 
+async def withdraw_usable(conn: AsyncConnection, invite_ids: list[str], now: datetime | None = None) -> list[str]:
+    """Revoke those of these invites that could still let someone in; their ids, sorted.
+
+    "Could" is ``invite_problem`` finding nothing (not revoked, cohort not deleted, not
+    expired, uses left): an invite already dead is left as it is and not named. The rows are
+    locked first (PostgreSQL; SQLite's write lock does the same), so a registration racing
+    with the withdrawal either committed its use before (and the invite is judged with it
+    counted) or waits, and ``redeem``'s conditional UPDATE then refuses it ``invite_revoked``.
+    """
+    wanted = sorted(set(invite_ids))
+    if not wanted:
+        return []
+    await conn.execute(select(invites.c.id).where(invites.c.id.in_(wanted)).with_for_update())
+    now = now or utcnow()
+    withdrawn = []
+    for invite_id in wanted:
+        found = await get(conn, invite_id)
+        if found is not None and found.problem(now) is None:
+            await revoke(conn, invite_id)
+            withdrawn.append(invite_id)
+    return withdrawn
+
+
 async def redeem(conn: AsyncConnection, invite_id: str, now: datetime | None = None) -> InviteInfo:
     """Take one use of the invite, or raise InviteRefused saying why not.
 

@@ -179,8 +179,10 @@ class Enrollment(SQLModel, table=True):
     program_id: int = Field(foreign_key="programs.id", index=True)
     cohort_id: int | None = Field(default=None, foreign_key="cohorts.id", index=True)
     role: str = Field(max_length=16)  # participant or staff
-    status: str = Field(max_length=16)  # active, alumni or withdrawn
+    status: str = Field(max_length=16)  # active, alumni, withdrawn or banned
     created_at: datetime = Field(sa_column=_ts())
+    # the invite they registered with (None: enrolled by staff, the command line, or before 0008); a ban withdraws it
+    invite_id: str | None = Field(default=None, foreign_key="invites.id", max_length=32)
 
 
 class EnrollmentTransition(SQLModel, table=True):

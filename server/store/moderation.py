@@ -10,6 +10,9 @@ Invariants:
   its reactions go, so no copy of its text is left in the database.
 - Moderators are never muted (``rules.posting`` ignores it for them, and ``mute`` never
   sets it on them).
+- A ban withdraws, in the same transaction, the invite the person joined the program with
+  while it could still let someone in: a cohort's link is usually multi-use, and the banned
+  person still holds it. Lifting the ban never brings an invite back.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from server.protocol import ErrorCode
 from server.rules.erasure import Reason, erased_reason
 from server.store import enrollments as enrollment_store
+from server.store import invites as invite_store
 from server.store import sessions as session_store
 from server.store.database import as_utc
 from server.store.enrollments import Change, TransitionRefused, transitions
@@ -166,11 +170,22 @@ class BanRefused(Exception):
         self.message = message
 
 
-async def ban(
-    conn: AsyncConnection, *, person: Person, program_id: int, by: int, reason: str
-) -> tuple[Change, list[str]]:
+@dataclass(frozen=True)
+class Ban:
+    """What a ban did: the enrollment's change (frames to publish, rooms left), the sessions
+    it ended, and the ids of the invites it withdrew (never their links)."""
+
+    change: Change
+    ended_sessions: list[str]
+    invites_revoked: list[str]
+
+
+async def ban(conn: AsyncConnection, *, person: Person, program_id: int, by: int, reason: str) -> Ban:
     """Ban the person from the program: status ``banned`` (a recorded transition), out of every
-    room of the program, every session revoked. Returns the change and the ended sessions."""
+    room of the program, every session revoked, and the invite they joined the program with
+    withdrawn if it could still be used (``invite_store.withdraw_usable``): otherwise they
+    would register a new account with the same link and be back in the cohort's rooms. The
+    rest of the group keeps their accounts; newcomers need a new link."""
     current = await enrollment_store.standing(conn, person.id, program_id)
     if current is None:
         raise BanRefused(ErrorCode.NOT_FOUND, "this person is not enrolled in the program")
@@ -184,11 +199,16 @@ async def ban(
         )
     except TransitionRefused as exc:  # someone moved them meanwhile
         raise BanRefused(ErrorCode.CONFLICT, str(exc)) from None
-    return change, await session_store.revoke_all(conn, person.id)
+    ended = await session_store.revoke_all(conn, person.id)
+    joined_with = [] if current.invite_id is None else [current.invite_id]
+    return Ban(change, ended, await invite_store.withdraw_usable(conn, joined_with))
 
 
 async def unban(conn: AsyncConnection, *, person: Person, program_id: int, by: int, reason: str | None) -> Change:
-    """Lift the ban: back to the status the person had before it (their rooms follow)."""
+    """Lift the ban: back to the status the person had before it (their rooms follow).
+
+    The invites the ban withdrew stay withdrawn: the rest of the group has a new link by
+    now, and the person lifted from the ban needs none (their account is back)."""
     current = await enrollment_store.standing(conn, person.id, program_id)
     if current is None or current.status != "banned":
         raise BanRefused(ErrorCode.NOT_FOUND, "this person is not banned from the program")

@@ -3,7 +3,8 @@ watch and a participant's open page shows the tombstone without reloading, and a
 the removal in the audit trail; a crisis alert appears live in the console's queue, is
 announced and acknowledged; on a phone, hold for review and a lock set in the console take
 effect live and a held message is approved from the queue; a mute and a warning reach the
-person at once, and the console rejoins its rooms after the server drops its socket; reports
+person at once, and the console rejoins its rooms after the server drops its socket; a ban
+says that the invite link the person joined with was withdrawn; reports
 arrive live, one item per message, and are dismissed; a participant is told there is nothing
 to moderate. axe-core finds no serious or critical violation on the screens visited (light
 and dark)."""
@@ -287,6 +288,39 @@ async def test_mute_warn_and_lift_the_mute_from_the_console_reach_the_person_at_
     await pat_socket.close()
     await kim.get_by_role("button", name=re.compile("^Rooms")).click()
     await expect(kim.locator("#watch-messages .watch-msg-body").last).to_have_text("Sorry. I am calmer now.")
+    assert problems == []
+
+
+async def test_a_ban_from_the_console_says_the_invite_link_they_joined_with_was_withdrawn(
+    browser: Browser, world: World
+) -> None:
+    problems = Problems()
+    cast = world.cast
+    link = await world.invite(max_uses=20)  # the cohort's link
+    joined = await world.register(link["token"], "sam")
+    assert joined.status_code == 201, joined.text
+    sam_socket = await world.socket(joined.json()["token"])
+    assert (await sam_socket.say(cast.cohort_room, "Nobody here is worth talking to"))["type"] == "ack"
+    kim = await open_console(browser, world, cast.staff_here, problems)
+    await kim.get_by_role("button", name=re.compile("^Rooms")).click()
+    await kim.locator("#watch-list").get_by_role("button", name=re.compile("^Spring")).click()
+    message = kim.locator("#watch-messages li", has_text="Nobody here is worth talking to")
+    await message.get_by_role("button", name=re.compile("^Person")).click()
+    await expect(kim.locator("#person-title")).to_have_text("Sam (@sam)")
+
+    await kim.get_by_role("button", name="Ban from program…").click()
+    dialog = kim.get_by_role("dialog", name="Ban Sam (@sam) from the program")
+    await expect(dialog).to_contain_text("If the invite link they joined with still works, it is withdrawn.")
+    await dialog.get_by_label(re.compile("^Reason")).fill("Repeated abuse of peers")
+    await dialog.get_by_role("button", name="Ban from program").click()
+    await expect(dialog).to_be_hidden()
+    await expect(kim.locator("#person-standing")).to_contain_text("banned")
+    await expect(kim.locator("#person-status")).to_have_text(
+        "The invite link they joined with was withdrawn; give the rest of the group a new one."
+    )
+    again = await world.register(link["token"], "sam2")
+    assert (again.status_code, again.json()["code"]) == (410, "invite_revoked")
+    await sam_socket.close()
     assert problems == []
 
 

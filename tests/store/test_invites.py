@@ -157,6 +157,58 @@ async def test_many_racing_redeemers_get_exactly_the_uses(db: Database, place: P
     assert await uses_of(db, invite.id) == 2
 
 
+async def withdraw(db: Database, invite_ids: list[str]) -> list[str]:
+    async with db.write() as conn:
+        return await invites.withdraw_usable(conn, invite_ids)
+
+
+async def test_a_withdrawal_revokes_only_the_invites_that_could_still_be_used(db: Database, place: Place) -> None:
+    live = await new_invite(db, place, max_uses=10)
+    used_up = await new_invite(db, place)
+    await redeem(db, used_up.id)
+    expired = await new_invite(db, place, expires_at=utcnow() - timedelta(seconds=1))
+    revoked = await new_invite(db, place)
+    async with db.write() as conn:
+        await invites.revoke(conn, revoked.id)
+        first = await invites.get(conn, revoked.id)
+    assert first is not None and first.revoked_at is not None
+    wanted = [used_up.id, live.id, expired.id, revoked.id, "no-such-invite", live.id]
+    assert await withdraw(db, wanted) == [live.id]
+    assert await refusal(db, live.id) == ErrorCode.INVITE_REVOKED
+    async with db.read() as conn:
+        after = {invite.id: invite for invite in await invites.of_program(conn, place.program)}
+    assert [after[i].revoked_at for i in (used_up.id, expired.id)] == [None, None]  # dead already: left alone
+    assert after[revoked.id].revoked_at == first.revoked_at  # the first revocation stands
+    assert await withdraw(db, [live.id]) == []  # withdrawn once
+    assert await withdraw(db, []) == []
+
+
+async def test_a_withdrawal_waits_for_a_registration_taking_the_last_use(db: Database, place: Place) -> None:
+    """It decides on the invite as committed: one that the registration used up is left alone."""
+    invite = await new_invite(db, place, max_uses=2)
+    await redeem(db, invite.id)
+    redeemed = asyncio.Event()
+    release = asyncio.Event()
+
+    async def registration() -> None:
+        async with db.write() as conn:
+            await invites.redeem(conn, invite.id)  # the last use, not committed yet
+            redeemed.set()
+            await release.wait()
+
+    holder = asyncio.create_task(registration())
+    await redeemed.wait()
+    withdrawal = asyncio.create_task(withdraw(db, [invite.id]))
+    done, _ = await asyncio.wait({withdrawal}, timeout=units(0.3))
+    assert not done, "the withdrawal decided while the registration was still open"
+    release.set()
+    await holder
+    assert await asyncio.wait_for(withdrawal, units(10)) == []
+    async with db.read() as conn:
+        found = await invites.get(conn, invite.id)
+    assert found is not None and (found.uses, found.revoked_at) == (2, None)
+
+
 def test_links_read_back_only_with_the_invite_signer() -> None:
     token = SIGNERS.invite.sign("abc123")
     assert invites.invite_id_of(SIGNERS.invite, token) == "abc123"

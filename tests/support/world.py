@@ -19,6 +19,8 @@ from tests.support.live import Live, live_server, settings_for
 from tests.support.seed import Account
 from tests.support.timing import units
 
+REGISTER_PASSWORD = "a-new-long-password"
+
 
 @dataclass
 class World:
@@ -60,6 +62,13 @@ class World:
         assert answer.status_code == 201, answer.text
         created: dict[str, Any] = answer.json()
         return created
+
+    async def register(
+        self, invite: str, username: str, password: str = REGISTER_PASSWORD, **extra: str
+    ) -> httpx.Response:
+        """Register a new account with an invite link's token, signed out (display name: the username, titled)."""
+        body = {"username": username, "password": password, "display_name": username.title(), "invite": invite, **extra}
+        return await self.call(None, "POST", "/api/auth/register", body)
 
     async def expired_invite(self) -> str:
         """The id of a participant invite of the cast's cohort that expired a second ago."""

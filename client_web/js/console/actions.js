@@ -5,7 +5,7 @@
 
 import { excerpt } from '../format.js';
 import { modApi } from './api.js';
-import { durationText, MUTE_CHOICES, slowText, SLOW_CHOICES, staffName } from './words.js';
+import { banFollowUp, durationText, MUTE_CHOICES, slowText, SLOW_CHOICES, staffName } from './words.js';
 
 const HOLD_CHOICES = [
   { value: 'off', text: 'Off: messages appear at once' },
@@ -76,18 +76,25 @@ export class Actions {
     );
   }
 
-  /** t: {program, user} */
-  ban(t) {
-    return this.run(
+  /**
+   * t: {program, user}. Resolves to what the moderator should do next, from the answer
+   * (banFollowUp: '' when nothing), for the caller to show; false when cancelled.
+   */
+  async ban(t) {
+    let answer = null;
+    const ok = await this.run(
       {
         title: `Ban ${staffName(t.user)} from the program`,
-        about: 'They leave every room of the program and are signed out everywhere; they cannot be invited again until the ban is lifted.',
+        about: 'They leave every room of the program and are signed out everywhere; they cannot be invited again until the ban is lifted. If the invite link they joined with still works, it is withdrawn.',
         confirm: 'Ban from program',
         reasonRequired: true,
-        perform: ({ reason }) => modApi.ban(t.program, t.user.id, reason),
+        perform: async ({ reason }) => {
+          answer = await modApi.ban(t.program, t.user.id, reason);
+        },
       },
       `${staffName(t.user)} is banned from the program.`,
     );
+    return ok ? banFollowUp(answer) : false;
   }
 
   /** t: {room, roomName, user} */

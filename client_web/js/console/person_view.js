@@ -28,6 +28,7 @@ export class PersonView {
     this.hooks = hooks;
     this.target = null; // {program, user, room?, roomName?}
     this.loadSeq = 0;
+    this.followUp = ''; // what the last action asks the moderator to do next (a ban's withdrawn invite), kept in the status line
     dom.noteForm.addEventListener('submit', (ev) => {
       ev.preventDefault();
       this.saveNote();
@@ -43,6 +44,7 @@ export class PersonView {
   /** target: {program, user: {id, display_name, ...}, room?, roomName?} */
   async open(target) {
     this.target = target;
+    this.followUp = '';
     const d = this.dom;
     d.title.textContent = staffName(target.user);
     d.body.hidden = true;
@@ -64,11 +66,11 @@ export class PersonView {
     try {
       data = await modApi.person(target.program, target.user.id);
     } catch (err) {
-      if (mine === this.loadSeq) d.status.textContent = refusalText(err);
+      if (mine === this.loadSeq) d.status.textContent = [refusalText(err), this.followUp].filter(Boolean).join(' ');
       return;
     }
     if (mine !== this.loadSeq) return;
-    d.status.textContent = '';
+    d.status.textContent = this.followUp;
     this.render(data || {});
   }
 
@@ -162,13 +164,20 @@ export class PersonView {
     const a = this.hooks.actions;
     if (!t) return;
     let done = false;
+    let followUp = '';
     if (act === 'unmute') done = await a.unmute({ room: data.room, roomName: data.roomName, user: t.user });
     else if (act === 'unban') done = await a.unban({ program: t.program, user: t.user });
     else if (act === 'warn') done = await a.warn({ program: t.program, user: t.user, room: t.room });
     else if (act === 'mute') done = await a.mute({ room: t.room, roomName: t.roomName, user: t.user });
     else if (act === 'remove') done = await a.removeFromRoom({ room: t.room, roomName: t.roomName, user: t.user });
-    else if (act === 'ban') done = await a.ban({ program: t.program, user: t.user });
-    if (done && this.target === t) this.reload();
+    else if (act === 'ban') {
+      const next = await a.ban({ program: t.program, user: t.user });
+      done = next !== false;
+      followUp = next || '';
+    }
+    if (!done || this.target !== t) return;
+    this.followUp = followUp;
+    this.reload();
   }
 
   async saveNote() {

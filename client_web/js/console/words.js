@@ -153,6 +153,19 @@ const ACTIONS = {
   'invite.revoke': 'Revoked an invite',
 };
 
+/**
+ * What a ban's answer asks of the moderator next: the invite link the person joined
+ * with was withdrawn (`invites_revoked`), so the rest of their group needs a new one.
+ * '' when nothing was withdrawn (or the answer says nothing about it).
+ */
+export function banFollowUp(answer) {
+  const ids = answer && typeof answer === 'object' ? answer.invites_revoked : null;
+  if (!Array.isArray(ids) || ids.length === 0) return '';
+  return ids.length === 1
+    ? 'The invite link they joined with was withdrawn; give the rest of the group a new one.'
+    : 'The invite links they joined with were withdrawn; give the rest of the group a new one.';
+}
+
 /** [action, words] for the audit filter's choice, by words. */
 export function actionChoices() {
   return Object.entries(ACTIONS).sort((a, b) => a[1].localeCompare(b[1]));
