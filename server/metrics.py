@@ -10,7 +10,7 @@ database failures) is read only when scraped.
 
 from __future__ import annotations
 
-import gc
+import sys
 import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -27,7 +27,7 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from server.heap import full_walks
+from server.heap import full_walks, next_walk_at
 
 if TYPE_CHECKING:
     from server.hub import Hub
@@ -154,13 +154,20 @@ class _HubState(Collector):
             value=getattr(hub.broker, "dropped", 0),
         )
         yield GaugeMetricFamily(
-            "alongside_gc_frozen_objects",
-            "Objects the garbage collector leaves out of its walks (server.heap: start-up and survivors)",
-            value=gc.get_freeze_count(),
+            "alongside_heap_blocks",
+            "Blocks of memory the interpreter's small-object allocator has in use: the live Python heap",
+            value=sys.getallocatedblocks(),
         )
+        next_walk = next_walk_at()
+        if next_walk is not None:
+            yield GaugeMetricFamily(
+                "alongside_gc_next_walk_heap_blocks",
+                "The heap at which the frozen survivors are walked again to free their cycles (server.heap)",
+                value=next_walk,
+            )
         yield CounterMetricFamily(
             "alongside_gc_full_walks",
-            "Times the frozen set had doubled and one full collection walked everything (server.heap)",
+            "Times the heap had doubled and one full collection walked everything, frozen or not (server.heap)",
             value=full_walks(),
         )
         yield CounterMetricFamily(
