@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from server.auth.tokens import Signers
 from server.store import sessions as session_store
 from server.store.database import Database
@@ -25,8 +27,7 @@ def signed_session_id(signers: Signers, token: str | None, max_age: int) -> str 
 
 async def active_session(db: Database, session_id: str) -> ActiveSession | None:
     """The server-side row of a signed session id, if it is neither expired nor revoked."""
-    async with db.read() as conn:
-        return await session_store.active(conn, session_id)
+    return await db.run_read(partial(session_store.active, session_id=session_id))
 
 
 def csrf_token(signers: Signers, session_id: str) -> str:
