@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -170,25 +170,27 @@ class Database:
 
     async def run_write(self, work: Callable[[Connection], T]) -> T:
         """Run ``work(conn)`` in one write transaction, committed when it returns."""
-        try:
-            if self._writer is not None and self._sync_engine is not None:
-                engine = self._sync_engine
-                return await asyncio.get_running_loop().run_in_executor(self._writer, _transaction, engine, work)
-            async with self.write() as conn:
-                return await conn.run_sync(work)
-        except Exception as exc:
-            if is_unavailable(exc):
-                raise self._down(exc) from exc
-            raise
+        return await self._run_sync(work, self._writer, self._sync_engine, _transaction, self.write)
 
     async def run_read(self, work: Callable[[Connection], T]) -> T:
         """Run ``work(conn)`` in one read transaction: on SQLite in one go on a reader thread,
         on PostgreSQL through ``run_sync``. For reads made often enough that their cost counts."""
+        return await self._run_sync(work, self._readers, self._sync_read_engine, _read, self.read)
+
+    async def _run_sync(
+        self,
+        work: Callable[[Connection], T],
+        threads: ThreadPoolExecutor | None,
+        engine: Engine | None,
+        on_thread: Callable[[Engine, Callable[[Connection], T]], T],
+        connection: Callable[[], AbstractAsyncContextManager[AsyncConnection]],
+    ) -> T:
+        """Synchronous ``work`` in one go: on SQLite's ``threads`` (``on_thread`` with ``engine``),
+        elsewhere through ``run_sync`` on ``connection()``; an outage becomes StoreUnavailable."""
         try:
-            if self._readers is not None and self._sync_read_engine is not None:
-                engine = self._sync_read_engine
-                return await asyncio.get_running_loop().run_in_executor(self._readers, _read, engine, work)
-            async with self.read() as conn:
+            if threads is not None and engine is not None:
+                return await asyncio.get_running_loop().run_in_executor(threads, on_thread, engine, work)
+            async with connection() as conn:
                 return await conn.run_sync(work)
         except Exception as exc:
             if is_unavailable(exc):

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, Locator, Page, expect
 
 from server.protocol import CloseCode
 from tests.browser.axe import axe_source, serious_violations
@@ -49,6 +49,13 @@ async def open_console(browser: Browser, world: World, who: Account, problems: P
     await form.get_by_role("button", name="Sign in").click()
     await expect(page.locator("#console-view")).to_be_visible()
     return page
+
+
+async def watched_message(console: Page, text: str) -> Locator:
+    """The message with ``text`` in the console's view of the Spring room."""
+    await console.get_by_role("button", name=re.compile("^Rooms")).click()
+    await console.locator("#watch-list").get_by_role("button", name=re.compile("^Spring")).click()
+    return console.locator("#watch-messages li", has_text=text)
 
 
 async def no_serious_violations(page: Page, source: str, screen: str) -> list[str]:
@@ -244,9 +251,7 @@ async def test_mute_warn_and_lift_the_mute_from_the_console_reach_the_person_at_
     pat_socket = await world.socket(cast.participant)
     assert (await pat_socket.say(cast.cohort_room, "Whatever, this group is pointless"))["type"] == "ack"
     kim = await open_console(browser, world, cast.staff_here, problems)
-    await kim.get_by_role("button", name=re.compile("^Rooms")).click()
-    await kim.locator("#watch-list").get_by_role("button", name=re.compile("^Spring")).click()
-    message = kim.locator("#watch-messages li", has_text="Whatever, this group is pointless")
+    message = await watched_message(kim, "Whatever, this group is pointless")
 
     await message.get_by_role("button", name=re.compile("^Mute")).click()
     dialog = kim.get_by_role("dialog", name="Mute Pat (@pat)")
@@ -302,9 +307,7 @@ async def test_a_ban_from_the_console_says_the_invite_link_they_joined_with_was_
     sam_socket = await world.socket(joined.json()["token"])
     assert (await sam_socket.say(cast.cohort_room, "Nobody here is worth talking to"))["type"] == "ack"
     kim = await open_console(browser, world, cast.staff_here, problems)
-    await kim.get_by_role("button", name=re.compile("^Rooms")).click()
-    await kim.locator("#watch-list").get_by_role("button", name=re.compile("^Spring")).click()
-    message = kim.locator("#watch-messages li", has_text="Nobody here is worth talking to")
+    message = await watched_message(kim, "Nobody here is worth talking to")
     await message.get_by_role("button", name=re.compile("^Person")).click()
     await expect(kim.locator("#person-title")).to_have_text("Sam (@sam)")
 
