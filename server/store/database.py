@@ -9,7 +9,8 @@ callers can answer ``unavailable`` and the client can retry safely.
 The hot write path (``run_write``) takes a synchronous function: on SQLite it runs whole on
 one dedicated writer thread with the standard driver, so a transaction of several
 statements costs one thread hand-off instead of one per statement; on PostgreSQL it runs
-through ``run_sync`` on the async connection.
+through ``run_sync`` on the async connection. The hottest read (a session, once per handshake
+and per request) goes the same way (``run_read``), on two reader threads of its own.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -116,33 +118,15 @@ class Database:
             kwargs.update(pool_size=10, max_overflow=0, pool_timeout=10, connect_args={"timeout": 10})
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         self.unavailable = 0  # operations refused because the database was unreachable (/metrics)
-        self._writer: ThreadPoolExecutor | None = None
-        self._sync_engine: Engine | None = None
-        self._readers: ThreadPoolExecutor | None = None
-        self._sync_read_engine: Engine | None = None
+        self._writer: _Lane | None = None
+        self._readers: _Lane | None = None
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
-            self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
-            self._sync_engine = create_engine(
-                url.replace("sqlite+aiosqlite:", "sqlite:", 1),
-                connect_args={"timeout": 10, "check_same_thread": False},
-                pool_size=1,
-                max_overflow=0,
-            )
-            event.listen(self._sync_engine, "connect", _sqlite_pragmas)
-            event.listen(self._sync_engine, "begin", _sqlite_begin)
+            self._writer = _Lane.open(url, 1, "sqlite-writer")
             # the hot reads (a session per handshake and per request): one hand-off to a thread
             # costs 0.5 ms of CPU where aiosqlite's hand-offs per statement cost 1.9 ms
-            self._readers = ThreadPoolExecutor(max_workers=READERS, thread_name_prefix="sqlite-reader")
-            self._sync_read_engine = create_engine(
-                url.replace("sqlite+aiosqlite:", "sqlite:", 1),
-                connect_args={"timeout": 10, "check_same_thread": False},
-                pool_size=READERS,
-                max_overflow=0,
-            )
-            event.listen(self._sync_read_engine, "connect", _sqlite_pragmas)
-            event.listen(self._sync_read_engine, "begin", _sqlite_begin)
+            self._readers = _Lane.open(url, READERS, "sqlite-reader")
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -170,26 +154,25 @@ class Database:
 
     async def run_write(self, work: Callable[[Connection], T]) -> T:
         """Run ``work(conn)`` in one write transaction, committed when it returns."""
-        return await self._run_sync(work, self._writer, self._sync_engine, _transaction, self.write)
+        return await self._run_sync(work, self._writer, _transaction, self.write)
 
     async def run_read(self, work: Callable[[Connection], T]) -> T:
         """Run ``work(conn)`` in one read transaction: on SQLite in one go on a reader thread,
         on PostgreSQL through ``run_sync``. For reads made often enough that their cost counts."""
-        return await self._run_sync(work, self._readers, self._sync_read_engine, _read, self.read)
+        return await self._run_sync(work, self._readers, _read, self.read)
 
     async def _run_sync(
         self,
         work: Callable[[Connection], T],
-        threads: ThreadPoolExecutor | None,
-        engine: Engine | None,
+        lane: _Lane | None,
         on_thread: Callable[[Engine, Callable[[Connection], T]], T],
         connection: Callable[[], AbstractAsyncContextManager[AsyncConnection]],
     ) -> T:
-        """Synchronous ``work`` in one go: on SQLite's ``threads`` (``on_thread`` with ``engine``),
-        elsewhere through ``run_sync`` on ``connection()``; an outage becomes StoreUnavailable."""
+        """Synchronous ``work`` in one go: on SQLite in the ``lane`` (``on_thread`` with its
+        engine), elsewhere through ``run_sync`` on ``connection()``; an outage becomes StoreUnavailable."""
         try:
-            if threads is not None and engine is not None:
-                return await asyncio.get_running_loop().run_in_executor(threads, on_thread, engine, work)
+            if lane is not None:
+                return await asyncio.get_running_loop().run_in_executor(lane.threads, on_thread, lane.engine, work)
             async with connection() as conn:
                 return await conn.run_sync(work)
         except Exception as exc:
@@ -214,12 +197,30 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
-        if self._writer is not None and self._sync_engine is not None:
-            await asyncio.get_running_loop().run_in_executor(self._writer, self._sync_engine.dispose)
-            self._writer.shutdown(wait=True)
-        if self._readers is not None and self._sync_read_engine is not None:
-            self._sync_read_engine.dispose()  # idle connections only: the readers are done
-            self._readers.shutdown(wait=True)
+        for lane in (self._writer, self._readers):
+            if lane is not None:
+                await asyncio.get_running_loop().run_in_executor(lane.threads, lane.engine.dispose)
+                lane.threads.shutdown(wait=True)
+
+
+@dataclass(frozen=True)
+class _Lane:
+    """SQLite: threads with synchronous connections of their own (as many), for work run whole."""
+
+    threads: ThreadPoolExecutor
+    engine: Engine
+
+    @classmethod
+    def open(cls, url: str, size: int, name: str) -> _Lane:
+        engine = create_engine(
+            url.replace("sqlite+aiosqlite:", "sqlite:", 1),
+            connect_args={"timeout": 10, "check_same_thread": False},
+            pool_size=size,
+            max_overflow=0,
+        )
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+        return cls(ThreadPoolExecutor(max_workers=size, thread_name_prefix=name), engine)
 
 
 def _read(engine: Engine, work: Callable[[Connection], T]) -> T:
