@@ -43,6 +43,9 @@ class AdmittedHttpProtocol(HttpToolsProtocol):
                 log.exception("early refusal failed")
         if denial is None:
             super().handle_websocket_upgrade()
+            # the transport now belongs to the WebSocket protocol; uvicorn keeps this one's
+            # parser, whose callbacks hold this protocol: a cycle per socket for the collector
+            self.parser = None  # type: ignore[assignment]
             return
         status, headers, body = denial
         head = [STATUS_LINE[status]]

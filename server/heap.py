@@ -16,6 +16,14 @@ unfrozen, and the next full collection walks everything once and frees it. The h
 measured by pymalloc's count of blocks in use (``sys.getallocatedblocks``, a walk of its
 arenas), not by the frozen set's size: ``gc.get_freeze_count`` walks every frozen object,
 15 ms at 500 sockets, as long as the collection it would follow.
+
+A full collection follows every collection of the middle generation (threshold 0, not 10),
+so each walks only what that one promoted: a cohort's sockets are walked a few hundred objects
+at a time as they settle in (≈2 ms each), not all at once by whichever full collection comes
+first after them. That one was 15-38 ms, and a flood's allocations triggered it in its first
+second (bench/README.md). The interpreter starts a full collection only once what was promoted
+since the last one is a quarter of what that one kept: counted from an empty start here (a
+collection with everything frozen keeps nothing), not from the whole start-up heap.
 """
 
 from __future__ import annotations
@@ -59,6 +67,9 @@ def settle() -> None:
     """Collect what start-up left behind, freeze what remains, and keep freezing survivors."""
     gc.collect()
     gc.freeze()
+    gc.collect()  # walks nothing: the next full collection's quarter is counted from 0
+    young, middle, _ = gc.get_threshold()
+    gc.set_threshold(young, middle, 0)
     gc.callbacks.append(_Freezer())
 
 

@@ -6,7 +6,9 @@ so this subclass trims what uvicorn keeps for the whole life of every socket:
 - the handshake request and response, headers and all, are let go once answered;
 - the receive queue is a list and one future instead of an ``asyncio.Queue`` (three deques
   and an Event), offering just what uvicorn uses of it: ``put_nowait``, ``get``, ``empty``;
-- the "transport is writable" flag is a future instead of an ``asyncio.Event`` (a deque).
+- the "transport is writable" flag is a future instead of an ``asyncio.Event`` (a deque);
+- once the socket is gone, websockets' parser is closed and a refused frame's exception let go:
+  both hold the protocol in a cycle, which the frozen heap (server.heap) would keep.
 
 It also offers one extension, ``alongside.send_many`` (announced in the scope's
 ``extensions``): several text frames framed at once and written with one system call.
@@ -127,6 +129,14 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
         super().shutdown()
         if self.transport.get_write_buffer_size():
             self.loop.call_later(SHUTDOWN_GRACE, self._abort_unless_lost)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        # websockets' parser is a generator whose frame holds its protocol, and a frame it refused
+        # (1009, 1002) is kept with a traceback holding that frame: cycles only a full collection
+        # frees. Nothing more will be parsed once the socket is gone.
+        self.conn.parser.close()
+        self.conn.parser_exc = None
 
     def _abort_unless_lost(self) -> None:
         if not self.disconnected:

@@ -57,6 +57,35 @@ def test_survivors_are_frozen_and_their_garbage_freed_once_the_heap_doubles() ->
     assert walks == "1"  # counted (alongside_gc_full_walks_total)
 
 
+STEPS = """
+import gc
+from server.heap import settle
+
+class Node:
+    pass
+
+settle()
+frozen, full = gc.get_freeze_count(), gc.get_stats()[2]["collections"]
+kept = [Node() for _ in range(frozen // 4)]  # a cohort's worth of long-lived objects (the heap stays under double)
+middle = gc.get_stats()[1]["collections"]
+while gc.get_stats()[1]["collections"] < middle + 3:  # then traffic: three middle collections
+    churn = []
+    churn.append(churn)  # garbage only a collection frees: it counts towards the next one
+print(gc.get_stats()[2]["collections"] - full, gc.get_freeze_count() - frozen, len(kept))
+"""
+
+
+def test_long_lived_objects_are_walked_and_frozen_as_they_are_promoted() -> None:
+    """Not left for one full collection to walk all at once whenever it comes (the default
+    waits for 10 middle collections and for a quarter of the whole start-up heap)."""
+    done = subprocess.run(
+        [sys.executable, "-c", STEPS], cwd=ROOT, check=True, capture_output=True, text=True, timeout=120
+    )
+    full, frozen, kept = map(int, done.stdout.split())
+    assert full >= 1  # full collections followed the middle ones
+    assert frozen >= kept > 1_000  # and froze the long-lived objects, so later ones skip them
+
+
 @pytest.mark.parametrize(
     ("heap", "after_walk", "walk"),
     [

@@ -1,0 +1,131 @@
+"""A socket's protocol objects are freed by reference counting once it is done with them.
+
+The serving process freezes what lives through a full collection (server.heap), so an object
+that only the collector can free (one in a reference cycle) may wait for the heap to double.
+uvicorn left two such cycles per socket: the HTTP protocol of every upgraded connection (its
+parser's callbacks hold it) and, for a socket closed over a refused frame (1009), the WebSocket
+protocol (websockets' parser is a generator whose frame holds the protocol; a refusal's
+traceback holds that frame too). Here the
+real protocols take an upgrade (and a frame over the limit, or not) on a stand-in transport,
+with the collector off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import struct
+import weakref
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from uvicorn.config import Config
+from uvicorn.server import ServerState
+
+from server.admission import AdmittedHttpProtocol
+from server.transport import LeanWebSocketProtocol
+
+UPGRADE = (
+    b"GET /ws HTTP/1.1\r\n"
+    b"Host: 127.0.0.1:8000\r\n"
+    b"Upgrade: websocket\r\n"
+    b"Connection: Upgrade\r\n"
+    b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+    b"Sec-WebSocket-Version: 13\r\n\r\n"
+)
+MAX_SIZE = 1024
+
+
+class Transport(asyncio.Transport):
+    """What uvloop's TCP transport offers the protocols, in memory."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.protocol: asyncio.BaseProtocol | None = None
+        self.written = bytearray()
+        self.closed = False
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return {"sockname": ("127.0.0.1", 8000), "peername": ("127.0.0.1", 50000)}.get(name, default)
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self.written += data
+
+    def close(self) -> None:
+        self.closed = True
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def set_protocol(self, protocol: asyncio.BaseProtocol) -> None:
+        self.protocol = protocol
+
+    def get_protocol(self) -> asyncio.BaseProtocol:
+        assert self.protocol is not None
+        return self.protocol
+
+    def get_write_buffer_size(self) -> int:
+        return 0
+
+
+async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Accepts a socket and reads it until it is gone."""
+    assert scope["type"] == "websocket"
+    await receive()
+    await send({"type": "websocket.accept"})
+    while (await receive())["type"] != "websocket.disconnect":
+        pass
+
+
+@pytest.fixture
+def collector_off() -> Iterator[None]:
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def _masked_frame_header(length: int) -> bytes:
+    """A client's text frame header announcing ``length`` bytes (more than the limit)."""
+    return bytes([0x81, 0x80 | 126]) + struct.pack("!H", length) + b"\x00\x00\x00\x00"
+
+
+@pytest.mark.parametrize("refused", [True, False], ids=["closed-1009", "lost"])
+async def test_an_upgraded_socket_leaves_no_cycle(collector_off: None, refused: bool) -> None:
+    config = Config(app=app, ws=LeanWebSocketProtocol, lifespan="off", ws_max_size=MAX_SIZE, log_level="warning")
+    config.load()
+    state = ServerState()
+    transport = Transport()
+    http = AdmittedHttpProtocol(config=config, server_state=state, app_state={})
+    http.connection_made(transport)
+    http.data_received(UPGRADE)
+    ws = transport.protocol
+    assert isinstance(ws, LeanWebSocketProtocol)
+    for _ in range(50):  # the app accepts: 101 written
+        if b"101 Switching Protocols" in transport.written:
+            break
+        await asyncio.sleep(0.01)
+    assert b"101 Switching Protocols" in transport.written
+
+    http_gone = weakref.ref(http)
+    del http
+    assert http_gone() is None  # the upgraded connection's HTTP protocol went with its last reference
+
+    if refused:
+        ws.data_received(_masked_frame_header(MAX_SIZE * 2))  # over the limit: closed 1009
+        assert struct.pack("!H", 1009) in transport.written
+    ws.connection_lost(None)
+    for _ in range(50):  # the app's task sees the disconnect and ends
+        if not state.tasks:
+            break
+        await asyncio.sleep(0.01)
+    assert not state.tasks and not state.connections
+
+    ws_gone, parser_gone = weakref.ref(ws), weakref.ref(ws.conn)
+    transport.protocol = None
+    del ws
+    assert ws_gone() is None
+    assert parser_gone() is None  # neither its parser nor a refused frame's traceback holds websockets' protocol
