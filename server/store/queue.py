@@ -199,9 +199,7 @@ def items_are(item_ids: Iterable[int]) -> ColumnElement[bool]:
 def reports_on(room_id: int, seq: int) -> ColumnElement[bool]:
     """The reports of one message (not a crisis alert or a concern about its writer: those are
     about the person, and removing the message does not settle them)."""
-    return and_(
-        queue_items.c.kind == "report", queue_items.c.room_id == room_id, queue_items.c.target_seq == seq
-    )
+    return and_(queue_items.c.kind == "report", queue_items.c.room_id == room_id, queue_items.c.target_seq == seq)
 
 
 def held_item_of(held_id: int) -> ColumnElement[bool]:
