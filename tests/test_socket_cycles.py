@@ -16,7 +16,7 @@ import asyncio
 import gc
 import struct
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -93,6 +93,14 @@ def _masked_frame_header(length: int) -> bytes:
     return bytes([0x81, 0x80 | 126]) + struct.pack("!H", length) + b"\x00\x00\x00\x00"
 
 
+async def _until(condition: Callable[[], bool]) -> None:
+    """Lets the loop run (up to 0.5 s) until ``condition`` holds: the app's task takes turns."""
+    for _ in range(50):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+
+
 @pytest.mark.parametrize("refused", [True, False], ids=["closed-1009", "lost"])
 async def test_an_upgraded_socket_leaves_no_cycle(collector_off: None, refused: bool) -> None:
     config = Config(app=app, ws=LeanWebSocketProtocol, lifespan="off", ws_max_size=MAX_SIZE, log_level="warning")
@@ -104,10 +112,7 @@ async def test_an_upgraded_socket_leaves_no_cycle(collector_off: None, refused: 
     http.data_received(UPGRADE)
     ws = transport.protocol
     assert isinstance(ws, LeanWebSocketProtocol)
-    for _ in range(50):  # the app accepts: 101 written
-        if b"101 Switching Protocols" in transport.written:
-            break
-        await asyncio.sleep(0.01)
+    await _until(lambda: b"101 Switching Protocols" in transport.written)  # the app accepts
     assert b"101 Switching Protocols" in transport.written
 
     http_gone = weakref.ref(http)
@@ -118,10 +123,7 @@ async def test_an_upgraded_socket_leaves_no_cycle(collector_off: None, refused: 
         ws.data_received(_masked_frame_header(MAX_SIZE * 2))  # over the limit: closed 1009
         assert struct.pack("!H", 1009) in transport.written
     ws.connection_lost(None)
-    for _ in range(50):  # the app's task sees the disconnect and ends
-        if not state.tasks:
-            break
-        await asyncio.sleep(0.01)
+    await _until(lambda: not state.tasks)  # the app's task sees the disconnect and ends
     assert not state.tasks and not state.connections
 
     ws_gone, parser_gone = weakref.ref(ws), weakref.ref(ws.conn)
