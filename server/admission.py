@@ -9,29 +9,87 @@ WebSocket and response objects. The app offers that decision in its lifespan sta
 as soon as the upgrade request's headers are in, then writes the answer itself: 0.14 ms. What
 it does not refuse goes on to the app unchanged, which decides (and charges) as before.
 
-(Pacing new connections a few per loop turn was tried and dropped: uvloop already accepts one
-connection per loop turn, so a burst of them is interleaved with the open sockets' traffic.)
+What it lets through is upgraded at most ``limits.upgrades_per_turn`` per turn of the event
+loop (``UpgradePacer``, offered in the lifespan state as ``UPGRADE_PACER``). A flood's first
+wave (fifty flooders and twenty-five forged tokens connecting together) arrives in one turn:
+upgraded there and then, it held the loop for 20-40 ms and every room's messages waited behind
+it (bench/flood.py). Paced, the rooms' traffic is read between each few upgrades.
 
 Run uvicorn with ``--http server.admission:AdmittedHttpProtocol`` (the Procfile does).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections import deque
 from collections.abc import Callable, Iterable
+from typing import Protocol
 
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 HTTP_PROTOCOL = "server.admission:AdmittedHttpProtocol"
 EARLY_REFUSAL = "alongside.early_refusal"  # the lifespan state's key for the app's early decision
+UPGRADE_PACER = "alongside.upgrade_pacer"  # ...and for the pacer of the upgrades it lets through
 # (the upgrade request's headers, the peer's address) -> (status, headers, body) to answer, or None
 EarlyRefusal = Callable[[Iterable[tuple[bytes, bytes]], str | None], tuple[int, dict[str, str], bytes] | None]
 
 log = logging.getLogger("alongside.admission")
 
 
+class Upgradable(Protocol):
+    """A connection whose upgrade request is complete, waiting for its WebSocket."""
+
+    transport: asyncio.Transport
+
+    def upgrade(self) -> None: ...
+
+
+class UpgradePacer:
+    """Upgrades at most ``per_turn`` connections per turn of the event loop, in arrival order.
+
+    The first ``per_turn`` of a turn are upgraded at once; later ones stop reading and wait for
+    a turn of their own, which the loop starts after it has read the sockets that are ready (the
+    rooms' messages among them). A connection that closed while it waited is skipped. Throughput
+    is not limited: a turn that only upgrades lasts a fraction of a millisecond.
+    """
+
+    def __init__(self, per_turn: int) -> None:
+        self.per_turn = per_turn
+        self.left = per_turn  # upgrades this turn may still start
+        self.waiting: deque[Upgradable] = deque()
+        self.turn_scheduled = False
+
+    def submit(self, connection: Upgradable) -> None:
+        if self.left > 0 and not self.waiting:
+            self.left -= 1
+            connection.upgrade()
+        else:
+            connection.transport.pause_reading()  # nothing more to read before its WebSocket exists
+            self.waiting.append(connection)
+        self._schedule_turn()
+
+    def _schedule_turn(self) -> None:
+        if not self.turn_scheduled:
+            self.turn_scheduled = True
+            asyncio.get_running_loop().call_soon(self._turn)
+
+    def _turn(self) -> None:
+        self.turn_scheduled = False
+        self.left = self.per_turn
+        while self.waiting and self.left > 0:
+            connection = self.waiting.popleft()
+            if connection.transport.is_closing():
+                continue
+            self.left -= 1
+            connection.upgrade()
+        if self.waiting or self.left < self.per_turn:  # the next turn starts with a full allowance
+            self._schedule_turn()
+
+
 class AdmittedHttpProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol, answering an upgrade the app refuses early itself."""
+    """uvicorn's httptools protocol, answering an upgrade the app refuses early itself and
+    pacing the others."""
 
     def handle_websocket_upgrade(self) -> None:
         refuse: EarlyRefusal | None = self.app_state.get(EARLY_REFUSAL)
@@ -41,13 +99,27 @@ class AdmittedHttpProtocol(HttpToolsProtocol):
                 denial = refuse(self.scope["headers"], self.client[0] if self.client else None)
             except Exception:  # the app decides on its own path, as if there were no early one
                 log.exception("early refusal failed")
-        if denial is None:
-            super().handle_websocket_upgrade()
-            # the transport now belongs to the WebSocket protocol; uvicorn keeps this one's
-            # parser, whose callbacks hold this protocol: a cycle per socket for the collector
-            self.parser = None  # type: ignore[assignment]
+        if denial is not None:
+            self._answer(*denial)
             return
-        status, headers, body = denial
+        pacer: UpgradePacer | None = self.app_state.get(UPGRADE_PACER)
+        if pacer is None:
+            self.upgrade()
+        else:
+            pacer.submit(self)
+
+    def upgrade(self) -> None:
+        """Hand the connection to the WebSocket protocol (uvicorn's upgrade)."""
+        paused = not self.transport.is_reading()
+        super().handle_websocket_upgrade()
+        # the transport now belongs to the WebSocket protocol; uvicorn keeps this one's
+        # parser, whose callbacks hold this protocol: a cycle per socket for the collector
+        self.parser = None  # type: ignore[assignment]
+        if paused:  # it waited for its turn (UpgradePacer)
+            self.transport.resume_reading()
+
+    def _answer(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        """Write the refusal and close: no WebSocket machinery for it."""
         head = [STATUS_LINE[status]]
         for name, value in self.server_state.default_headers:  # date, server: as uvicorn answers
             head += [name, b": ", value, b"\r\n"]

@@ -23,7 +23,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
-from server.admission import EARLY_REFUSAL
+from server.admission import EARLY_REFUSAL, UPGRADE_PACER, UpgradePacer
 from server.auth.tokens import Signers
 from server.broker import open_broker
 from server.heap import settle
@@ -199,7 +199,10 @@ def create_app(settings: Settings, serving: bool = False) -> Alongside:
         log.info("alongside process %s ready", process_id)
         try:
             # the lifespan state reaches uvicorn's protocols (app_state): server.admission asks it
-            yield {EARLY_REFUSAL: partial(early_refusal, app.state.services)}
+            yield {
+                EARLY_REFUSAL: partial(early_refusal, app.state.services),
+                UPGRADE_PACER: UpgradePacer(settings.limits.upgrades_per_turn),
+            }
         finally:
             await _bounded(ingest.stop(), "the writer")
             await _bounded(hub.stop(), "the hub")

@@ -63,6 +63,10 @@ class Limits:
     # fifty sockets opening at once (a flood's reconnects, a reconnect storm after a process died)
     # take turns with the rooms' traffic instead of stalling it for tens of ms (bench/flood.py)
     sessions_read_at_once: int = 4
+    # WebSocket upgrades started per turn of the event loop; the others wait for the next turn, so
+    # a flood's first wave of connections (75 at once in bench/flood.py) is read between the rooms'
+    # messages instead of holding the loop for 20-40 ms (server.admission)
+    upgrades_per_turn: int = 2
     # seconds without a refused handshake or a flooder's socket closed before the memory the flood
     # freed is given back to the system (glibc's malloc_trim; server.memory); 0: never
     memory_trim_after: float = 2.0
@@ -70,6 +74,8 @@ class Limits:
     def __post_init__(self) -> None:
         if self.sessions_read_at_once < 1:
             raise ConfigError("sessions_read_at_once must be at least 1: with none, no socket would ever open")
+        if self.upgrades_per_turn < 1:
+            raise ConfigError("upgrades_per_turn must be at least 1: with none, no socket would ever open")
 
     @property
     def handshake(self) -> HandshakeLimits:

@@ -1,4 +1,5 @@
-"""Sockets opening together take turns reading their session (limits.sessions_read_at_once).
+"""Sockets opening together take turns: upgrading (limits.upgrades_per_turn) and reading their
+session (limits.sessions_read_at_once).
 
 Fifty sockets opening at once (a flood's reconnects, a reconnect storm after a process died)
 read fifty sessions; taking turns keeps the rooms' traffic flowing between them. Every
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 
 import server.ws
+from server.admission import UpgradePacer
 from server.settings import ConfigError, Limits, load_settings
 from server.store.database import Database
 from tests.support.client import WsClient, login
@@ -26,13 +28,15 @@ SOCKETS = 12
 
 
 @contextlib.asynccontextmanager
-async def _served(sqlite_url: str, turns: int) -> AsyncIterator[tuple[Live, Cast]]:
-    """A live server whose handshakes read their session ``turns`` at a time, and its cast."""
+async def _served(sqlite_url: str, turns: int, upgrades: int = 2) -> AsyncIterator[tuple[Live, Cast]]:
+    """A live server whose handshakes read their session ``turns`` at a time, upgraded
+    ``upgrades`` per turn of the loop, and its cast."""
     db = Database(sqlite_url)
     try:
         cast = await create_cast(db)
         settings = settings_for(sqlite_url)
-        async with live_server(settings.with_(limits=replace(settings.limits, sessions_read_at_once=turns))) as live:
+        limits = replace(settings.limits, sessions_read_at_once=turns, upgrades_per_turn=upgrades)
+        async with live_server(settings.with_(limits=limits)) as live:
             yield live, cast
     finally:
         await db.dispose()
@@ -62,6 +66,30 @@ async def test_sockets_opening_at_once_read_their_sessions_in_turns(
         hellos = await asyncio.gather(*(client.next() for client in clients))
         assert [hello["type"] for hello in hellos] == ["hello"] * SOCKETS  # every socket opened
         assert most == 3
+        for client in clients:
+            await client.close()
+
+
+async def test_sockets_opening_at_once_are_upgraded_one_per_turn_and_all_open(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The served app hands uvicorn's protocol its pacer (server.admission): every upgrade goes
+    through it, and none is lost while it waits its turn."""
+    paced = 0
+    real = UpgradePacer.submit
+
+    def counted(self: UpgradePacer, connection: Any) -> None:
+        nonlocal paced
+        paced += 1
+        real(self, connection)
+
+    monkeypatch.setattr(UpgradePacer, "submit", counted)
+    async with _served(sqlite_url, turns=4, upgrades=1) as (live, cast):
+        tokens = [await login(live.url, cast.ann.username, cast.ann.password) for _ in range(SOCKETS)]
+        clients = await asyncio.gather(*(WsClient.open(live.ws_url, token) for token in tokens))
+        hellos = await asyncio.gather(*(client.next() for client in clients))
+        assert [hello["type"] for hello in hellos] == ["hello"] * SOCKETS
+        assert paced == SOCKETS
         for client in clients:
             await client.close()
 

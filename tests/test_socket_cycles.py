@@ -17,7 +17,6 @@ import gc
 import struct
 import weakref
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import pytest
 from uvicorn.config import Config
@@ -25,57 +24,9 @@ from uvicorn.server import ServerState
 
 from server.admission import AdmittedHttpProtocol
 from server.transport import LeanWebSocketProtocol
+from tests.support.transport import SWITCHED, UPGRADE, Transport, accepting_app
 
-UPGRADE = (
-    b"GET /ws HTTP/1.1\r\n"
-    b"Host: 127.0.0.1:8000\r\n"
-    b"Upgrade: websocket\r\n"
-    b"Connection: Upgrade\r\n"
-    b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-    b"Sec-WebSocket-Version: 13\r\n\r\n"
-)
 MAX_SIZE = 1024
-
-
-class Transport(asyncio.Transport):
-    """What uvloop's TCP transport offers the protocols, in memory."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.protocol: asyncio.BaseProtocol | None = None
-        self.written = bytearray()
-        self.closed = False
-
-    def get_extra_info(self, name: str, default: Any = None) -> Any:
-        return {"sockname": ("127.0.0.1", 8000), "peername": ("127.0.0.1", 50000)}.get(name, default)
-
-    def write(self, data: bytes | bytearray | memoryview) -> None:
-        self.written += data
-
-    def close(self) -> None:
-        self.closed = True
-
-    def is_closing(self) -> bool:
-        return self.closed
-
-    def set_protocol(self, protocol: asyncio.BaseProtocol) -> None:
-        self.protocol = protocol
-
-    def get_protocol(self) -> asyncio.BaseProtocol:
-        assert self.protocol is not None
-        return self.protocol
-
-    def get_write_buffer_size(self) -> int:
-        return 0
-
-
-async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    """Accepts a socket and reads it until it is gone."""
-    assert scope["type"] == "websocket"
-    await receive()
-    await send({"type": "websocket.accept"})
-    while (await receive())["type"] != "websocket.disconnect":
-        pass
 
 
 @pytest.fixture
@@ -103,7 +54,9 @@ async def _until(condition: Callable[[], bool]) -> None:
 
 @pytest.mark.parametrize("refused", [True, False], ids=["closed-1009", "lost"])
 async def test_an_upgraded_socket_leaves_no_cycle(collector_off: None, refused: bool) -> None:
-    config = Config(app=app, ws=LeanWebSocketProtocol, lifespan="off", ws_max_size=MAX_SIZE, log_level="warning")
+    config = Config(
+        app=accepting_app, ws=LeanWebSocketProtocol, lifespan="off", ws_max_size=MAX_SIZE, log_level="warning"
+    )
     config.load()
     state = ServerState()
     transport = Transport()
@@ -112,8 +65,8 @@ async def test_an_upgraded_socket_leaves_no_cycle(collector_off: None, refused: 
     http.data_received(UPGRADE)
     ws = transport.protocol
     assert isinstance(ws, LeanWebSocketProtocol)
-    await _until(lambda: b"101 Switching Protocols" in transport.written)  # the app accepts
-    assert b"101 Switching Protocols" in transport.written
+    await _until(lambda: SWITCHED in transport.written)  # the app accepts
+    assert SWITCHED in transport.written
 
     http_gone = weakref.ref(http)
     del http

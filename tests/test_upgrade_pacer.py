@@ -1,0 +1,110 @@
+"""WebSocket upgrades start at most ``limits.upgrades_per_turn`` per turn of the event loop.
+
+A flood's first wave of connections arrives in one turn; upgraded there and then it held the
+loop for 20-40 ms (bench/flood.py). Each turn of the loop is one ``asyncio.sleep(0)`` here: the
+pacer's next turn was scheduled before the test yields, so it runs first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+import pytest
+from uvicorn.config import Config
+from uvicorn.server import ServerState
+
+from server.admission import UPGRADE_PACER, AdmittedHttpProtocol, UpgradePacer
+from server.settings import ConfigError, Limits, load_settings
+from server.transport import LeanWebSocketProtocol
+from tests.support.transport import SWITCHED, UPGRADE, Transport, accepting_app
+
+
+@dataclass
+class Waiting:
+    """A connection whose upgrade request is in; records when it was upgraded."""
+
+    name: int
+    upgraded: list[int]
+    transport: Transport = field(default_factory=Transport)
+
+    def upgrade(self) -> None:
+        assert not self.transport.is_closing()
+        self.upgraded.append(self.name)
+
+
+async def test_at_most_per_turn_upgrades_start_in_one_turn_the_rest_in_later_turns_in_order() -> None:
+    pacer, upgraded = UpgradePacer(2), []
+    waiting = [Waiting(n, upgraded) for n in range(7)]
+    for connection in waiting:
+        pacer.submit(connection)
+    assert upgraded == [0, 1]
+    assert [c.transport.reading for c in waiting] == [True, True] + [False] * 5  # the rest wait without reading
+    seen = []
+    for _ in range(3):
+        await asyncio.sleep(0)
+        seen.append(list(upgraded))
+    assert seen == [[0, 1, 2, 3], [0, 1, 2, 3, 4, 5], list(range(7))]
+
+
+async def test_a_connection_that_closed_while_waiting_is_skipped_and_takes_no_upgrade() -> None:
+    pacer, upgraded = UpgradePacer(1), []
+    waiting = [Waiting(n, upgraded) for n in range(4)]
+    for connection in waiting:
+        pacer.submit(connection)
+    waiting[1].transport.close()  # the client went away before its turn
+    await asyncio.sleep(0)
+    assert upgraded == [0, 2]
+    await asyncio.sleep(0)
+    assert upgraded == [0, 2, 3]
+
+
+async def test_each_turn_starts_with_a_full_allowance_and_arrivals_queue_behind_the_waiting() -> None:
+    pacer, upgraded = UpgradePacer(2), []
+    for n in range(2):
+        pacer.submit(Waiting(n, upgraded))
+    await asyncio.sleep(0)
+    for n in range(2, 5):  # a new turn: two at once, the third waits
+        pacer.submit(Waiting(n, upgraded))
+    assert upgraded == [0, 1, 2, 3]
+    await asyncio.sleep(0)
+    assert upgraded == [0, 1, 2, 3, 4]
+
+
+async def test_uvicorns_protocol_upgrades_in_turns_and_reads_again_once_upgraded() -> None:
+    """The real protocols: five upgrade requests read in one turn, two upgrades at a time."""
+    config = Config(app=accepting_app, ws=LeanWebSocketProtocol, lifespan="off", log_level="warning")
+    config.load()
+    state = ServerState()
+    app_state = {UPGRADE_PACER: UpgradePacer(2)}
+    transports = [Transport() for _ in range(5)]
+    for transport in transports:
+        http = AdmittedHttpProtocol(config=config, server_state=state, app_state=app_state)
+        http.connection_made(transport)
+        http.data_received(UPGRADE)
+    upgraded = [isinstance(t.protocol, LeanWebSocketProtocol) for t in transports]
+    assert upgraded == [True, True, False, False, False]
+    assert [t.reading for t in transports] == upgraded
+    for _ in range(50):  # the pacer's turns, then the app's tasks accept every socket
+        await asyncio.sleep(0.01)
+        if all(SWITCHED in t.written for t in transports):
+            break
+    assert all(SWITCHED in t.written for t in transports)
+    assert all(t.reading for t in transports)
+    for transport in transports:
+        protocol = transport.get_protocol()
+        assert isinstance(protocol, LeanWebSocketProtocol)
+        protocol.connection_lost(None)
+    for _ in range(50):
+        if not state.tasks:
+            break
+        await asyncio.sleep(0.01)
+    assert not state.tasks
+
+
+def test_at_least_one_upgrade_starts_per_turn(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ConfigError, match="upgrades_per_turn"):
+        Limits(upgrades_per_turn=0)
+    monkeypatch.setenv("LIMIT_UPGRADES_PER_TURN", "0")
+    with pytest.raises(ConfigError, match="upgrades_per_turn"):
+        load_settings()
