@@ -125,9 +125,11 @@ async def test_a_socket_that_gets_no_turn_is_told_the_store_is_unavailable(
         await first.close()
 
 
-def test_at_least_one_session_is_read_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    with pytest.raises(ConfigError, match="sessions_read_at_once"):
-        Limits(sessions_read_at_once=0)
-    monkeypatch.setenv("LIMIT_SESSIONS_READ_AT_ONCE", "0")
-    with pytest.raises(ConfigError, match="sessions_read_at_once"):
+@pytest.mark.parametrize("field", ["sessions_read_at_once", "upgrades_per_turn"])
+def test_at_least_one_socket_opens_at_a_time(monkeypatch: pytest.MonkeyPatch, field: str) -> None:
+    """With none, no socket would ever open: 0 is refused from the config and the environment."""
+    with pytest.raises(ConfigError, match=field):
+        Limits(**{field: 0})
+    monkeypatch.setenv(f"LIMIT_{field.upper()}", "0")
+    with pytest.raises(ConfigError, match=field):
         load_settings()

@@ -10,12 +10,10 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-import pytest
 from uvicorn.config import Config
 from uvicorn.server import ServerState
 
 from server.admission import UPGRADE_PACER, AdmittedHttpProtocol, UpgradePacer
-from server.settings import ConfigError, Limits, load_settings
 from server.transport import LeanWebSocketProtocol
 from tests.support.transport import SWITCHED, UPGRADE, Transport, accepting_app
 
@@ -100,11 +98,3 @@ async def test_uvicorns_protocol_upgrades_in_turns_and_reads_again_once_upgraded
             break
         await asyncio.sleep(0.01)
     assert not state.tasks
-
-
-def test_at_least_one_upgrade_starts_per_turn(monkeypatch: pytest.MonkeyPatch) -> None:
-    with pytest.raises(ConfigError, match="upgrades_per_turn"):
-        Limits(upgrades_per_turn=0)
-    monkeypatch.setenv("LIMIT_UPGRADES_PER_TURN", "0")
-    with pytest.raises(ConfigError, match="upgrades_per_turn"):
-        load_settings()
