@@ -257,6 +257,11 @@ _MEMBERS = select(
     memberships.c.last_posted_at,
     memberships.c.trusted,
 ).where(memberships.c.user_id.in_(bindparam("ids", expanding=True)))
+# SQLite: the batch's stored messages by client_id, the leading column of the unique index (a
+# row-value IN makes SQLite scan the table); built once, as building it cost more than running it
+_STORED = select(events.c.room_id, events.c.author_id, events.c.client_id, events.c.seq).where(
+    events.c.client_id.in_(bindparam("client_ids", expanding=True))
+)
 _INSERT_MESSAGES = "INSERT INTO events (room_id, seq, author_id, body, client_id, data, type, created_at) VALUES "
 _UPDATE_LAST_SEQ = "UPDATE rooms SET last_seq = ? WHERE id = ?"
 # PostgreSQL: the statements of the batch over arrays, the same text whatever the batch holds
@@ -381,12 +386,7 @@ def _stored_client_ids(conn: Connection, batch: list[NewMessage]) -> dict[tuple[
         keys = sorted((client_id, room, author) for room, author, client_id in wanted)
         found = conn.exec_driver_sql(_PG_STORED, tuple(list(column) for column in zip(*keys, strict=True)))
         return {(room, author, client_id): seq for room, author, client_id, seq in found}
-    columns = (events.c.client_id, events.c.room_id, events.c.author_id)
-    rows = conn.execute(
-        select(events.c.room_id, events.c.author_id, events.c.client_id, events.c.seq).where(
-            _keys_in(conn, columns, wanted)
-        )
-    )
+    rows = conn.execute(_STORED, {"client_ids": sorted({client_id for _, _, client_id in wanted})})
     return {key: row.seq for row in rows if (key := (row.room_id, row.author_id, row.client_id)) in wanted}
 
 
