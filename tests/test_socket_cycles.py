@@ -12,11 +12,10 @@ with the collector off.
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import struct
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 from uvicorn.config import Config
@@ -24,7 +23,7 @@ from uvicorn.server import ServerState
 
 from server.admission import AdmittedHttpProtocol
 from server.transport import LeanWebSocketProtocol
-from tests.support.transport import SWITCHED, UPGRADE, Transport, accepting_app
+from tests.support.transport import SWITCHED, UPGRADE, Transport, accepting_app, until
 
 MAX_SIZE = 1024
 
@@ -44,14 +43,6 @@ def _masked_frame_header(length: int) -> bytes:
     return bytes([0x81, 0x80 | 126]) + struct.pack("!H", length) + b"\x00\x00\x00\x00"
 
 
-async def _until(condition: Callable[[], bool]) -> None:
-    """Lets the loop run (up to 0.5 s) until ``condition`` holds: the app's task takes turns."""
-    for _ in range(50):
-        if condition():
-            return
-        await asyncio.sleep(0.01)
-
-
 @pytest.mark.parametrize("refused", [True, False], ids=["closed-1009", "lost"])
 async def test_an_upgraded_socket_leaves_no_cycle(collector_off: None, refused: bool) -> None:
     config = Config(
@@ -65,7 +56,7 @@ async def test_an_upgraded_socket_leaves_no_cycle(collector_off: None, refused: 
     http.data_received(UPGRADE)
     ws = transport.protocol
     assert isinstance(ws, LeanWebSocketProtocol)
-    await _until(lambda: SWITCHED in transport.written)  # the app accepts
+    await until(lambda: SWITCHED in transport.written)  # the app accepts
     assert SWITCHED in transport.written
 
     http_gone = weakref.ref(http)
@@ -76,7 +67,7 @@ async def test_an_upgraded_socket_leaves_no_cycle(collector_off: None, refused: 
         ws.data_received(_masked_frame_header(MAX_SIZE * 2))  # over the limit: closed 1009
         assert struct.pack("!H", 1009) in transport.written
     ws.connection_lost(None)
-    await _until(lambda: not state.tasks)  # the app's task sees the disconnect and ends
+    await until(lambda: not state.tasks)  # the app's task sees the disconnect and ends
     assert not state.tasks and not state.connections
 
     ws_gone, parser_gone = weakref.ref(ws), weakref.ref(ws.conn)

@@ -15,7 +15,7 @@ from uvicorn.server import ServerState
 
 from server.admission import UPGRADE_PACER, AdmittedHttpProtocol, UpgradePacer
 from server.transport import LeanWebSocketProtocol
-from tests.support.transport import SWITCHED, UPGRADE, Transport, accepting_app
+from tests.support.transport import SWITCHED, UPGRADE, Transport, accepting_app, until
 
 
 @dataclass
@@ -83,18 +83,12 @@ async def test_uvicorns_protocol_upgrades_in_turns_and_reads_again_once_upgraded
     upgraded = [isinstance(t.protocol, LeanWebSocketProtocol) for t in transports]
     assert upgraded == [True, True, False, False, False]
     assert [t.reading for t in transports] == upgraded
-    for _ in range(50):  # the pacer's turns, then the app's tasks accept every socket
-        await asyncio.sleep(0.01)
-        if all(SWITCHED in t.written for t in transports):
-            break
+    await until(lambda: all(SWITCHED in t.written for t in transports))  # the pacer's turns, then the app's
     assert all(SWITCHED in t.written for t in transports)
     assert all(t.reading for t in transports)
     for transport in transports:
         protocol = transport.get_protocol()
         assert isinstance(protocol, LeanWebSocketProtocol)
         protocol.connection_lost(None)
-    for _ in range(50):
-        if not state.tasks:
-            break
-        await asyncio.sleep(0.01)
+    await until(lambda: not state.tasks)
     assert not state.tasks

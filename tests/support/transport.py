@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 UPGRADE = (
@@ -65,3 +66,11 @@ async def accepting_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     await send({"type": "websocket.accept"})
     while (await receive())["type"] != "websocket.disconnect":
         pass
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    """Lets the loop run (up to 0.5 s) until ``condition`` holds: the app's tasks take turns."""
+    for _ in range(50):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
