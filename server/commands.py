@@ -27,6 +27,7 @@ from server import lifecycle
 from server.auth.tokens import Signers
 from server.broker import open_broker
 from server.hub import Hub
+from server.protocol import MAX_ID
 from server.rules.invites import DEFAULT_EXPIRY_DAYS, MAX_EXPIRY_DAYS, MAX_USES, target_problem
 from server.services import new_process_id
 from server.settings import Settings, load_settings
@@ -214,7 +215,7 @@ def _bounded(low: int, high: int) -> Callable[[str], int]:
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the operator commands to ``python -m server``."""
-    ids = _bounded(1, 2**62)
+    ids = _bounded(1, MAX_ID)
 
     program = commands.add_parser("program", help="programs").add_subparsers(dest="action", required=True)
     made = program.add_parser("create", help="create a program")

@@ -67,7 +67,9 @@ class ProtocolError(Exception):
 
 
 Ref = Annotated[Annotated[StrictStr, Field(max_length=64)] | StrictInt, Field(union_mode="left_to_right")]
-RoomId = Annotated[StrictInt, Field(ge=1, le=2**62)]
+# ids are PostgreSQL `integer` columns: a larger one would fail in the driver, not be refused
+MAX_ID = 2**31 - 1
+RoomId = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
 Seq = Annotated[StrictInt, Field(ge=1, le=2**62)]
 Emoji = Literal["heart", "clap", "pray", "hug", "strong"]  # supportive reactions only, by design
 
@@ -175,7 +177,6 @@ def peek_ref(text: str | bytes, max_bytes: int) -> str | int | None:
 
 
 _SEND_KEYS = frozenset({"type", "room", "body", "client_id", "ref"})
-_MAX_ID = 2**62
 
 
 def _fast_send(data: dict[str, Any]) -> Send | None:
@@ -189,7 +190,7 @@ def _fast_send(data: dict[str, Any]) -> Send | None:
         len(data) > 5
         or not _SEND_KEYS.issuperset(data)
         or type(room) is not int
-        or not 1 <= room <= _MAX_ID
+        or not 1 <= room <= MAX_ID
         or type(body) is not str
         or type(client_id) is not str
         or len(client_id) != 36

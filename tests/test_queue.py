@@ -264,3 +264,14 @@ def test_an_item_as_each_viewer_may_see_it() -> None:
     assert queue_store.for_viewer(report, 7) == report
     peer = queue_store.for_viewer(report, 9, staff=False)  # a moderator who is not staff: display names only
     assert peer["subject"] == {"id": 7, "display_name": "Pat"} and peer["raised_by"] == report["raised_by"]
+
+
+@pytest.mark.parametrize("program", [2**31 - 1, 2**31, 2**62])
+async def test_a_program_id_beyond_any_stored_one_is_refused_or_found_empty(world: World, program: int) -> None:
+    """Ids are PostgreSQL `integer` columns: a larger one is `invalid`, never a driver error (500)."""
+    cast = world.cast
+    response = await world.call(cast.staff_here, "GET", f"/api/queue?status=all&program={program}")
+    if program < 2**31:
+        assert response.status_code == 200 and response.json()["items"] == []
+    else:
+        assert response.status_code == 400 and response.json()["code"] == "invalid"

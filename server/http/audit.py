@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server.http.common import ApiError, decimal, json, services_of, session_of
-from server.protocol import ErrorCode
+from server.protocol import MAX_ID, ErrorCode
 from server.store import audit
 from server.store import users as user_store
 from server.store.database import as_utc
@@ -38,7 +38,7 @@ _ACTION = re.compile(r"[a-z0-9_.]{1,40}")  # every action name (room.create, mem
 
 def _id(request: Request, name: str) -> int | None:
     raw = request.query_params.get(name) or None
-    value = decimal(raw, 1, 2**62 - 1)
+    value = decimal(raw, 1, MAX_ID)
     if raw is not None and value is None:
         raise ApiError(ErrorCode.INVALID, f"{name} must be a positive integer", field=name)
     return value

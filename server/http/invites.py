@@ -21,7 +21,7 @@ from server.auth.passwords import hash_password, password_problem
 from server.http.auth import signed_in
 from server.http.common import ApiError, json, parse, publish, services_of, session_of
 from server.http.program_access import path_id, require_manager
-from server.protocol import ErrorCode
+from server.protocol import MAX_ID, ErrorCode
 from server.rules.accounts import display_name_problem, normalise_username, username_problem
 from server.rules.invites import DEFAULT_EXPIRY_DAYS, MAX_EXPIRY_DAYS, MAX_USES, target_problem
 from server.services import Services
@@ -39,7 +39,7 @@ from server.store.users import Person
 class InviteBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     role: Literal["participant", "staff"]
-    cohort: StrictInt | None = Field(default=None, ge=1, le=2**62)
+    cohort: StrictInt | None = Field(default=None, ge=1, le=MAX_ID)
     max_uses: StrictInt = Field(default=1, ge=1, le=MAX_USES)
     expires_in_days: StrictInt = Field(default=DEFAULT_EXPIRY_DAYS, ge=1, le=MAX_EXPIRY_DAYS)
     real_name: str | None = Field(default=None, max_length=100)

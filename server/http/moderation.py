@@ -22,7 +22,7 @@ from server import lifecycle
 from server import moderation as moderation_live
 from server.http.common import ApiError, json, parse, publish, services_of, session_of
 from server.http.program_access import may_run_room, path_id, require_moderator, room_path_id
-from server.protocol import ErrorCode
+from server.protocol import MAX_ID, ErrorCode
 from server.store import audit
 from server.store import duty as duty_store
 from server.store import moderation as moderation_store
@@ -44,7 +44,7 @@ ERASED_ALREADY = {  # removing a message whose text another erasure took: what t
     "expired": "this message was erased already: the program's retention period passed",
     "moderator": "this message was removed already",
 }
-UserId = Annotated[int, Field(strict=True, ge=1, le=2**62)]
+UserId = Annotated[int, Field(strict=True, ge=1, le=MAX_ID)]
 Reason = Annotated[str, Field(min_length=1, max_length=500)]
 Model = TypeVar("Model", bound=BaseModel)
 

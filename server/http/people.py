@@ -20,7 +20,7 @@ from server import moderation as moderation_live
 from server.http.audit import with_names
 from server.http.common import ApiError, json, parse, services_of, session_of
 from server.http.program_access import may_moderate, path_id, require_moderator
-from server.protocol import ErrorCode
+from server.protocol import MAX_ID, ErrorCode
 from server.store import audit
 from server.store import enrollments as enrollment_store
 from server.store import people as people_store
@@ -31,7 +31,7 @@ from server.store.database import utcnow
 from server.store.events import iso
 from server.store.users import Person
 
-Id = Annotated[int, Field(strict=True, ge=1, le=2**62)]
+Id = Annotated[int, Field(strict=True, ge=1, le=MAX_ID)]
 
 
 class WarningBody(BaseModel):

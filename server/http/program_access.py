@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 
 from server.http.common import ApiError, decimal
-from server.protocol import ErrorCode
+from server.protocol import MAX_ID, ErrorCode
 from server.rules.access import may_manage_program, may_moderate_program, may_moderate_room
 from server.store import enrollments
 from server.store import rooms as room_store
@@ -22,7 +22,7 @@ from server.store.users import Person
 
 def path_id(request: Request, name: str) -> int | None:
     """A positive integer path parameter, or None when it cannot name anything."""
-    return decimal(request.path_params[name], 1, 2**62 - 1)
+    return decimal(request.path_params[name], 1, MAX_ID)
 
 
 def room_path_id(request: Request) -> int:

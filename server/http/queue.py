@@ -23,7 +23,7 @@ from starlette.routing import Route
 
 from server.http.common import ApiError, decimal, json, parse, services_of, session_of
 from server.http.program_access import may_run_room, path_id, room_path_id
-from server.protocol import ErrorCode
+from server.protocol import MAX_ID, ErrorCode
 from server.services import Services
 from server.store import audit
 from server.store import enrollments as enrollment_store
@@ -127,7 +127,7 @@ async def list_queue(request: Request) -> Response:
     if status not in ("open", "resolved", "dismissed", "all"):
         raise ApiError(ErrorCode.INVALID, "status: open, resolved, dismissed or all", field="status")
     raw_program = request.query_params.get("program")
-    program = decimal(raw_program, 0, 2**62)
+    program = decimal(raw_program, 0, MAX_ID)
     if raw_program is not None and program is None:
         raise ApiError(ErrorCode.INVALID, "program: a program id", field="program")
     async with services.db.read() as conn:
