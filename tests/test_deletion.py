@@ -19,6 +19,7 @@ from server.store.database import Database
 from server.store.enrollments import enrollments, transitions
 from server.store.events import events, held_messages, memberships, users
 from server.store.models import Reaction
+from server.store.rooms import removals
 from tests.support.client import login
 from tests.support.cluster import Cluster, running
 from tests.support.lifecycle_cast import create_program_cast, enroll
@@ -89,6 +90,9 @@ async def test_deleting_my_account_leaves_tombstones_and_nothing_personal(world:
     await ria_socket.send({"type": "react", "room": room, "target": first, "emoji": "hug", "on": True, "ref": "r"})
     await ria_socket.until(lambda f: f.get("ref") == "r")
 
+    out_of_topic = await world.call(kim, "DELETE", f"/api/rooms/{world.topic_room}/members/{pat.person.id}")
+    assert out_of_topic.status_code == 200, out_of_topic.text  # a moderator's removal: a row that names them
+
     browser = await _signed_in(world, pat)
     assert (await _delete(world, _cookie(browser, csrf=False), pat.password)).json()["code"] == "csrf"
     wrong = await _delete(world, _cookie(browser), "not-my-password")
@@ -140,6 +144,7 @@ async def test_deleting_my_account_leaves_tombstones_and_nothing_personal(world:
         left = (await conn.execute(select(memberships).where(memberships.c.user_id == pat.person.id))).all()
         hugs = (await conn.execute(select(reactions).where(reactions.c.target_seq == first))).all()
         held = (await conn.execute(select(held_messages.c.body))).all()
+        kept_out = (await conn.execute(select(removals).where(removals.c.user_id == pat.person.id))).all()
         moves = [
             (row.to_status, row.reason, row.by_user_id)
             for row in await conn.execute(
@@ -154,7 +159,7 @@ async def test_deleting_my_account_leaves_tombstones_and_nothing_personal(world:
     )
     assert account.password_hash == "!" and account.deleted_at is not None
     assert not any(SECRET in str(row) or "second thought" in str(row) for row in [*bodies, *held])
-    assert left == [] and hugs == []
+    assert left == [] and hugs == [] and kept_out == []
     assert moves[-1] == ("withdrawn", "account deleted", pat.person.id)
     assert (entry["actor"], entry["target_user"]) == (pat.person.id, pat.person.id)
     assert entry["detail"]["messages"] == 2 and entry["detail"]["rooms"] == [room]

@@ -330,6 +330,50 @@ async def _revoked_by_staff(world: World, invite: dict[str, Any]) -> None:
     assert (await world.call(world.cast.staff_here, "DELETE", f"/api/invites/{invite['id']}")).status_code == 204
 
 
+async def test_a_removal_from_a_room_lasts_until_a_moderator_adds_them_back(scene_on_each_database: Scene) -> None:
+    """Memberships follow the enrollment, but not back into a room a moderator took the person out
+    of: a counsellor assignment and a graduation each run the roster again."""
+    scene = scene_on_each_database
+    world, ria = scene.world, scene.ria
+    person = f"/api/programs/{world.cast.program}/people/{ria.person.id}"
+    topic = world.topic_room
+
+    async def roles() -> dict[int, str]:
+        answer = await world.call(ria, "GET", "/api/rooms")
+        assert answer.status_code == 200, answer.text
+        return {room["id"]: room["role"] for room in answer.json()["rooms"]}
+
+    async def removals() -> list[dict[str, Any]]:
+        link = await world.call(ria, "POST", "/api/me/export")
+        assert link.status_code == 201, link.text
+        document = await world.call(ria, "GET", link.json()["url"])
+        assert document.status_code == 200, document.text
+        found: list[dict[str, Any]] = document.json()["room_removals"]
+        return found
+
+    assert (await roles())[topic] == "member"
+    await scene.ok(scene.kim, "DELETE", f"/api/rooms/{topic}/members/{ria.person.id}", {"reason": "harassing"})
+    await scene.ok(scene.kim, "POST", f"{person}/counsellor", {"username": scene.kim.username})
+    held = await roles()
+    assert topic not in held
+    assert held[world.cast.cohort_room] == "member"  # out of that one room only
+    await scene.ok(scene.kim, "POST", f"{person}/graduate", {"reason": "completed"})
+    held = await roles()
+    assert topic not in held
+    assert (held[world.cast.cohort_room], held[world.alumni_room]) == ("reader", "member")
+    [removal] = await removals()
+    assert (removal["room"]["id"], removal["room"]["kind"]) == (topic, "topic")
+
+    added = await world.call(scene.kim, "POST", f"/api/rooms/{topic}/members", {"username": "ria", "role": "member"})
+    assert added.status_code == 201, added.text
+    assert (await roles())[topic] == "member"
+    [entry] = [e for e in await scene.trail("room.member_add") if e["target_user"] == ria.person.id]
+    assert entry["detail"] == {"role": "member", "removal_lifted": True}
+    assert await removals() == []
+    await scene.ok(scene.kim, "POST", f"{person}/counsellor", {"username": scene.kim.username})  # the roster again
+    assert (await roles())[topic] == "member"
+
+
 DEAD_ALREADY: dict[str, tuple[int, Callable[[World, dict[str, Any]], Awaitable[None]]]] = {
     "used up": (1, _used_up),
     "expired": (5, _expired_since),

@@ -193,7 +193,8 @@ async def unmute(request: Request) -> Response:
 
 
 async def remove_member(request: Request) -> Response:
-    """DELETE /api/rooms/{id}/members/{user}: out of the room now; their sockets leave it on every process."""
+    """DELETE /api/rooms/{id}/members/{user}: out of the room now; their sockets leave it on every
+    process. It lasts: enrollment changes do not bring them back, only a moderator adding them."""
     services = services_of(request)
     session = await session_of(request)
     room_id = room_path_id(request)
@@ -203,6 +204,7 @@ async def remove_member(request: Request) -> Response:
         person, _ = await _member(conn, room_id, path_id(request, "user_id"))
         frame = await room_store.remove_member(conn, room_id=room_id, person=person, reason="removed")
         assert frame is not None  # _member found the membership in this transaction
+        await room_store.keep_out(conn, room_id=room_id, user_id=person.id, by=session.person.id)
         entry = Entry(
             actor_id=session.person.id,
             action="member.remove",

@@ -3,7 +3,7 @@ mark it read (members)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
@@ -71,6 +71,8 @@ async def list_rooms(request: Request) -> Response:
 
 
 async def add_member(request: Request) -> Response:
+    """POST /api/rooms/{id}/members: add a person or change their role; adding someone a moderator
+    had removed ends that removal (the roster may place them again)."""
     services = services_of(request)
     session = await session_of(request)
     room_id = room_path_id(request)
@@ -97,7 +99,11 @@ async def add_member(request: Request) -> Response:
                     ErrorCode.FORBIDDEN, "this person is not enrolled in the room's program", field="username"
                 )
         frame = await room_store.set_member(conn, room_id=room_id, person=person, role=body.role)
+        lifted = await room_store.let_back(conn, room_id=room_id, user_id=person.id)
         if frame is not None:
+            detail: dict[str, Any] = {"role": body.role}
+            if lifted:
+                detail["removal_lifted"] = True
             await audit.record(
                 conn,
                 audit.Entry(
@@ -106,7 +112,7 @@ async def add_member(request: Request) -> Response:
                     program_id=program_id,
                     room_id=room_id,
                     target_user_id=person.id,
-                    detail={"role": body.role},
+                    detail=detail,
                 ),
             )
     if frame is None:

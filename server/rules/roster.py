@@ -44,6 +44,7 @@ def room_role(
     alumni_post_in_cohort: bool,
     is_subject: bool = False,
     current: str | None = None,
+    removed: bool = False,
 ) -> str | None:
     """The role a person should hold in one room of their program, or None for no access.
 
@@ -53,9 +54,11 @@ def room_role(
     - participants: their own cohort's room and the topic rooms; alumni also the alumni
       rooms, and their cohort room becomes read-only unless the program lets alumni post;
     - a direct room's participant (``is_subject``): member while active, reader as alumni;
-    - participants never belong to a staff back-channel (kind ``staff``).
+    - participants never belong to a staff back-channel (kind ``staff``);
+    - a moderator removed them from the room (``removed``): not there, whatever else holds,
+      until a moderator adds them back.
     """
-    if status in ("withdrawn", "banned"):
+    if status in ("withdrawn", "banned") or removed:
         return None
     if room_kind == "direct":
         if is_subject:

@@ -9,7 +9,8 @@ Invariants:
   ``redacted`` event (with ``reason``) is stored for each one erased now, so open clients
   tombstone it live; held messages waiting for review lose their text and are rejected.
 - They leave every room (enrollments are withdrawn with a recorded transition, other
-  memberships removed), their personal mutes go both ways, and every session is revoked.
+  memberships removed), their personal mutes go both ways, the records keeping them out of
+  rooms go (nobody is left to keep out), and every session is revoked.
 - Kept, because they are the program's records rather than the person's own content:
   enrollment transitions, warnings, staff notes about them, queue items and who raised
   them, the audit trail (which gets one ``account.delete`` entry with counts, no text) and
@@ -92,6 +93,7 @@ async def delete_account(conn: AsyncConnection, user_id: int, now: datetime) -> 
     await conn.execute(
         delete(personal_mutes).where(or_(personal_mutes.c.user_id == user_id, personal_mutes.c.muted_id == user_id))
     )
+    await conn.execute(delete(room_store.removals).where(room_store.removals.c.user_id == user_id))
     done.ended_sessions = await session_store.revoke_all(conn, user_id)
     detail = {"messages": done.messages, "rooms": rooms, "programs": programs, "sessions": len(done.ended_sessions)}
     await audit.record(conn, audit.Entry(user_id, "account.delete", target_user_id=user_id, detail=detail), at=now)

@@ -221,6 +221,7 @@ async def sync_memberships(conn: AsyncConnection, person: Person, program_id: in
         .where(rooms.c.program_id == program_id)
         .order_by(rooms.c.id)
     )
+    kept_out = await room_store.removed_from(conn, person.id)
     joined: list[int] = []
     for room in program_rooms:
         wanted = (
@@ -235,6 +236,7 @@ async def sync_memberships(conn: AsyncConnection, person: Person, program_id: in
                 alumni_post_in_cohort=bool(options and options.alumni_post_in_cohort),
                 is_subject=room.subject_id == person.id,
                 current=held.get(room.id),
+                removed=room.id in kept_out,
             )
         )
         have = held.get(room.id)

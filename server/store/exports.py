@@ -36,6 +36,7 @@ from server.store.models import (
     QueueRaiser,
     Reaction,
     Room,
+    RoomRemoval,
     User,
 )
 
@@ -53,6 +54,7 @@ held = HeldMessage.__table__  # type: ignore[attr-defined]
 queue_items = QueueItem.__table__  # type: ignore[attr-defined]
 raisers = QueueRaiser.__table__  # type: ignore[attr-defined]
 warnings = ModerationWarning.__table__  # type: ignore[attr-defined]
+removals = RoomRemoval.__table__  # type: ignore[attr-defined]
 
 FORMAT = "alongside.export/1"
 
@@ -179,6 +181,16 @@ async def _memberships(conn: AsyncConnection, user_id: int, program_id: int | No
         }
         for r in rows
     ]
+
+
+async def _removals(conn: AsyncConnection, user_id: int, program_id: int | None) -> list[dict[str, Any]]:
+    """The rooms a moderator took the person out of, and when (they stay out until added back)."""
+    rows = await conn.execute(
+        _with_room(removals.c.created_at, source=removals, room_column=removals.c.room_id)
+        .where(removals.c.user_id == user_id, _in_scope(program_id))
+        .order_by(rooms.c.id)
+    )
+    return [{"room": _room(r), "removed_at": iso(r.created_at)} for r in rows]
 
 
 def _reply_to(data: str | None) -> dict[str, Any] | None:
@@ -327,6 +339,7 @@ async def record_of(conn: AsyncConnection, user_id: int, program_id: int | None 
         "account": account,
         "enrollments": await _enrollments(conn, user_id, program_id),
         "memberships": await _memberships(conn, user_id, program_id),
+        "room_removals": await _removals(conn, user_id, program_id),
         "messages": await _messages(conn, user_id, program_id),
         "held_messages": await _held(conn, user_id, program_id),
         "reactions": await _reactions(conn, user_id, program_id),

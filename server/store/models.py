@@ -102,6 +102,22 @@ class Membership(SQLModel, table=True):
     trusted: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
 
 
+class RoomRemoval(SQLModel, table=True):
+    """A moderator took the person out of the room: it lasts until a moderator adds them back.
+
+    Memberships of program rooms follow the enrollment (``store.enrollments.sync_memberships``);
+    without this record a graduation, a readmission or a counsellor assignment would put the
+    person straight back into the room they were removed from.
+    """
+
+    __tablename__ = "room_removals"
+
+    room_id: int = Field(foreign_key="rooms.id", primary_key=True)
+    user_id: int = Field(foreign_key="users.id", primary_key=True, index=True)
+    by_user_id: int | None = Field(default=None, foreign_key="users.id")
+    created_at: datetime = Field(sa_column=_ts())
+
+
 class Event(SQLModel, table=True):
     """One entry of a room's history: a message, a membership change, and later others."""
 

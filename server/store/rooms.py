@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from server.store import reading
 from server.store.database import as_utc, utcnow
 from server.store.events import append_event, iso
-from server.store.models import Membership, Room
+from server.store.models import Membership, Room, RoomRemoval
 from server.store.users import Person
 
 ROOM_KINDS = ("group", "cohort", "topic", "alumni", "direct")
@@ -19,6 +19,7 @@ MEMBER_ROLES = ("member", "moderator")  # what staff may give; "reader" comes fr
 ROLES = (*MEMBER_ROLES, "reader")
 rooms = Room.__table__  # type: ignore[attr-defined]
 memberships = Membership.__table__  # type: ignore[attr-defined]
+removals = RoomRemoval.__table__  # type: ignore[attr-defined]
 
 
 async def create(
@@ -90,6 +91,29 @@ async def remove_member(conn: AsyncConnection, *, room_id: int, person: Person, 
     return await append_event(
         conn, room_id=room_id, type_="member_removed", subject=person.public(), data={"reason": reason}
     )
+
+
+async def keep_out(conn: AsyncConnection, *, room_id: int, user_id: int, by: int) -> None:
+    """Record a moderator's removal, so the roster does not put the person back (``removed_from``)."""
+    kept = await conn.execute(
+        select(removals.c.room_id).where(removals.c.room_id == room_id, removals.c.user_id == user_id)
+    )
+    if kept.first() is None:
+        await conn.execute(
+            insert(removals).values(room_id=room_id, user_id=user_id, by_user_id=by, created_at=utcnow())
+        )
+
+
+async def let_back(conn: AsyncConnection, *, room_id: int, user_id: int) -> bool:
+    """A moderator added the person back: their removal ends. Whether there was one."""
+    result = await conn.execute(delete(removals).where(removals.c.room_id == room_id, removals.c.user_id == user_id))
+    return bool(result.rowcount)
+
+
+async def removed_from(conn: AsyncConnection, user_id: int) -> set[int]:
+    """The rooms a moderator took the person out of (and nobody added them back to)."""
+    rows = await conn.execute(select(removals.c.room_id).where(removals.c.user_id == user_id))
+    return {row.room_id for row in rows}
 
 
 async def exists(conn: AsyncConnection, room_id: int) -> bool:

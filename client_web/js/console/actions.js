@@ -68,7 +68,7 @@ export class Actions {
     return this.run(
       {
         title: `Remove ${staffName(t.user)} from ${t.roomName || 'the room'}`,
-        about: 'They leave the room at once; their messages stay.',
+        about: 'They leave the room at once and stay out, whatever their enrollment does, until a moderator adds them back; their messages stay.',
         confirm: 'Remove from room',
         perform: ({ reason }) => modApi.removeMember(t.room, t.user.id, reason),
       },
