@@ -61,12 +61,13 @@ class Limits:
     handshake_strikes_burst: int = 3
     # WebSocket handshakes reading their session at the same time; the others wait their turn, so
     # fifty sockets opening at once (a flood's reconnects, a reconnect storm after a process died)
-    # take turns with the rooms' traffic instead of stalling it for tens of ms (bench/flood.py)
-    sessions_read_at_once: int = 4
+    # take turns with the rooms' traffic instead of stalling it for tens of ms (bench/flood.py:
+    # one at a time halved the p99 of the seconds flooders are let in again against four)
+    sessions_read_at_once: int = 1
     # WebSocket upgrades started per turn of the event loop; the others wait for the next turn, so
     # a flood's first wave of connections (75 at once in bench/flood.py) is read between the rooms'
     # messages instead of holding the loop for 20-40 ms (server.admission)
-    upgrades_per_turn: int = 2
+    upgrades_per_turn: int = 1
     # seconds without a refused handshake or a flooder's socket closed before the memory the flood
     # freed is given back to the system (glibc's malloc_trim; server.memory); 0: never
     memory_trim_after: float = 2.0
