@@ -85,6 +85,7 @@ class Ingest:
         sends = self._hub.metrics.sends
         try:
             detector = self._hub.settings.crisis.detector
+            started = time.perf_counter()
             results = await self._db.run_write(partial(append_messages, batch=messages, detector=detector))
         except StoreUnavailable as exc:
             sends["unavailable"].inc(len(batch))
@@ -104,6 +105,7 @@ class Ingest:
                 future.set_exception(RuntimeError("storing the message failed"))
             return
         committed_at = time.perf_counter()
+        self._hub.metrics.commit.observe(committed_at - started)
         acked = held = 0
         for message, result in zip(messages, results, strict=True):
             if result.seq is not None:

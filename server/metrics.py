@@ -100,6 +100,14 @@ class Metrics:
             registry=r,
         )
 
+        self.commit = Histogram(
+            "alongside_commit_seconds",
+            "Per batch of client messages: from handing it to the database until its transaction committed, waits "
+            "for the writer included (its sends are acknowledged right after)",
+            buckets=FANOUT_BUCKETS,
+            registry=r,
+        )
+
     def fanned(self, pushed: int, received_at: float | None) -> None:
         """One stored event went out to ``pushed`` sockets; ``received_at`` is a ``perf_counter()``."""
         self.delivered.inc(pushed)

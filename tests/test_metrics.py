@@ -109,6 +109,9 @@ async def test_a_scenario_moves_each_figure_by_what_happened(world: World) -> No
     # each message reached both joined sockets (the sender's own included), counted once per event
     assert moved("alongside_events_delivered_total") == 6
     assert moved("alongside_fanout_seconds_count") == 3
+    # each send was acknowledged before the next went out: three batches of one, each committed
+    assert moved("alongside_commit_seconds_count") == 3
+    assert moved("alongside_commit_seconds_sum") > 0
     assert moved("alongside_backlog_events_total") == joined["last_seq"] + 3
     assert moved("alongside_frames_refused_total", code="invalid") == 2
     assert moved("alongside_frames_refused_total", code="too_large") == 1
