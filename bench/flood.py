@@ -32,7 +32,8 @@ Reported per run and as medians over runs: the server still up (its process and
 from the samples by receipt time), their loss, the server's RSS (baseline: median of the
 last 3 s before the flood; peak; after: median of the last 3 s of the after window; it
 "returns" when after <= baseline x (1 + ``--rss-tolerance``/100)), what the flooders got back
-(error codes, close codes) and what the server counted (``/metrics``). The per-person rate
+(error codes, close codes), what the server counted (``/metrics``), and its commits of the
+rooms' messages before the flood and in its first 5 s (``alongside_commit_seconds``). The per-person rate
 limit is the deployed one (``config/alongside.toml``: 5 frames/s, bursts of 20; a frame over
 it is answered ``rate_limited`` without being decoded, and a connection past 40 refused frames
 is closed with 1008); ``--no-rate-limit`` lifts both (the rate as ``run.py`` does), so
@@ -113,6 +114,30 @@ def by_label(samples: dict[tuple[str, tuple[tuple[str, str], ...]], float], name
 
 def moved(after: dict[str, float], before: dict[str, float]) -> dict[str, int]:
     return {k: int(v - before.get(k, 0)) for k, v in after.items() if v - before.get(k, 0)}
+
+
+def commits(after: dict[tuple[str, tuple[tuple[str, str], ...]], float], before: dict[Any, float]) -> dict[str, Any]:
+    """The server's commits of client messages between two scrapes (``alongside_commit_seconds``):
+    how many batches, their mean, and the bucket bound that 99 % of them fell under (the
+    histogram's resolution). The rooms' messages wait for these before anyone receives them."""
+
+    def delta(key: tuple[str, tuple[tuple[str, str], ...]]) -> float:
+        return after.get(key, 0.0) - before.get(key, 0.0)
+
+    count = delta(("alongside_commit_seconds_count", ()))
+    if count <= 0:
+        return {"batches": 0, "mean_ms": None, "p99_under_ms": None}
+    buckets = sorted(
+        (float(dict(labels)["le"]), delta((name, labels)))
+        for name, labels in after
+        if name == "alongside_commit_seconds_bucket"
+    )
+    p99 = next(le for le, n in buckets if n >= 0.99 * count)  # the +Inf bucket holds them all
+    return {
+        "batches": int(count),
+        "mean_ms": round(delta(("alongside_commit_seconds_sum", ())) / count * 1000, 2),
+        "p99_under_ms": round(p99 * 1000, 2) if p99 != float("inf") else None,
+    }
 
 
 # ------------------------------------------------------------------------------ hostile
@@ -421,7 +446,12 @@ async def one_run(
         traffic_from = time.time_ns() + int(1.0e9)  # loadgen's --settle, then it sends
         await asyncio.sleep(1.0 + s["before_s"])
         log(f"run {n}: flooding ({s['frames']:,} hostile frames on {FLOODERS} sockets, {s['bad_tokens']:,} bad tokens)")
-        out["flood"] = await flood(server, manifest, s, priority)
+        at_start = await asyncio.to_thread(scrape, server)  # before the flood: the scrape costs the server too
+        flooding = asyncio.create_task(flood(server, manifest, s, priority))
+        await asyncio.sleep(BURST_S)
+        at_5s = await asyncio.to_thread(scrape, server)
+        out["flood"] = await flooding
+        out["commits"] = {"before": commits(at_start, metrics_before), "during_first_5s": commits(at_5s, at_start)}
         f = out["flood"]
         log(
             f"run {n}: flood over in {f['seconds']} s ({f['frames_sent']:,} frames, {f['frames_per_s']}/s); "
@@ -491,6 +521,7 @@ def report_run(r: dict[str, Any]) -> None:
         f"({rss.get('after_vs_baseline_pct')}%, returned: {rss.get('returned')})"
     )
     log(f"run {r['run']}: the server counted {r.get('server_counted')}")
+    log(f"run {r['run']}: the server's commits of messages {r.get('commits')}")
 
 
 def medians(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -509,6 +540,9 @@ def medians(runs: list[dict[str, Any]]) -> dict[str, Any]:
     out["flood_seconds"] = med([(r.get("flood") or {}).get("seconds") for r in runs])
     out["flood_frames_per_s"] = med([(r.get("flood") or {}).get("frames_per_s") for r in runs])
     out["flood_complete_all"] = all((r.get("flood") or {}).get("complete") for r in runs)
+    for w in ("before", "during_first_5s"):
+        for k in ("mean_ms", "p99_under_ms"):
+            out[f"commit_{w}_{k}"] = med([((r.get("commits") or {}).get(w) or {}).get(k) for r in runs])
     return out
 
 
@@ -623,6 +657,13 @@ def main(argv: list[str] | None = None) -> int:
         for w in WINDOWS:
             print(f"  W1-like rooms {w:>15}: p50 {m[f'{w}_p50_ms']} ms, p99 {m[f'{w}_p99_ms']} ms")
         print(f"  W1-like lost deliveries per run: {m['w1_lost_all']}")
+        print(
+            "  the server's commits of messages (alongside_commit_seconds): "
+            + "; ".join(
+                f"{w} mean {m[f'commit_{w}_mean_ms']} ms, p99 under {m[f'commit_{w}_p99_under_ms']} ms"
+                for w in ("before", "during_first_5s")
+            )
+        )
         print(
             f"  RSS: baseline {m['rss_baseline']} MB -> peak {m['rss_peak']} MB -> after {m['rss_after']} MB "
             f"({m['rss_after_vs_baseline_pct']}%; within {args.rss_tolerance:g}% every run: {m['rss_returned_all']})"
