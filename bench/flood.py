@@ -96,7 +96,11 @@ def shape(quick: bool) -> dict[str, Any]:
 # ---------------------------------------------------------------------------- scraping
 
 
-def scrape(server: Server) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+# a scrape of /metrics: {(sample name, its labels sorted): value}
+Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
+
+
+def scrape(server: Server) -> Samples:
     """The server's /metrics (straight from loopback, so it may read them) as {(name, labels): value}."""
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     with opener.open(server.base + "/metrics", timeout=5) as response:
@@ -108,7 +112,7 @@ def scrape(server: Server) -> dict[tuple[str, tuple[tuple[str, str], ...]], floa
     }
 
 
-def by_label(samples: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: str) -> dict[str, float]:
+def by_label(samples: Samples, name: str) -> dict[str, float]:
     return {dict(labels).popitem()[1] if labels else "": v for (n, labels), v in samples.items() if n == name}
 
 
@@ -116,7 +120,7 @@ def moved(after: dict[str, float], before: dict[str, float]) -> dict[str, int]:
     return {k: int(v - before.get(k, 0)) for k, v in after.items() if v - before.get(k, 0)}
 
 
-def commits(after: dict[tuple[str, tuple[tuple[str, str], ...]], float], before: dict[Any, float]) -> dict[str, Any]:
+def commits(after: Samples, before: Samples) -> dict[str, Any]:
     """The server's commits of client messages between two scrapes (``alongside_commit_seconds``):
     how many batches, their mean, and the bucket bound that 99 % of them fell under (the
     histogram's resolution). The rooms' messages wait for these before anyone receives them."""

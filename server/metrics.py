@@ -99,7 +99,6 @@ class Metrics:
             buckets=FANOUT_BUCKETS,
             registry=r,
         )
-
         self.commit = Histogram(
             "alongside_commit_seconds",
             "Per batch of client messages: from handing it to the database until its transaction committed, waits "
