@@ -1,32 +1,32 @@
 """The async engine and the two ways to use it: a read, or a write transaction.
 
-SQLite's connections are set up in ``store.sqlite``. Database errors that mean "the database
-is not reachable" become ``StoreUnavailable`` so callers can answer ``unavailable`` and the
-client can retry safely.
+SQLite allows one writer at a time; a write transaction that starts as a read and later
+writes can fail outright under WAL. So on SQLite every write transaction begins with
+``BEGIN IMMEDIATE`` (it waits for the lock instead), and reads begin deferred.
+Database errors that mean "the database is not reachable" become ``StoreUnavailable`` so
+callers can answer ``unavailable`` and the client can retry safely.
 
-The hot write path (``run_write``) takes a synchronous function: on SQLite it runs with the
-standard driver, its statements on the event loop's thread and its commit on a thread
-(``store.sqlite.Writer``); on PostgreSQL it runs through ``run_sync`` on the async connection.
-The hottest read (a session, once per handshake and per request) goes the same way
-(``run_read``): on SQLite in one go on two reader threads of its own.
+The hot write path (``run_write``) takes a synchronous function: on SQLite it runs whole on
+one dedicated writer thread with the standard driver, so a transaction of several
+statements costs one thread hand-off instead of one per statement; on PostgreSQL it runs
+through ``run_sync`` on the async connection. The hottest read (a session, once per handshake
+and per request) goes the same way (``run_read``), on two reader threads of its own.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
-
-from server.store import sqlite
 
 T = TypeVar("T")
 CONNECT_TIMEOUT = 5.0  # seconds for PostgreSQL to answer a new connection
@@ -44,6 +44,21 @@ def utcnow() -> datetime:
 def as_utc(value: datetime) -> datetime:
     """SQLite returns naive datetimes; everything we store is UTC."""
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, see _sqlite_begin
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    mode = "BEGIN IMMEDIATE" if conn.get_execution_options().get("alongside_write") else "BEGIN"
+    conn.exec_driver_sql(mode)
 
 
 # SQLSTATE classes that mean "the server cannot serve us now", whatever the statement:
@@ -103,12 +118,12 @@ class Database:
             kwargs.update(pool_size=10, max_overflow=0, pool_timeout=10, connect_args={"timeout": 10})
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         self.unavailable = 0  # operations refused because the database was unreachable (/metrics)
-        self._writer: sqlite.Writer | None = None
+        self._writer: _Lane | None = None
         self._readers: _Lane | None = None
         if self.is_sqlite:
-            event.listen(self.engine.sync_engine, "connect", sqlite.pragmas)
-            event.listen(self.engine.sync_engine, "begin", sqlite.begin)
-            self._writer = sqlite.Writer(url)
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
+            self._writer = _Lane.open(url, 1, "sqlite-writer")
             # the hot reads (a session per handshake and per request): one hand-off to a thread
             # costs 0.5 ms of CPU where aiosqlite's hand-offs per statement cost 1.9 ms
             self._readers = _Lane.open(url, READERS, "sqlite-reader")
@@ -139,24 +154,27 @@ class Database:
 
     async def run_write(self, work: Callable[[Connection], T]) -> T:
         """Run ``work(conn)`` in one write transaction, committed when it returns."""
-        if self._writer is None:
-            async with self.write() as conn:
-                return await conn.run_sync(work)
-        return await self._guarded(self._writer.run(work))
+        return await self._run_sync(work, self._writer, _transaction, self.write)
 
     async def run_read(self, work: Callable[[Connection], T]) -> T:
         """Run ``work(conn)`` in one read transaction: on SQLite in one go on a reader thread,
         on PostgreSQL through ``run_sync``. For reads made often enough that their cost counts."""
-        if self._readers is None:
-            async with self.read() as conn:
-                return await conn.run_sync(work)
-        lane = self._readers
-        return await self._guarded(asyncio.get_running_loop().run_in_executor(lane.threads, _read, lane.engine, work))
+        return await self._run_sync(work, self._readers, _read, self.read)
 
-    async def _guarded(self, pending: Awaitable[T]) -> T:
-        """What ``pending`` gives; an error that means "down" becomes StoreUnavailable."""
+    async def _run_sync(
+        self,
+        work: Callable[[Connection], T],
+        lane: _Lane | None,
+        on_thread: Callable[[Engine, Callable[[Connection], T]], T],
+        connection: Callable[[], AbstractAsyncContextManager[AsyncConnection]],
+    ) -> T:
+        """Synchronous ``work`` in one go: on SQLite in the ``lane`` (``on_thread`` with its
+        engine), elsewhere through ``run_sync`` on ``connection()``; an outage becomes StoreUnavailable."""
         try:
-            return await pending
+            if lane is not None:
+                return await asyncio.get_running_loop().run_in_executor(lane.threads, on_thread, lane.engine, work)
+            async with connection() as conn:
+                return await conn.run_sync(work)
         except Exception as exc:
             if is_unavailable(exc):
                 raise self._down(exc) from exc
@@ -179,12 +197,10 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
-        if self._writer is not None:
-            await self._writer.dispose()
-        if self._readers is not None:
-            lane = self._readers
-            await asyncio.get_running_loop().run_in_executor(lane.threads, lane.engine.dispose)
-            lane.threads.shutdown(wait=True)
+        for lane in (self._writer, self._readers):
+            if lane is not None:
+                await asyncio.get_running_loop().run_in_executor(lane.threads, lane.engine.dispose)
+                lane.threads.shutdown(wait=True)
 
 
 @dataclass(frozen=True)
@@ -196,10 +212,26 @@ class _Lane:
 
     @classmethod
     def open(cls, url: str, size: int, name: str) -> _Lane:
-        return cls(ThreadPoolExecutor(max_workers=size, thread_name_prefix=name), sqlite.sync_engine(url, size))
+        engine = create_engine(
+            url.replace("sqlite+aiosqlite:", "sqlite:", 1),
+            connect_args={"timeout": 10, "check_same_thread": False},
+            pool_size=size,
+            max_overflow=0,
+        )
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+        return cls(ThreadPoolExecutor(max_workers=size, thread_name_prefix=name), engine)
 
 
 def _read(engine: Engine, work: Callable[[Connection], T]) -> T:
     """On a reader thread: ``work`` in one read transaction (rolled back: it writes nothing)."""
     with engine.connect() as conn:
         return work(conn)
+
+
+def _transaction(engine: Engine, work: Callable[[Connection], T]) -> T:
+    """On the writer thread: one BEGIN IMMEDIATE transaction around ``work``."""
+    with engine.connect() as conn:
+        conn = conn.execution_options(alongside_write=True)
+        with conn.begin():
+            return work(conn)

@@ -121,9 +121,9 @@ class _Member:
 def append_messages(conn: Connection, batch: list[NewMessage], detector: Detector | None = None) -> list[Posted]:
     """Store a batch of messages in one transaction (group commit); one Posted per input.
 
-    Synchronous on purpose: ``Database.run_write`` runs it in one go (SQLite: on the event
-    loop's thread, its commit on a thread, ``store.sqlite.Writer``; PostgreSQL: through
-    ``run_sync``), so a batch costs one hand-off, not one per statement.
+    Synchronous on purpose: ``Database.run_write`` runs it in one go on the writer thread
+    (SQLite) or through ``run_sync`` (PostgreSQL), so a batch costs one hand-off, not one
+    per statement.
 
     Authorisation happens here, against the rows being locked: members and moderators post;
     readers get ``read_only``, people observing get ``observing``, then ``muted``, ``locked``
