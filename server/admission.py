@@ -15,6 +15,10 @@ wave (fifty flooders and twenty-five forged tokens connecting together) arrives 
 upgraded there and then, it held the loop for 20-40 ms and every room's messages waited behind
 it (bench/flood.py). Paced, the rooms' traffic is read between each few upgrades.
 
+A refusal with HTTP 429 (throttled) is answered late (``RefusalTarpit``, offered as
+``REFUSAL_TARPIT``): a flood's clients reconnect as soon as they are refused, whatever
+``retry_after`` says, and each refusal cost the loop its 0.14 ms while the rooms waited.
+
 Run uvicorn with ``--http server.admission:AdmittedHttpProtocol`` (the Procfile does).
 """
 
@@ -24,13 +28,15 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Protocol
 
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 HTTP_PROTOCOL = "server.admission:AdmittedHttpProtocol"
 EARLY_REFUSAL = "alongside.early_refusal"  # the lifespan state's key for the app's early decision
-UPGRADE_PACER = "alongside.upgrade_pacer"  # ...and for the pacer of the upgrades it lets through
+UPGRADE_PACER = "alongside.upgrade_pacer"  # ...for the pacer of the upgrades it lets through
+REFUSAL_TARPIT = "alongside.refusal_tarpit"  # ...and for the tarpit of its HTTP 429 answers
 # (the upgrade request's headers, the peer's address) -> (status, headers, body) to answer, or None
 EarlyRefusal = Callable[[Iterable[tuple[bytes, bytes]], str | None], tuple[int, dict[str, str], bytes] | None]
 
@@ -87,6 +93,38 @@ class UpgradePacer:
             self._schedule_turn()
 
 
+class RefusalTarpit:
+    """Answers throttled handshakes (HTTP 429) ``delay`` seconds late, at most ``capacity`` at once.
+
+    A connection held here is not read, and costs nothing until its answer; a client that
+    reconnects as soon as it is refused comes back at most once per ``delay`` per connection.
+    In bench/flood.py the flooders, refused every 0.2 s, came back 13,500 times in a minute,
+    and 25 forged tokens at a time made 950 tries in half a second; held 0.5 s, the flooders
+    made 3,900 and the forged tokens 25 a second. Past ``capacity`` held at once (sockets are
+    finite) a refusal is answered at once. A person's own client honours ``retry_after``
+    anyway, which is longer.
+    """
+
+    def __init__(self, delay: float, capacity: int) -> None:
+        self.delay = delay
+        self.capacity = capacity
+        self.held = 0
+
+    def refuse(self, transport: asyncio.Transport, answer: Callable[[], None]) -> None:
+        """``answer`` now, or after ``delay`` with ``transport`` not read meanwhile."""
+        if self.delay <= 0 or self.held >= self.capacity:
+            answer()
+            return
+        self.held += 1
+        transport.pause_reading()
+        asyncio.get_running_loop().call_later(self.delay, self._release, transport, answer)
+
+    def _release(self, transport: asyncio.Transport, answer: Callable[[], None]) -> None:
+        self.held -= 1
+        if not transport.is_closing():
+            answer()
+
+
 class AdmittedHttpProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol, answering an upgrade the app refuses early itself and
     pacing the others."""
@@ -100,7 +138,11 @@ class AdmittedHttpProtocol(HttpToolsProtocol):
             except Exception:  # the app decides on its own path, as if there were no early one
                 log.exception("early refusal failed")
         if denial is not None:
-            self._answer(*denial)
+            tarpit: RefusalTarpit | None = self.app_state.get(REFUSAL_TARPIT)
+            if tarpit is not None and denial[0] == 429:
+                tarpit.refuse(self.transport, partial(self._answer, *denial))
+            else:
+                self._answer(*denial)
             return
         pacer: UpgradePacer | None = self.app_state.get(UPGRADE_PACER)
         if pacer is None:

@@ -23,7 +23,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
-from server.admission import EARLY_REFUSAL, UPGRADE_PACER, UpgradePacer
+from server.admission import EARLY_REFUSAL, REFUSAL_TARPIT, UPGRADE_PACER, RefusalTarpit, UpgradePacer
 from server.auth.tokens import Signers
 from server.broker import open_broker
 from server.heap import settle
@@ -202,6 +202,9 @@ def create_app(settings: Settings, serving: bool = False) -> Alongside:
             yield {
                 EARLY_REFUSAL: partial(early_refusal, app.state.services),
                 UPGRADE_PACER: UpgradePacer(settings.limits.upgrades_per_turn),
+                REFUSAL_TARPIT: RefusalTarpit(
+                    settings.limits.refused_handshake_delay, settings.limits.refused_handshakes_held
+                ),
             }
         finally:
             await _bounded(ingest.stop(), "the writer")

@@ -68,6 +68,12 @@ class Limits:
     # a flood's first wave of connections (75 at once in bench/flood.py) is read between the rooms'
     # messages instead of holding the loop for 20-40 ms (server.admission)
     upgrades_per_turn: int = 1
+    # a handshake refused with HTTP 429 (throttled) is answered this many seconds late, its socket
+    # not read meanwhile, so a client that reconnects at once whatever retry_after says comes back
+    # at most this often per socket (server.admission.RefusalTarpit); 0: at once...
+    refused_handshake_delay: float = 0.5
+    # ...for at most this many sockets at once; past them, refusals are answered at once
+    refused_handshakes_held: int = 1000
     # seconds without a refused handshake or a flooder's socket closed before the memory the flood
     # freed is given back to the system (glibc's malloc_trim; server.memory); 0: never
     memory_trim_after: float = 2.0
@@ -77,6 +83,8 @@ class Limits:
             raise ConfigError("sessions_read_at_once must be at least 1: with none, no socket would ever open")
         if self.upgrades_per_turn < 1:
             raise ConfigError("upgrades_per_turn must be at least 1: with none, no socket would ever open")
+        if self.refused_handshake_delay < 0 or self.refused_handshakes_held < 0:
+            raise ConfigError("refused_handshake_delay and refused_handshakes_held cannot be negative")
 
     @property
     def handshake(self) -> HandshakeLimits:

@@ -125,6 +125,22 @@ async def test_bad_tokens_past_the_address_budget_get_429_and_good_ones_still_op
     assert await refused_handshakes(world, "throttled") == 2
 
 
+async def test_a_throttled_handshake_waits_for_its_answer_and_a_good_one_does_not(world: World) -> None:
+    """The deployed tarpit (server.admission.RefusalTarpit): a client that ignores retry_after
+    comes back at most once per ``refused_handshake_delay``; nobody else waits for it."""
+    token = await login(world.live.url, world.ann.username, world.ann.password)
+    for bad in ("forged", None, "another forged one"):
+        await told_to_sign_in(world, bad)
+    clock = asyncio.get_running_loop().time
+    started = clock()
+    refused = asyncio.create_task(throttled(world, "forged again"))
+    good = await WsClient.open(world.live.ws_url, token)  # from the same address, meanwhile
+    assert clock() - started < LIMITS.refused_handshake_delay and not refused.done()
+    assert await refused >= 1
+    assert clock() - started >= LIMITS.refused_handshake_delay * 0.9
+    await answers_a_ping(good)
+
+
 async def test_a_person_whose_sockets_are_closed_for_flooding_cannot_reconnect_in_a_loop(world: World) -> None:
     limit = world.live.app.state.services.settings.limits.transport_max_bytes
     token = await login(world.live.url, world.ann.username, world.ann.password)
