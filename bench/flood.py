@@ -15,7 +15,8 @@ sitting, on a database seeded once by ``bench/run.py``'s ``Prepared``) and:
    10,000 malformed or oversized frames in all, as fast as the server takes them, while
    1,000 connection attempts with bad tokens run beside them (25 at a time). A flooder whose
    handshake is refused (HTTP 429: its person's strikes are spent, server.rules.handshake)
-   tries again every 0.2 s, ignoring ``retry_after`` as a hostile client would, until its
+   tries again every 0.2 s after each answer (which the server holds 0.5 s: its
+   ``RefusalTarpit``), ignoring ``retry_after`` as a hostile client would, until its
    share is sent or the flood's budget (``--quick`` 40 s, otherwise 60 s) is over;
 3. lets the traffic run through the *after* window.
 
@@ -554,7 +555,7 @@ def report_run(r: dict[str, Any]) -> None:
 def medians(runs: list[dict[str, Any]]) -> dict[str, Any]:
     def med(values: list[Any]) -> float | None:
         values = [v for v in values if isinstance(v, (int, float))]
-        return statistics.median(values) if values else None
+        return round(statistics.median(values), 3) if values else None
 
     out: dict[str, Any] = {"runs": len(runs), "server_up_all": all(r.get("server_up") for r in runs)}
     for w in WINDOWS:
