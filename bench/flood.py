@@ -44,9 +44,10 @@ every hostile frame is handled in full: the harsher case. Prints the figures and
 The bar (issue 7), printed last and in the JSON's ``bar``: the server up after every run, no
 measured delivery lost, the measured rooms' p50 and p99 during the flood and during its first
 5 s (when every bad token and most reconnects land) at most ``--latency-factor`` (2) times
-their before-flood figures (medians over runs), and RSS after within ``--rss-tolerance`` (10 %)
-of the baseline in every run. ``--no-trim`` runs the server without giving freed memory back
-(``LIMIT_MEMORY_TRIM_AFTER=0``), to compare.
+their before-flood figures (medians over runs; with ``--control``, the control runs' same
+windows: the same seconds with nothing hostile, the reference issue 7 is judged against),
+and RSS after within ``--rss-tolerance`` (10 %) of the baseline in every run. ``--no-trim``
+runs the server without giving freed memory back (``LIMIT_MEMORY_TRIM_AFTER=0``), to compare.
 """
 
 from __future__ import annotations
