@@ -72,8 +72,9 @@ class Limits:
     # not read meanwhile, so a client that reconnects at once whatever retry_after says comes back
     # at most this often per socket (server.admission.RefusalTarpit); 0: at once...
     refused_handshake_delay: float = 0.5
-    # ...for at most this many sockets at once; past them, refusals are answered at once
-    refused_handshakes_held: int = 1000
+    # ...for at most this many sockets at once (each a file descriptor: a quarter of a 1024
+    # `ulimit -n`); past them, refusals are answered at once
+    refused_handshakes_held: int = 256
     # seconds without a refused handshake or a flooder's socket closed before the memory the flood
     # freed is given back to the system (glibc's malloc_trim; server.memory); 0: never
     memory_trim_after: float = 2.0
