@@ -327,10 +327,11 @@ async def quiet(server: Server, s: dict[str, Any]) -> dict[str, Any]:
     cpu_before = cpu_s(server_proc)
     started = time.time_ns()
     await asyncio.sleep(s["flood_budget_s"])
+    ended = time.time_ns()
     return {
         "started_ns": started,
-        "ended_ns": time.time_ns(),
-        "seconds": round((time.time_ns() - started) / 1e9, 2),
+        "ended_ns": ended,
+        "seconds": round((ended - started) / 1e9, 2),
         "cpu_during": {"server_s": round(cpu_s(server_proc) - cpu_before, 2)},
     }
 
@@ -627,7 +628,8 @@ def main(argv: list[str] | None = None) -> int:
         "--latency-factor",
         type=float,
         default=2.0,
-        help="the bar: during-flood p50 and p99 at most this many times the before-flood ones",
+        help="the bar: during-flood p50 and p99 at most this many times the before-flood ones (with --control: "
+        "the control runs' same windows)",
     )
     parser.add_argument(
         "--attacker-priority",

@@ -8,12 +8,11 @@ tests/hostile/test_handshake_throttle.py checks the deployed wiring end to end.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
 
 from uvicorn.config import Config
 from uvicorn.server import ServerState
 
-from server.admission import EARLY_REFUSAL, REFUSAL_TARPIT, AdmittedHttpProtocol, RefusalTarpit
+from server.admission import EARLY_REFUSAL, REFUSAL_TARPIT, AdmittedHttpProtocol, EarlyRefusal, RefusalTarpit
 from server.transport import LeanWebSocketProtocol
 from tests.support.transport import UPGRADE, Transport, accepting_app
 
@@ -21,11 +20,9 @@ THROTTLED = (429, {"retry-after": "30"}, b'{"code": "rate_limited"}')
 FORBIDDEN = (403, {}, b'{"code": "forbidden"}')
 
 
-def refusing(answer: tuple[int, dict[str, str], bytes]) -> object:
-    def refuse(_headers: Iterable[tuple[bytes, bytes]], _peer: str | None) -> tuple[int, dict[str, str], bytes]:
-        return answer
-
-    return refuse
+def refusing(answer: tuple[int, dict[str, str], bytes]) -> EarlyRefusal:
+    """The app's early decision, always ``answer``."""
+    return lambda _headers, _peer: answer
 
 
 def upgrade_refused(answer: tuple[int, dict[str, str], bytes], tarpit: RefusalTarpit) -> Transport:
