@@ -413,7 +413,13 @@ class Hub:
     # catching up (Redis came back; the periodic sync)
 
     async def catch_up_all(self) -> None:
-        """Compare every followed room with the database and deliver what is missing."""
+        """Compare every followed room with the database and deliver what is missing.
+
+        A `sync` goes only to the followers not yet given the room's latest seq. Sent to every
+        follower of every room that changed (in a busy room, all of them, each holding that seq
+        already), the pass's 500 frames every 5 s held the loop long enough to double that
+        second's p99 for every room (flood bench control runs: 13-15 ms against 6.5-7).
+        """
         room_ids = list(self.rooms)
         if not room_ids:
             return
@@ -433,8 +439,11 @@ class Hub:
                 self._start_fill(channel)
             if last != channel.announced:  # a quiet room costs nothing: no sync until it changes
                 channel.announced = last
+                behind = [conn for conn, given in channel.subs.items() if given < last]
+                if not behind:
+                    continue
                 text = encode({"type": "sync", "room": room_id, "last_seq": last})
-                for conn in channel.subs:
+                for conn in behind:
                     conn.push(text)
                 # a room at a time: live messages go out between rooms instead of waiting
                 # behind every follower's sync (500 followers held the loop ~5 ms, W1's tail)
