@@ -664,6 +664,7 @@ def main(argv: list[str] | None = None) -> int:
         p.config.overrides = {"LIMIT_RATE_PER_SECOND": None, "LIMIT_RATE_BURST": None}
     else:  # every hostile frame handled in full: no socket is closed for refused frames either
         p.config.overrides = {"LIMIT_REFUSED_PER_SECOND": "100000", "LIMIT_REFUSED_BURST": "100000"}
+    p.config.overrides["LIMIT_UPGRADES_PER_SECOND"] = None  # as deployed: the pacing is part of the defence
     report["rate_limit"] = "lifted" if args.no_rate_limit else "as deployed"
     report["attacker_priority"] = args.attacker_priority
     if args.no_trim:  # freed memory kept by the allocator, as before server.memory

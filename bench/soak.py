@@ -515,6 +515,7 @@ def main(argv: list[str] | None = None) -> int:
         args.processes = 1  # SQLite and in-process fan-out: one process
     _lock, stamp, logs, report = start_sitting("soak", args.lock_wait, config=args.config)
     p = Prepared(args.config, users=ROOMS * MEMBERS, groups=[("w1", ROOMS, MEMBERS)])
+    p.config.overrides["LIMIT_UPGRADES_PER_SECOND"] = None  # as deployed: restarts are what the pacing is for
     try:
         p.setup()
         with asyncio.Runner(loop_factory=loop_factory("auto")) as runner:

@@ -10,10 +10,11 @@ as soon as the upgrade request's headers are in, then writes the answer itself: 
 it does not refuse goes on to the app unchanged, which decides (and charges) as before.
 
 What it lets through is upgraded at most ``limits.upgrades_per_turn`` per turn of the event
-loop (``UpgradePacer``, offered in the lifespan state as ``UPGRADE_PACER``). A flood's first
-wave (fifty flooders and twenty-five forged tokens connecting together) arrives in one turn:
-upgraded there and then, it held the loop for 20-40 ms and every room's messages waited behind
-it (bench/flood.py). Paced, the rooms' traffic is read between each few upgrades.
+loop and ``limits.upgrades_per_second`` a second (``UpgradePacer``, offered in the lifespan
+state as ``UPGRADE_PACER``). A flood's first wave (fifty flooders and twenty-five forged tokens
+connecting together) arrives in one turn: upgraded there and then, it held the loop for 20-40
+ms and every room's messages waited behind it (bench/flood.py). Paced, the rooms' traffic is
+read between the upgrades, and they never take more of the loop than the rate allows.
 
 A refusal with HTTP 429 (throttled) is answered late (``RefusalTarpit``, offered as
 ``REFUSAL_TARPIT``): a flood's clients reconnect as soon as they are refused, whatever
@@ -26,12 +27,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Protocol
 
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+
+from server.rules.limits import Bucket, take
 
 HTTP_PROTOCOL = "server.admission:AdmittedHttpProtocol"
 EARLY_REFUSAL = "alongside.early_refusal"  # the lifespan state's key for the app's early decision
@@ -52,45 +56,78 @@ class Upgradable(Protocol):
 
 
 class UpgradePacer:
-    """Upgrades at most ``per_turn`` connections per turn of the event loop, in arrival order.
+    """Upgrades at most ``per_turn`` connections per turn of the event loop and at most ``rate``
+    a second (in bursts of ``burst``), in arrival order.
 
     The first ``per_turn`` of a turn are upgraded at once; later ones stop reading and wait for
     a turn of their own, which the loop starts after it has read the sockets that are ready (the
-    rooms' messages among them). A connection that closed while it waited is skipped. Throughput
-    is not limited: a turn that only upgrades lasts a fraction of a millisecond.
+    rooms' messages among them). Past the rate they wait until a token is due. A connection that
+    closed while it waited is skipped. Why a rate as well: an accepted handshake costs the
+    server 1.1-1.9 ms of CPU (bench/README.md), so a flood's first wave (about 150 sockets in
+    its first quarter second) took most of a core, and the rooms' messages sent meanwhile
+    waited 13-27 ms instead of 4-7; at 100 a second the same wave took 2 seconds and those
+    messages 6-7 ms (bench/flood.py). ``rate`` 0: turns only.
     """
 
-    def __init__(self, per_turn: int) -> None:
+    def __init__(
+        self, per_turn: int, rate: float = 0.0, burst: int = 1, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.per_turn = per_turn
+        self.rate = rate
+        self.burst = burst
+        self.clock = clock
+        self.tokens: Bucket | None = None
         self.left = per_turn  # upgrades this turn may still start
         self.waiting: deque[Upgradable] = deque()
         self.turn_scheduled = False
 
     def submit(self, connection: Upgradable) -> None:
-        if self.left > 0 and not self.waiting:
-            self.left -= 1
-            connection.upgrade()
-        else:
-            connection.transport.pause_reading()  # nothing more to read before its WebSocket exists
-            self.waiting.append(connection)
-        self._schedule_turn()
+        wait = 0.0
+        if not self.waiting and self.left > 0:
+            wait = self._spend()
+            if not wait:
+                self.left -= 1
+                connection.upgrade()
+                self._schedule_turn(0)  # the next turn starts with a full allowance
+                return
+        connection.transport.pause_reading()  # nothing more to read before its WebSocket exists
+        self.waiting.append(connection)
+        self._schedule_turn(wait)
 
-    def _schedule_turn(self) -> None:
+    def _spend(self) -> float:
+        """Take a token: 0 when taken, else the seconds until one is due (nothing taken)."""
+        if self.rate <= 0:
+            return 0.0
+        decision = take(self.tokens, self.clock(), self.rate, self.burst)
+        self.tokens = decision.bucket
+        return 0.0 if decision.allowed else max(decision.retry_after, 0.001)
+
+    def _schedule_turn(self, delay: float) -> None:
         if not self.turn_scheduled:
             self.turn_scheduled = True
-            asyncio.get_running_loop().call_soon(self._turn)
+            loop = asyncio.get_running_loop()
+            if delay > 0:
+                loop.call_later(delay, self._turn)
+            else:
+                loop.call_soon(self._turn)
 
     def _turn(self) -> None:
         self.turn_scheduled = False
         self.left = self.per_turn
+        wait = 0.0
         while self.waiting and self.left > 0:
-            connection = self.waiting.popleft()
-            if connection.transport.is_closing():
+            if self.waiting[0].transport.is_closing():
+                self.waiting.popleft()
                 continue
+            wait = self._spend()
+            if wait:
+                break
             self.left -= 1
-            connection.upgrade()
-        if self.waiting or self.left < self.per_turn:  # the next turn starts with a full allowance
-            self._schedule_turn()
+            self.waiting.popleft().upgrade()
+        if self.waiting:
+            self._schedule_turn(wait)
+        elif self.left < self.per_turn:  # the next turn starts with a full allowance
+            self._schedule_turn(0)
 
 
 class RefusalTarpit:

@@ -201,7 +201,11 @@ def create_app(settings: Settings, serving: bool = False) -> Alongside:
             # the lifespan state reaches uvicorn's protocols (app_state): server.admission asks it
             yield {
                 EARLY_REFUSAL: partial(early_refusal, app.state.services),
-                UPGRADE_PACER: UpgradePacer(settings.limits.upgrades_per_turn),
+                UPGRADE_PACER: UpgradePacer(
+                    settings.limits.upgrades_per_turn,
+                    settings.limits.upgrades_per_second,
+                    settings.limits.upgrade_burst,
+                ),
                 REFUSAL_TARPIT: RefusalTarpit(
                     settings.limits.refused_handshake_delay, settings.limits.refused_handshakes_held
                 ),

@@ -68,6 +68,14 @@ class Limits:
     # a flood's first wave of connections (75 at once in bench/flood.py) is read between the rooms'
     # messages instead of holding the loop for 20-40 ms (server.admission)
     upgrades_per_turn: int = 1
+    # ...and at most this many a second, in bursts of `upgrade_burst` (0: no rate). An accepted
+    # handshake costs 1.1-1.9 ms of CPU: unpaced, a flood's first wave (about 150 sockets in a
+    # quarter second) or a reconnect storm (500 at once) took the loop for that long, and the open
+    # rooms' p99 in that second went from 4-7 ms to 13-27 ms (flood) and 74-159 ms (storm); at
+    # 100 a second, 6-7 and 15-28 ms (bench/flood.py, bench/storm.py). A storm of N sockets takes
+    # about N/rate seconds to open: raise it with faster cores, or spread clients over processes
+    upgrades_per_second: float = 100.0
+    upgrade_burst: int = 5
     # a handshake refused with HTTP 429 (throttled) is answered this many seconds late, its socket
     # not read meanwhile, so a client that reconnects at once whatever retry_after says comes back
     # at most this often per socket (server.admission.RefusalTarpit); 0: at once...
@@ -84,6 +92,8 @@ class Limits:
             raise ConfigError("sessions_read_at_once must be at least 1: with none, no socket would ever open")
         if self.upgrades_per_turn < 1:
             raise ConfigError("upgrades_per_turn must be at least 1: with none, no socket would ever open")
+        if self.upgrades_per_second < 0 or self.upgrade_burst < 1:
+            raise ConfigError("upgrades_per_second cannot be negative and upgrade_burst must be at least 1")
         if self.refused_handshake_delay < 0 or self.refused_handshakes_held < 0:
             raise ConfigError("refused_handshake_delay and refused_handshakes_held cannot be negative")
 

@@ -28,14 +28,22 @@ SOCKETS = 12
 
 
 @contextlib.asynccontextmanager
-async def _served(sqlite_url: str, turns: int, upgrades: int = 2) -> AsyncIterator[tuple[Live, Cast]]:
+async def _served(
+    sqlite_url: str, turns: int, upgrades: int = 2, rate: float = 0.0, burst: int = 1
+) -> AsyncIterator[tuple[Live, Cast]]:
     """A live server whose handshakes read their session ``turns`` at a time, upgraded
-    ``upgrades`` per turn of the loop, and its cast."""
+    ``upgrades`` per turn of the loop and ``rate`` a second (0: no rate), and its cast."""
     db = Database(sqlite_url)
     try:
         cast = await create_cast(db)
         settings = settings_for(sqlite_url)
-        limits = replace(settings.limits, sessions_read_at_once=turns, upgrades_per_turn=upgrades)
+        limits = replace(
+            settings.limits,
+            sessions_read_at_once=turns,
+            upgrades_per_turn=upgrades,
+            upgrades_per_second=rate,
+            upgrade_burst=burst,
+        )
         async with live_server(settings.with_(limits=limits)) as live:
             yield live, cast
     finally:
@@ -94,6 +102,27 @@ async def test_sockets_opening_at_once_are_upgraded_one_per_turn_and_all_open(
             await client.close()
 
 
+async def test_sockets_opening_at_once_past_the_upgrade_rate_wait_for_it_and_all_open(sqlite_url: str) -> None:
+    """At 20 upgrades a second in bursts of 2, eight sockets opening together: the first two
+    open at once, the other six one every 50 ms, so the last opens at least 0.3 s after
+    the first (a bound the rate guarantees however fast the machine is)."""
+    async with _served(sqlite_url, turns=4, upgrades=4, rate=20.0, burst=2) as (live, cast):
+        tokens = [await login(live.url, cast.ann.username, cast.ann.password) for _ in range(8)]
+
+        async def opened(token: str) -> tuple[WsClient, float]:
+            """A socket once upgraded (its handshake's answer is the upgrade), and when."""
+            client = await WsClient.open(live.ws_url, token)
+            return client, asyncio.get_running_loop().time()
+
+        answered = await asyncio.gather(*(opened(token) for token in tokens))
+        clients = [client for client, _ in answered]
+        assert [(await client.next())["type"] for client in clients] == ["hello"] * 8  # every socket opened
+        times = sorted(at for _, at in answered)
+        assert times[-1] - times[0] >= 0.3 - 0.01  # the loop's clock resolution
+        for client in clients:
+            await client.close()
+
+
 async def test_a_socket_that_gets_no_turn_is_told_the_store_is_unavailable(
     sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -125,11 +154,16 @@ async def test_a_socket_that_gets_no_turn_is_told_the_store_is_unavailable(
         await first.close()
 
 
-@pytest.mark.parametrize("field", ["sessions_read_at_once", "upgrades_per_turn"])
-def test_at_least_one_socket_opens_at_a_time(monkeypatch: pytest.MonkeyPatch, field: str) -> None:
-    """With none, no socket would ever open: 0 is refused from the config and the environment."""
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("sessions_read_at_once", "0"), ("upgrades_per_turn", "0"), ("upgrade_burst", "0"), ("upgrades_per_second", "-1")],
+)
+def test_at_least_one_socket_opens_at_a_time(monkeypatch: pytest.MonkeyPatch, field: str, value: str) -> None:
+    """With none, no socket would ever open (a negative rate means nothing): refused from the
+    config and the environment."""
+    kind = type(getattr(Limits(), field))
     with pytest.raises(ConfigError, match=field):
-        Limits(**{field: 0})
-    monkeypatch.setenv(f"LIMIT_{field.upper()}", "0")
+        Limits(**{field: kind(value)})
+    monkeypatch.setenv(f"LIMIT_{field.upper()}", value)
     with pytest.raises(ConfigError, match=field):
         load_settings()

@@ -1,7 +1,9 @@
-"""WebSocket upgrades start at most ``limits.upgrades_per_turn`` per turn of the event loop.
+"""WebSocket upgrades start at most ``limits.upgrades_per_turn`` per turn of the event loop, and
+at most ``limits.upgrades_per_second`` (in bursts of ``limits.upgrade_burst``).
 
 A flood's first wave of connections arrives in one turn; upgraded there and then it held the
-loop for 20-40 ms (bench/flood.py). Each turn of the loop is one ``asyncio.sleep(0)`` here: the
+loop for 20-40 ms, and even one per turn it took most of a core for a quarter second
+(bench/flood.py). Each turn of the loop is one ``asyncio.sleep(0)`` here: the
 pacer's next turn was scheduled before the test yields, so it runs first.
 """
 
@@ -67,6 +69,38 @@ async def test_each_turn_starts_with_a_full_allowance_and_arrivals_queue_behind_
     assert upgraded == [0, 1, 2, 3]
     await asyncio.sleep(0)
     assert upgraded == [0, 1, 2, 3, 4]
+
+
+async def test_past_the_rate_upgrades_wait_for_a_token_in_arrival_order() -> None:
+    """100 a second in bursts of 2, on a clock the test moves: the burst goes at once, then one
+    more per token, however much real time passes meanwhile."""
+    now = [0.0]
+    pacer, upgraded = UpgradePacer(5, rate=100.0, burst=2, clock=lambda: now[0]), []
+    waiting = [Waiting(n, upgraded) for n in range(4)]
+    for connection in waiting:
+        pacer.submit(connection)
+    assert upgraded == [0, 1]  # the burst; five a turn would have let all four in
+    await asyncio.sleep(0.05)  # several of the pacer's retries (each after the 10 ms a token takes)
+    assert upgraded == [0, 1]
+    assert [c.transport.reading for c in waiting] == [True, True, False, False]
+    now[0] += 0.015  # a token and a half
+    await until(lambda: len(upgraded) > 2)
+    await asyncio.sleep(0.05)
+    assert upgraded == [0, 1, 2]
+    now[0] += 1.0
+    await until(lambda: len(upgraded) > 3)
+    assert upgraded == [0, 1, 2, 3]
+    assert not pacer.waiting
+
+
+async def test_with_no_rate_only_turns_pace_upgrades() -> None:
+    now = [0.0]  # a clock that never moves: with a rate, nothing past the burst would go
+    pacer, upgraded = UpgradePacer(3, rate=0.0, burst=1, clock=lambda: now[0]), []
+    for n in range(5):
+        pacer.submit(Waiting(n, upgraded))
+    assert upgraded == [0, 1, 2]
+    await asyncio.sleep(0)
+    assert upgraded == list(range(5))
 
 
 async def test_uvicorns_protocol_upgrades_in_turns_and_reads_again_once_upgraded() -> None:
