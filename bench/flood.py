@@ -432,6 +432,33 @@ async def wait_joined(server: Server, sockets: int, timeout: float) -> None:
     raise RuntimeError(f"the measured sockets did not all join within {timeout:g} s")
 
 
+def w1_traffic(
+    server: Server, p: Prepared, s: dict[str, Any], out: Path, seconds: float, samples: Path
+) -> asyncio.Task[dict[str, Any]]:
+    """The measured rooms' W1-like traffic for ``seconds`` in a ``loadgen.py fanout`` process of
+    its own, recording every delivery in ``samples``; the task ends with its report."""
+    return asyncio.create_task(
+        asyncio.to_thread(
+            loadgen,
+            "fanout",
+            server,
+            p.manifest,
+            out,
+            seconds + 120,
+            *flags(
+                group="w1",
+                rooms=s["rooms"],
+                clients=s["clients"],
+                senders=s["senders"],
+                rate=s["rate"],
+                duration=seconds,
+                settle=1,
+                samples=samples,
+            ),
+        )
+    )
+
+
 async def one_run(
     p: Prepared, n: int, s: dict[str, Any], stamp: str, logs: Path, tolerance: float, priority: str, arm: str
 ) -> dict[str, Any]:
@@ -446,26 +473,7 @@ async def one_run(
     try:
         rss = RssSampler(server.proc.pid)  # type: ignore[union-attr]
         rss.start()
-        traffic = asyncio.create_task(
-            asyncio.to_thread(
-                loadgen,
-                "fanout",
-                server,
-                p.manifest,
-                p.workdir / f"flood-w1-{n}.json",
-                traffic_s + 120,
-                *flags(
-                    group="w1",
-                    rooms=s["rooms"],
-                    clients=s["clients"],
-                    senders=s["senders"],
-                    rate=s["rate"],
-                    duration=traffic_s,
-                    settle=1,
-                    samples=samples_path,
-                ),
-            )
-        )
+        traffic = w1_traffic(server, p, s, p.workdir / f"flood-w1-{n}.json", traffic_s, samples_path)
         await wait_joined(server, sockets, 120)
         metrics_before = await asyncio.to_thread(scrape, server)
         traffic_from = time.time_ns() + int(1.0e9)  # loadgen's --settle, then it sends

@@ -37,8 +37,8 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from flood import FLOODERS, MEASURED_MEMBERS, attacker_priority, by_second, shape, wait_joined, window
-from run import CHILDREN, RESULTS, Prepared, Server, flags, loadgen, log, start_sitting
+from flood import FLOODERS, MEASURED_MEMBERS, attacker_priority, by_second, shape, w1_traffic, wait_joined, window
+from run import CHILDREN, RESULTS, Prepared, Server, log, start_sitting
 from websockets.asyncio.client import connect
 
 STORM_S = 5.0  # the window measured from the storm's start
@@ -102,26 +102,7 @@ async def one_run(
     traffic_s = s["before_s"] + STORM_S + 10
     out: dict[str, Any] = {"run": n, "arm": arm}
     try:
-        traffic = asyncio.create_task(
-            asyncio.to_thread(
-                loadgen,
-                "fanout",
-                server,
-                p.manifest,
-                p.workdir / f"storm-w1-{n}.json",
-                traffic_s + 120,
-                *flags(
-                    group="w1",
-                    rooms=s["rooms"],
-                    clients=s["clients"],
-                    senders=s["senders"],
-                    rate=s["rate"],
-                    duration=traffic_s,
-                    settle=1,
-                    samples=samples_path,
-                ),
-            )
-        )
+        traffic = w1_traffic(server, p, s, p.workdir / f"storm-w1-{n}.json", traffic_s, samples_path)
         await wait_joined(server, s["rooms"] * s["clients"], 120)
         traffic_from = time.time_ns() + int(1.0e9)
         await asyncio.sleep(1.0 + s["before_s"])
