@@ -72,7 +72,7 @@ class Limits:
     # handshake costs 1.1-1.9 ms of CPU: unpaced, a flood's first wave (about 150 sockets in a
     # quarter second) or a reconnect storm (500 at once) took the loop for that long, and the open
     # rooms' p99 in that second went from 4-7 ms to 13-27 ms (flood) and 74-159 ms (storm); at
-    # 100 a second, 6-7 and 15-28 ms (bench/flood.py, bench/storm.py). A storm of N sockets takes
+    # 100 a second, 6-12 and 18-28 ms (bench/flood.py, bench/storm.py). A storm of N sockets takes
     # about N/rate seconds to open: raise it with faster cores, or spread clients over processes
     upgrades_per_second: float = 100.0
     upgrade_burst: int = 5
