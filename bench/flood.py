@@ -562,11 +562,13 @@ def report_run(r: dict[str, Any]) -> None:
     log(f"run {r['run']}: the server's commits of messages {r.get('commits')}")
 
 
-def medians(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    def med(values: list[Any]) -> float | None:
-        values = [v for v in values if isinstance(v, (int, float))]
-        return round(statistics.median(values), 3) if values else None
+def med(values: list[Any]) -> float | None:
+    """The median of the numbers among ``values`` (a failed run leaves None), or None."""
+    values = [v for v in values if isinstance(v, (int, float))]
+    return round(statistics.median(values), 3) if values else None
 
+
+def medians(runs: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {"runs": len(runs), "server_up_all": all(r.get("server_up") for r in runs)}
     for w in WINDOWS:
         for q in ("p50_ms", "p99_ms"):

@@ -33,11 +33,12 @@ import json
 import statistics
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import orjson
-from flood import FLOODERS, MEASURED_MEMBERS, attacker_priority, by_second, shape, w1_traffic, wait_joined, window
+from flood import FLOODERS, MEASURED_MEMBERS, attacker_priority, by_second, med, shape, w1_traffic, wait_joined, window
 from run import CHILDREN, RESULTS, Prepared, Server, log, start_sitting
 from websockets.asyncio.client import connect
 
@@ -52,7 +53,7 @@ async def storm(server: Server, tokens: list[str], sockets: int) -> dict[str, An
     started = time.time_ns()
     t0 = time.perf_counter()
     opened: list[float] = []
-    failures: dict[str, int] = {}
+    failures: Counter[str] = Counter()
     held = []
 
     async def one(k: int) -> None:
@@ -72,7 +73,7 @@ async def storm(server: Server, tokens: list[str], sockets: int) -> dict[str, An
             opened.append(time.perf_counter() - t0)
             held.append(ws)
         except Exception as exc:
-            failures[type(exc).__name__] = failures.get(type(exc).__name__, 0) + 1
+            failures[type(exc).__name__] += 1
 
     with attacker_priority("idle"):
         await asyncio.gather(*(one(k) for k in range(sockets)))
@@ -83,7 +84,7 @@ async def storm(server: Server, tokens: list[str], sockets: int) -> dict[str, An
         "started_ns": started,
         "sockets": sockets,
         "opened": len(opened),
-        "failures": failures,
+        "failures": dict(failures),
         "open_p50_s": round(statistics.median(opened), 3) if opened else None,
         "open_last_s": round(opened[-1], 3) if opened else None,
     }
@@ -135,10 +136,6 @@ def order(arms: list[str], round_no: int) -> list[str]:
 
 
 def summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    def med(values: list[Any]) -> float | None:
-        values = [v for v in values if isinstance(v, (int, float))]
-        return round(statistics.median(values), 3) if values else None
-
     storms = [r["storm"] for r in runs if "storm" in r]
     return {
         "runs": len(runs),
