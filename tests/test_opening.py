@@ -105,7 +105,8 @@ async def test_sockets_opening_at_once_are_upgraded_one_per_turn_and_all_open(
 async def test_sockets_opening_at_once_past_the_upgrade_rate_wait_for_it_and_all_open(sqlite_url: str) -> None:
     """At 20 upgrades a second in bursts of 2, eight sockets opening together: the first two
     open at once, the other six one every 50 ms, so the last opens at least 0.3 s after
-    the first (a bound the rate guarantees however fast the machine is)."""
+    they were asked for (a bound the rate guarantees however fast or busy the machine is; the
+    first ones' answers may come late, so the bound is not from them)."""
     async with _served(sqlite_url, turns=4, upgrades=4, rate=20.0, burst=2) as (live, cast):
         tokens = [await login(live.url, cast.ann.username, cast.ann.password) for _ in range(8)]
 
@@ -114,11 +115,12 @@ async def test_sockets_opening_at_once_past_the_upgrade_rate_wait_for_it_and_all
             client = await WsClient.open(live.ws_url, token)
             return client, asyncio.get_running_loop().time()
 
+        asked = asyncio.get_running_loop().time()
         answered = await asyncio.gather(*(opened(token) for token in tokens))
         clients = [client for client, _ in answered]
         assert [(await client.next())["type"] for client in clients] == ["hello"] * 8  # every socket opened
-        times = sorted(at for _, at in answered)
-        assert times[-1] - times[0] >= 0.3 - 0.01  # the loop's clock resolution
+        last = max(at for _, at in answered)
+        assert last - asked >= 0.3 - 0.01  # the loop's clock resolution
         for client in clients:
             await client.close()
 
